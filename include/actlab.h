@@ -1,0 +1,129 @@
+// actlab.h — the one public header of libactlab.
+//
+// Defines: the activation registry (descriptors, lookup by name and enum, hyperparameters),
+// forward/backward over f32 or bf16 arrays, and bf16 conversion.
+// Every function is pure over the arrays it is given: no global state, results independent
+// of the OpenMP thread count (bitwise).
+#ifndef ACTLAB_H
+#define ACTLAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ACTLAB_VERSION "0.1.0"
+
+// ---------------------------------------------------------------------------------------------
+// Registry
+// ---------------------------------------------------------------------------------------------
+
+typedef enum {
+    // non-gated: y = act(x)
+    ACT_RELU = 0,
+    ACT_RELU2,
+    ACT_GELU,          // tanh approximation
+    ACT_GELU_ERF,      // exact erf form
+    ACT_SILU,
+    ACT_POWLU_SCALAR,  // x * f_m(x), PowLU's scalar form
+    ACT_POLYRELU,      // 4 learnable scalars, elementwise
+    ACT_POLYNORM,      // 4 learnable scalars, normalises over each row
+    // gated: y = u ⊙ g(z)   (z = gate projection, u = value projection)
+    ACT_SWIGLU,
+    ACT_GEGLU,
+    ACT_REGLU,
+    ACT_SWIGLU_CLIP,   // gpt-oss clamped SwiGLU: y = z'σ(αz')·(u'+1)
+    ACT_POWLU,
+    ACT_COUNT
+} act_kind;
+
+#define ACT_MAX_PARAMS 4
+#define ACT_MAX_HYPER 2
+
+typedef struct {
+    const char *name;  // as used on the command line: "m", "limit", "alpha"
+    float def;         // default value
+    float lo, hi;      // accepted closed range
+    const char *help;
+} act_hyper_desc;
+
+typedef struct {
+    act_kind kind;
+    const char *name;     // lookup key: "swiglu", "powlu", ...
+    const char *summary;  // one line for --help listings
+    int gated;            // 1: takes (z, u); 0: takes x
+    int rowwise;          // 1: output depends on the whole row (PolyNorm)
+    int n_params;         // learnable scalars (PolyCom: 4)
+    float param_init[ACT_MAX_PARAMS];
+    const char *param_names[ACT_MAX_PARAMS];
+    int n_hyper;
+    act_hyper_desc hyper[ACT_MAX_HYPER];
+} act_desc;
+
+// An activation with its hyperparameter values, in the order of act_desc.hyper.
+typedef struct {
+    act_kind kind;
+    float hp[ACT_MAX_HYPER];
+} act_spec;
+
+const act_desc *act_desc_of(act_kind kind);   // NULL if out of range
+const act_desc *act_find(const char *name);   // NULL if unknown
+// Fills *s with the named activation and its default hyperparameters. Returns 0, or -1 if unknown.
+int act_spec_init(act_spec *s, const char *name);
+// Sets one hyperparameter by name. Returns 0; -1 unknown name; -2 value outside [lo, hi] or NaN.
+int act_spec_set(act_spec *s, const char *hyper_name, float value);
+// Writes the activation's initial learnable parameters (n_params floats).
+void act_params_init(act_kind kind, float *params);
+
+// ---------------------------------------------------------------------------------------------
+// Forward / backward
+// ---------------------------------------------------------------------------------------------
+
+typedef enum { ACT_F32 = 0, ACT_BF16 = 1 } act_dtype;  // storage; compute is always f32 or wider
+size_t act_dtype_size(act_dtype dt);  // bytes per element: 4 or 2
+
+// Forward.  Non-gated: x (rows, cols) -> y (rows, cols); u must be NULL.
+//           Gated:     x is the gate z (rows, cols), u the value (rows, cols) -> y (rows, cols).
+// params: the n_params learnable scalars (NULL when n_params == 0). cols is the FFN hidden size
+// (PolyNorm normalises over it). All arrays of the given storage dtype except params (f32).
+void act_forward(const act_spec *s, act_dtype dt, size_t rows, size_t cols,
+                 const void *x, const void *u, const float *params, void *y);
+
+// Backward. dy (rows, cols) -> dx (rows, cols) and, gated, du (rows, cols).
+// dparams (n_params floats) is ACCUMULATED into (+=), so gradient accumulation needs no copy;
+// the sum over rows is taken in double in a fixed order, so it neither drifts with size nor
+// depends on the thread count.
+void act_backward(const act_spec *s, act_dtype dt, size_t rows, size_t cols,
+                  const void *x, const void *u, const float *params, const void *dy,
+                  void *dx, void *du, float *dparams);
+
+// The elementwise curve of an activation: for gated ones the gate g(z) and g'(z), for non-gated
+// elementwise ones act(x) and act'(x). Returns -1 for row-wise activations (PolyNorm).
+int act_curve(const act_spec *s, const float *params, size_t n, const float *x,
+              float *f, float *dfdx);
+
+// ---------------------------------------------------------------------------------------------
+// bf16 (round to nearest, ties to even; NaN stays NaN)
+// ---------------------------------------------------------------------------------------------
+
+static inline uint16_t num_f32_to_bf16(float f) {
+    union { float f; uint32_t u; } v = { f };
+    if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x0040u);  // quiet NaN
+    v.u += 0x7fffu + ((v.u >> 16) & 1u);
+    return (uint16_t)(v.u >> 16);
+}
+
+static inline float num_bf16_to_f32(uint16_t b) {
+    union { uint32_t u; float f; } v = { (uint32_t)b << 16 };
+    return v.f;
+}
+
+void num_f32_to_bf16_array(const float *src, uint16_t *dst, size_t n);
+void num_bf16_to_f32_array(const uint16_t *src, float *dst, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,195 @@
+// dispatch.c — act_forward / act_backward / act_curve: argument checks, the fixed chunking that
+// makes results independent of the thread count, bf16 staging, and ordered parameter-gradient sums.
+#include "kernels.h"
+#include "util/check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+// Elements per chunk: small enough to keep the bf16 staging buffers in L1/L2 and give threads
+// balanced work, large enough to amortise the loop set-up. Chunk boundaries are multiples of it
+// whatever the thread count.
+#define CHUNK 2048
+
+extern const span_kernels act_span_relu, act_span_relu2, act_span_gelu, act_span_gelu_erf, act_span_silu,
+    act_span_powlu_scalar, act_span_polyrelu, act_span_swiglu, act_span_geglu, act_span_reglu,
+    act_span_swiglu_clip, act_span_powlu;
+
+const span_kernels *act_span_kernels(act_kind kind) {
+    switch (kind) {
+    case ACT_RELU: return &act_span_relu;
+    case ACT_RELU2: return &act_span_relu2;
+    case ACT_GELU: return &act_span_gelu;
+    case ACT_GELU_ERF: return &act_span_gelu_erf;
+    case ACT_SILU: return &act_span_silu;
+    case ACT_POWLU_SCALAR: return &act_span_powlu_scalar;
+    case ACT_POLYRELU: return &act_span_polyrelu;
+    case ACT_SWIGLU: return &act_span_swiglu;
+    case ACT_GEGLU: return &act_span_geglu;
+    case ACT_REGLU: return &act_span_reglu;
+    case ACT_SWIGLU_CLIP: return &act_span_swiglu_clip;
+    case ACT_POWLU: return &act_span_powlu;
+    default: return NULL;
+    }
+}
+
+// Misuse of the API is a programming error: say which argument is wrong and stop.
+static const act_desc *check_call(const char *fn, const act_spec *s, act_dtype dt, const void *x, const void *u,
+                                  const float *params, const void *y) {
+    const act_desc *d = s ? act_desc_of(s->kind) : NULL;
+    if (!d) die("pass an act_spec filled by act_spec_init()", "%s: invalid activation spec", fn);
+    if (dt != ACT_F32 && dt != ACT_BF16) die(NULL, "%s(%s): unknown dtype %d", fn, d->name, (int)dt);
+    if (!x || !y) die(NULL, "%s(%s): input and output arrays must not be NULL", fn, d->name);
+    if (d->gated && !u) die("gated activations take the gate z as x and the value as u", "%s(%s): u is NULL", fn, d->name);
+    if (!d->gated && u) die(NULL, "%s(%s): u must be NULL for a non-gated activation", fn, d->name);
+    if (d->n_params && !params) die("initialise them with act_params_init()", "%s(%s): needs %d learnable parameters",
+                                    fn, d->name, d->n_params);
+    return d;
+}
+
+// Staging: an f32 array is used in place; a bf16 one is converted through a chunk buffer.
+static const float *stage_in(act_dtype dt, const void *p, size_t off, size_t n, float *buf) {
+    if (!p) return NULL;
+    if (dt == ACT_F32) return (const float *)p + off;
+    num_bf16_to_f32_array((const uint16_t *)p + off, buf, n);
+    return buf;
+}
+
+static float *stage_out(act_dtype dt, void *p, size_t off, float *buf) {
+    return dt == ACT_F32 ? (float *)p + off : buf;
+}
+
+static void commit_out(act_dtype dt, void *p, size_t off, size_t n, const float *buf) {
+    if (dt == ACT_BF16) num_f32_to_bf16_array(buf, (uint16_t *)p + off, n);
+}
+
+static size_t elem_size(act_dtype dt) { return dt == ACT_F32 ? 4 : 2; }
+
+// PolyNorm: one row per iteration; bf16 rows are staged through per-thread row buffers.
+static void polynorm_forward_rows(act_dtype dt, size_t rows, size_t cols, const void *x, const float *w, void *y) {
+#pragma omp parallel
+    {
+        float *bx = dt == ACT_BF16 ? xaligned(cols * sizeof(float)) : NULL;
+        float *by = dt == ACT_BF16 ? xaligned(cols * sizeof(float)) : NULL;
+#pragma omp for schedule(static)
+        for (size_t r = 0; r < rows; r++) {
+            size_t off = r * cols;
+            float *out = stage_out(dt, y, off, by);
+            polynorm_row_forward(stage_in(dt, x, off, cols, bx), out, cols, w);
+            commit_out(dt, y, off, cols, out);
+        }
+        free(bx);
+        free(by);
+    }
+}
+
+static void polynorm_backward_rows(act_dtype dt, size_t rows, size_t cols, const void *x, const float *w,
+                                   const void *dy, void *dx, double *partial /* (rows, 4) */) {
+#pragma omp parallel
+    {
+        float *bx = NULL, *bdy = NULL, *bdx = NULL;
+        if (dt == ACT_BF16) {
+            bx = xaligned(cols * sizeof(float));
+            bdy = xaligned(cols * sizeof(float));
+            bdx = xaligned(cols * sizeof(float));
+        }
+#pragma omp for schedule(static)
+        for (size_t r = 0; r < rows; r++) {
+            size_t off = r * cols;
+            float *out = stage_out(dt, dx, off, bdx);
+            polynorm_row_backward(stage_in(dt, x, off, cols, bx), stage_in(dt, dy, off, cols, bdy), out, cols, w,
+                                  partial + 4 * r);
+            commit_out(dt, dx, off, cols, out);
+        }
+        free(bx);
+        free(bdy);
+        free(bdx);
+    }
+}
+
+void act_forward(const act_spec *s, act_dtype dt, size_t rows, size_t cols, const void *x, const void *u,
+                 const float *params, void *y) {
+    const act_desc *d = check_call("act_forward", s, dt, x, u, params, y);
+    if (rows == 0 || cols == 0) return;
+    if (d->rowwise) {
+        polynorm_forward_rows(dt, rows, cols, x, params, y);
+        return;
+    }
+    const span_kernels *k = act_span_kernels(s->kind);
+    const size_t total = rows * cols, nch = (total + CHUNK - 1) / CHUNK;
+#pragma omp parallel for schedule(static)
+    for (size_t c = 0; c < nch; c++) {
+        float bx[CHUNK], bu[CHUNK], by[CHUNK];
+        size_t off = c * CHUNK, n = total - off < CHUNK ? total - off : CHUNK;
+        float *out = stage_out(dt, y, off, by);
+        k->fwd(stage_in(dt, x, off, n, bx), stage_in(dt, u, off, n, bu), out, n, s->hp, params);
+        commit_out(dt, y, off, n, out);
+    }
+}
+
+// Adds the per-chunk (or per-row) double partials in index order, then once into dparams.
+static void sum_partials(const double *partial, size_t count, int n_params, float *dparams) {
+    for (int p = 0; p < n_params; p++) {
+        double acc = 0;
+        for (size_t c = 0; c < count; c++) acc += partial[4 * c + (size_t)p];
+        dparams[p] += (float)acc;
+    }
+}
+
+void act_backward(const act_spec *s, act_dtype dt, size_t rows, size_t cols, const void *x, const void *u,
+                  const float *params, const void *dy, void *dx, void *du, float *dparams) {
+    const act_desc *d = check_call("act_backward", s, dt, x, u, params, dx);
+    if (!dy) die(NULL, "act_backward(%s): dy is NULL", d->name);
+    if (d->gated && !du) die(NULL, "act_backward(%s): du is NULL for a gated activation", d->name);
+    if (d->n_params && !dparams) die(NULL, "act_backward(%s): dparams is NULL", d->name);
+    if (rows == 0 || cols == 0) return;
+    if (d->rowwise) {
+        double *partial = xcalloc(rows * 4, sizeof(double));
+        polynorm_backward_rows(dt, rows, cols, x, params, dy, dx, partial);
+        sum_partials(partial, rows, d->n_params, dparams);
+        free(partial);
+        return;
+    }
+    const span_kernels *k = act_span_kernels(s->kind);
+    const size_t total = rows * cols, nch = (total + CHUNK - 1) / CHUNK;
+    double *partial = d->n_params ? xcalloc(nch * 4, sizeof(double)) : NULL;
+#pragma omp parallel for schedule(static)
+    for (size_t c = 0; c < nch; c++) {
+        float bx[CHUNK], bu[CHUNK], bdy[CHUNK], bdx[CHUNK], bdu[CHUNK];
+        double scratch[ACT_MAX_PARAMS] = {0};
+        size_t off = c * CHUNK, n = total - off < CHUNK ? total - off : CHUNK;
+        float *odx = stage_out(dt, dx, off, bdx), *odu = du ? stage_out(dt, du, off, bdu) : NULL;
+        k->bwd(stage_in(dt, x, off, n, bx), stage_in(dt, u, off, n, bu), stage_in(dt, dy, off, n, bdy), odx, odu, n,
+               s->hp, params, partial ? partial + 4 * c : scratch);
+        commit_out(dt, dx, off, n, odx);
+        if (du) commit_out(dt, du, off, n, odu);
+    }
+    if (partial) {
+        sum_partials(partial, nch, d->n_params, dparams);
+        free(partial);
+    }
+}
+
+int act_curve(const act_spec *s, const float *params, size_t n, const float *x, float *f, float *dfdx) {
+    const act_desc *d = s ? act_desc_of(s->kind) : NULL;
+    if (!d || d->rowwise) return -1;
+    float *ones = xmalloc(n * sizeof(float)), *scratch = xmalloc(n * sizeof(float));
+    float dparams[ACT_MAX_PARAMS] = {0};
+    for (size_t i = 0; i < n; i++) ones[i] = 1.0f;
+    // Gated with u = 1 and dy = 1: y = g(z) and dz = g'(z). Non-gated with dy = 1: dx = act'(x).
+    // SwiGLU-Clip's value is clamp(u)+1, so u = 0 gives the factor 1 there.
+    const float *u = NULL;
+    if (d->gated) {
+        if (s->kind == ACT_SWIGLU_CLIP) memset(scratch, 0, n * sizeof(float));
+        u = s->kind == ACT_SWIGLU_CLIP ? scratch : ones;
+    }
+    float *du = d->gated ? xmalloc(n * sizeof(float)) : NULL;
+    act_forward(s, ACT_F32, 1, n, x, u, params, f);
+    act_backward(s, ACT_F32, 1, n, x, u, params, ones, dfdx, du, dparams);
+    free(ones);
+    free(scratch);
+    free(du);
+    return 0;
+}
+
+size_t act_dtype_size(act_dtype dt) { return elem_size(dt); }

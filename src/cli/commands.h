@@ -1,0 +1,9 @@
+// commands.h — the actlab subcommands. Each takes its own argv (argv[0] is the command name),
+// prints its own --help, and returns the process exit status.
+#ifndef ACTLAB_COMMANDS_H
+#define ACTLAB_COMMANDS_H
+
+int cmd_curve(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+#endif

@@ -1,0 +1,46 @@
+// main.c — the actlab command line: dispatches to one subcommand.
+#include "commands.h"
+#include "actlab.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command COMMANDS[] = {
+    {"curve", cmd_curve, "print or plot an activation's curve and derivative"},
+    {"bench", cmd_bench, "benchmarks (kernels) with JSON output"},
+};
+#define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "actlab %s — activation functions for LLM FFNs (PowLU, PolyCom and their baselines)\n\n"
+            "usage: actlab COMMAND [options]     (actlab COMMAND --help for each)\n\ncommands:\n",
+            ACTLAB_VERSION);
+    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(out, "\nactivations:\n");
+    for (int k = 0; k < ACT_COUNT; k++) {
+        const act_desc *d = act_desc_of((act_kind)k);
+        fprintf(out, "  %-12s %s\n", d->name, d->summary);
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("actlab %s\n", ACTLAB_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "actlab: error: unknown command '%s'\n  hint: run 'actlab --help' for the list\n", argv[1]);
+    return 2;
+}

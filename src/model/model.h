@@ -1,0 +1,83 @@
+// model.h — a Llama-style decoder with any libactlab activation in its FFN:
+// embedding -> L x [RMSNorm -> causal MHA with RoPE -> residual -> RMSNorm -> FFN -> residual]
+// -> RMSNorm -> LM head -> cross-entropy. Forward and hand-written backward on the CPU in f32.
+// (Contract shared by the model and train layers.)
+#ifndef ACTLAB_MODEL_H
+#define ACTLAB_MODEL_H
+
+#include "actlab.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int vocab_size;
+    int d_model;
+    int n_layers;
+    int n_heads;
+    int n_kv_heads;        // grouped-query attention; == n_heads for plain MHA
+    int max_seq_len;
+    int ffn_hidden;        // 0: derived, see model_ffn_hidden()
+    int tied_embeddings;   // 1: the LM head reuses the token embedding
+    float rope_theta;      // 10000
+    float norm_eps;        // RMSNorm epsilon, 1e-5
+    float init_std;        // 0.02
+    act_spec act;          // the FFN activation and its hyperparameters
+} model_config;
+
+void model_config_default(model_config *c);  // the anchor configuration: V 8192, d 256, 4 layers, 4 heads, T 256, swiglu
+// Gated: 8/3·d rounded up to a multiple of 64; non-gated: 3/2 of that (PolyCom's equal-parameter rule).
+int model_ffn_hidden(const model_config *c);
+// Returns NULL when the configuration is valid, else a sentence saying what is wrong.
+const char *model_config_check(const model_config *c);
+
+// One named parameter tensor inside the flat parameter array (HF Llama names, see export).
+typedef struct {
+    char name[64];      // "model.layers.0.mlp.up_proj.weight"
+    size_t offset;      // in floats, into model_params()
+    size_t numel;
+    int ndim;
+    int shape[2];       // (out, in) for matrices, like torch.nn.Linear
+    int decay;          // 1: AdamW weight decay applies (matrices, embeddings); 0: norms, act scalars
+} model_tensor;
+
+typedef struct model model;
+
+model *model_create(const model_config *cfg, uint64_t seed);  // documented init, see model.c
+void model_free(model *m);
+const model_config *model_cfg(const model *m);
+
+size_t model_num_params(const model *m);
+float *model_params(model *m);   // flat, every tensor
+float *model_grads(model *m);    // same layout as params
+int model_num_tensors(const model *m);
+const model_tensor *model_tensor_at(const model *m, int i);
+int model_tensor_find(const model *m, const char *name);  // index of the named tensor, -1 if absent
+// Matmul FLOPs per token of one training step (forward + backward) at sequence length T:
+// 6·(projection and LM-head parameters) + 6·n_layers·d_model·(T+1) for causal attention.
+double model_flops_per_token(const model *m, int T);
+
+// Wall time per part of model_forward / model_backward, summed since creation or the last reset
+// (always on: two clock reads per layer call). Fills up to max entries; returns how many.
+typedef struct {
+    const char *name;  // "attention core", "activation", "ffn matmuls", ...
+    double forward_s, backward_s;
+} model_timing;
+int model_timings(const model *m, model_timing *out, int max);
+void model_timings_reset(model *m);
+
+// tokens, targets: (B,T) int32. Returns the mean cross-entropy (targets may be NULL: then only the
+// logits are computed and 0 is returned). Activations are kept for model_backward.
+float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int B, int T);
+// Accumulates (+=) d(mean loss)/d(params) into model_grads() for the last forward.
+void model_backward(model *m);
+void model_zero_grad(model *m);
+const float *model_logits(const model *m);   // (B,T,V) of the last forward
+// (valid until model_backward, which reuses that buffer for the logits' gradient; NULL after it)
+
+// Telemetry views of the last forward/backward, per layer l (rows = B*T, cols = FFN hidden):
+const float *model_ffn_act_out(const model *m, int l);    // the down-projection input (forward)
+const float *model_ffn_grad_up(const model *m, int l);    // dL/d(up-projection output) (backward)
+const float *model_ffn_grad_gate(const model *m, int l);  // dL/d(gate-projection output); NULL if non-gated
+
+#endif

@@ -1,0 +1,183 @@
+// test_act_gradcheck.c — every activation's backward (f32 kernels) against central differences of
+// the independent double reference, on fresh random inputs; and bf16 storage against f32 compute.
+#include "refimpl.h"
+#include "util/rng.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define ROWS 3
+#define COLS 37  // not a multiple of any vector width: the scalar tails are exercised too
+#define N (ROWS * COLS)
+
+static uint64_t g_seed;
+
+// A kink (relu at 0, PowLU at 0, the clamps of SwiGLU-Clip) has no derivative to difference:
+// inputs closer than this to one are moved off it.
+#define KINK_GAP 1e-2
+
+static float away_from(float v, float kink) {
+    return fabsf(v - kink) < KINK_GAP ? kink + (v >= kink ? 2.0f : -2.0f) * (float)KINK_GAP : v;
+}
+
+static void random_inputs(const act_spec *s, rng_t *rng, float *x, float *u, float *dy) {
+    for (int i = 0; i < N; i++) {
+        // Mostly moderate values, some large ones (PowLU's slow decay, the clamps at ±7).
+        float scale = (i % 7 == 0) ? 12.0f : 2.5f;
+        x[i] = away_from(scale * rng_normal(rng), 0.0f);
+        u[i] = 2.0f * rng_normal(rng);
+        dy[i] = rng_normal(rng);
+        if (s->kind == ACT_SWIGLU_CLIP) {
+            x[i] = away_from(x[i], s->hp[0]);
+            u[i] = away_from(away_from(4.0f * u[i], s->hp[0]), -s->hp[0]);
+        }
+    }
+}
+
+// L = Σ dy·y, evaluated in double by the reference.
+static double loss(const act_spec *s, const double *p, const double *x, const double *u, const double *dy) {
+    double y[N], l = 0;
+    ref_forward(s, p, ROWS, COLS, x, u, y);
+    for (int i = 0; i < N; i++) l += dy[i] * y[i];
+    return l;
+}
+
+// dL/dv[i] by central differences with one Richardson step (v is x, u or the params).
+static double numgrad(const act_spec *s, double *p, double *x, double *u, const double *dy, double *v, int i) {
+    double v0 = v[i], h = 1e-4 * fmax(fabs(v0), 1e-2), d[2];
+    for (int k = 0; k < 2; k++, h /= 2) {
+        v[i] = v0 + h;
+        double lp = loss(s, p, x, u, dy);
+        v[i] = v0 - h;
+        double lm = loss(s, p, x, u, dy);
+        d[k] = (lp - lm) / (2 * h);
+    }
+    v[i] = v0;
+    return (4 * d[1] - d[0]) / 3;
+}
+
+// Tolerance: the kernel computes in f32, so its relative error is a few ulp of the terms it adds:
+// 2e-5 relative, plus an absolute floor of 2e-6 × the size of the products that may cancel
+// (dy·v(u)·(1+|x|), or the row's largest gradient for PolyNorm, whose terms couple the row).
+static void compare(const char *what, const char *name, int i, double got, double want, double scale) {
+    double tol = 2e-5 * fabs(want) + 2e-6 * scale + 1e-9;
+    if (!(fabs(got - want) <= tol)) {
+        print_error("%s of %s at %d: kernel %.9g, finite differences %.9g (tol %.3g); seed %llu\n", what, name, i, got,
+                    want, tol, (unsigned long long)g_seed);
+        fail();
+    }
+}
+
+static void gradcheck_one(const act_desc *d, rng_t *rng) {
+    act_spec s;
+    act_spec_init(&s, d->name);
+    static float x[N], u[N], dy[N], dx[N], du[N];
+    static double xd[N], ud[N], dyd[N];
+    float params[ACT_MAX_PARAMS] = {0}, dparams[ACT_MAX_PARAMS] = {0};
+    double pd[ACT_MAX_PARAMS] = {0};
+    random_inputs(&s, rng, x, u, dy);
+    act_params_init(s.kind, params);
+    for (int k = 0; k < d->n_params; k++) params[k] += 0.3f * rng_normal(rng);  // not just the init point
+    for (int k = 0; k < ACT_MAX_PARAMS; k++) pd[k] = params[k];
+    for (int i = 0; i < N; i++) xd[i] = x[i], ud[i] = u[i], dyd[i] = dy[i];
+    act_backward(&s, ACT_F32, ROWS, COLS, x, d->gated ? u : NULL, params, dy, dx, d->gated ? du : NULL, dparams);
+    double rowmax = 0;
+    for (int i = 0; i < N; i++) rowmax = fmax(rowmax, fabs(dx[i]));
+    for (int i = 0; i < N; i++) {
+        double v = d->gated ? ref_value(&s, ud[i]) : 1.0;
+        double scale = d->rowwise ? rowmax : fabs(dyd[i]) * fmax(1.0, fabs(v)) * (1.0 + fabs(xd[i]));
+        compare(d->gated ? "dz" : "dx", d->name, i, dx[i], numgrad(&s, pd, xd, d->gated ? ud : NULL, dyd, xd, i), scale);
+        if (d->gated)
+            compare("du", d->name, i, du[i], numgrad(&s, pd, xd, ud, dyd, ud, i),
+                    fabs(dyd[i]) * (1.0 + fabs(xd[i])));
+    }
+    for (int k = 0; k < d->n_params; k++) {
+        double want = numgrad(&s, pd, xd, NULL, dyd, pd, k);
+        compare("dparam", d->name, k, dparams[k], want, 1e-3 * fabs(want));
+    }
+}
+
+static void test_gradcheck_every_activation(void **state) {
+    (void)state;
+    rng_t rng;
+    rng_seed(&rng, g_seed);
+    for (int k = 0; k < ACT_COUNT; k++) gradcheck_one(act_desc_of((act_kind)k), &rng);
+}
+
+// PowLU's m and SwiGLU-Clip's L and alpha away from their defaults.
+static void test_gradcheck_hyperparameters(void **state) {
+    (void)state;
+    rng_t rng;
+    rng_seed(&rng, g_seed ^ 0x5eed);
+    const char *names[3] = {"powlu", "powlu_scalar", "swiglu_clip"};
+    for (int t = 0; t < 3; t++) {
+        act_spec s;
+        act_spec_init(&s, names[t]);
+        const act_desc *d = act_desc_of(s.kind);
+        for (int h = 0; h < d->n_hyper; h++) s.hp[h] = d->hyper[h].def * (0.5f + rng_uniform(&rng));
+        // gradcheck_one re-initialises the spec from the name, so exercise this spec directly.
+        static float x[N], u[N], dy[N], dx[N], du[N];
+        static double xd[N], ud[N], dyd[N];
+        double pd[ACT_MAX_PARAMS] = {0};
+        random_inputs(&s, &rng, x, u, dy);
+        for (int i = 0; i < N; i++) xd[i] = x[i], ud[i] = u[i], dyd[i] = dy[i];
+        act_backward(&s, ACT_F32, ROWS, COLS, x, d->gated ? u : NULL, NULL, dy, dx, d->gated ? du : NULL, NULL);
+        for (int i = 0; i < N; i++) {
+            double v = d->gated ? ref_value(&s, ud[i]) : 1.0;
+            compare("dx", d->name, i, dx[i], numgrad(&s, pd, xd, d->gated ? ud : NULL, dyd, xd, i),
+                    fabs(dyd[i]) * fmax(1.0, fabs(v)) * (1.0 + fabs(xd[i])));
+        }
+    }
+}
+
+// bf16 storage = f32 compute on the decoded inputs, rounded once at the end: bitwise.
+static void test_bf16_storage_is_f32_compute_rounded(void **state) {
+    (void)state;
+    rng_t rng;
+    rng_seed(&rng, g_seed ^ 0xbf16);
+    enum { R = 5, C = 333, M = R * C };
+    static float x[M], u[M], dy[M], y[M], dx[M], du[M];
+    static uint16_t xb[M], ub[M], dyb[M], yb[M], dxb[M], dub[M];
+    for (int k = 0; k < ACT_COUNT; k++) {
+        const act_desc *d = act_desc_of((act_kind)k);
+        act_spec s;
+        act_spec_init(&s, d->name);
+        float params[ACT_MAX_PARAMS], dp32[ACT_MAX_PARAMS] = {0}, dp16[ACT_MAX_PARAMS] = {0};
+        act_params_init(s.kind, params);
+        for (int i = 0; i < M; i++) {
+            xb[i] = num_f32_to_bf16(3.0f * rng_normal(&rng));
+            ub[i] = num_f32_to_bf16(rng_normal(&rng));
+            dyb[i] = num_f32_to_bf16(rng_normal(&rng));
+            x[i] = num_bf16_to_f32(xb[i]), u[i] = num_bf16_to_f32(ub[i]), dy[i] = num_bf16_to_f32(dyb[i]);
+        }
+        const void *u32 = d->gated ? u : NULL, *u16 = d->gated ? ub : NULL;
+        act_forward(&s, ACT_F32, R, C, x, u32, params, y);
+        act_forward(&s, ACT_BF16, R, C, xb, u16, params, yb);
+        act_backward(&s, ACT_F32, R, C, x, u32, params, dy, dx, d->gated ? du : NULL, dp32);
+        act_backward(&s, ACT_BF16, R, C, xb, u16, params, dyb, dxb, d->gated ? dub : NULL, dp16);
+        for (int i = 0; i < M; i++) {
+            if (yb[i] != num_f32_to_bf16(y[i]) || dxb[i] != num_f32_to_bf16(dx[i]) ||
+                (d->gated && dub[i] != num_f32_to_bf16(du[i]))) {
+                print_error("%s: bf16 storage differs from rounded f32 compute at %d\n", d->name, i);
+                fail();
+            }
+        }
+        assert_memory_equal(dp32, dp16, sizeof dp32);
+    }
+}
+
+int main(void) {
+    g_seed = test_seed("test_act_gradcheck");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gradcheck_every_activation),
+        cmocka_unit_test(test_gradcheck_hyperparameters),
+        cmocka_unit_test(test_bf16_storage_is_f32_compute_rounded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
