@@ -40,22 +40,26 @@ static void random_inputs(const act_spec *s, rng_t *rng, float *x, float *u, flo
     }
 }
 
-// L = Σ dy·y, evaluated in double by the reference.
-static double loss(const act_spec *s, const double *p, const double *x, const double *u, const double *dy) {
+// L = Σ dy·y over one row (row >= 0: an input only moves its own row) or over all rows (row < 0:
+// the shared parameters), evaluated in double by the reference. One row keeps |L| small, and with
+// it the round-off of the differences below.
+static double loss(const act_spec *s, const double *p, const double *x, const double *u, const double *dy, int row) {
     double y[N], l = 0;
-    ref_forward(s, p, ROWS, COLS, x, u, y);
-    for (int i = 0; i < N; i++) l += dy[i] * y[i];
+    size_t r0 = row < 0 ? 0 : (size_t)row * COLS, nrows = row < 0 ? ROWS : 1;
+    ref_forward(s, p, nrows, COLS, x + r0, u ? u + r0 : NULL, y);
+    for (size_t i = 0; i < nrows * COLS; i++) l += dy[r0 + i] * y[i];
     return l;
 }
 
-// dL/dv[i] by central differences with one Richardson step (v is x, u or the params).
-static double numgrad(const act_spec *s, double *p, double *x, double *u, const double *dy, double *v, int i) {
-    double v0 = v[i], h = 1e-4 * fmax(fabs(v0), 1e-2), d[2];
+// dL/dv[i] by central differences with one Richardson step (v is x, u or the params). The step,
+// ≥ 1e-4, stays well inside KINK_GAP and keeps the round-off near 1e-16·|L|/h.
+static double numgrad(const act_spec *s, double *p, double *x, double *u, const double *dy, double *v, int i, int row) {
+    double v0 = v[i], h = 1e-4 * fmax(fabs(v0), 1.0), d[2];
     for (int k = 0; k < 2; k++, h /= 2) {
         v[i] = v0 + h;
-        double lp = loss(s, p, x, u, dy);
+        double lp = loss(s, p, x, u, dy, row);
         v[i] = v0 - h;
-        double lm = loss(s, p, x, u, dy);
+        double lm = loss(s, p, x, u, dy, row);
         d[k] = (lp - lm) / (2 * h);
     }
     v[i] = v0;
@@ -92,13 +96,13 @@ static void gradcheck_one(const act_desc *d, rng_t *rng) {
     for (int i = 0; i < N; i++) {
         double v = d->gated ? ref_value(&s, ud[i]) : 1.0;
         double scale = d->rowwise ? rowmax : fabs(dyd[i]) * fmax(1.0, fabs(v)) * (1.0 + fabs(xd[i]));
-        compare(d->gated ? "dz" : "dx", d->name, i, dx[i], numgrad(&s, pd, xd, d->gated ? ud : NULL, dyd, xd, i), scale);
+        compare(d->gated ? "dz" : "dx", d->name, i, dx[i], numgrad(&s, pd, xd, d->gated ? ud : NULL, dyd, xd, i, i / COLS), scale);
         if (d->gated)
-            compare("du", d->name, i, du[i], numgrad(&s, pd, xd, ud, dyd, ud, i),
+            compare("du", d->name, i, du[i], numgrad(&s, pd, xd, ud, dyd, ud, i, i / COLS),
                     fabs(dyd[i]) * (1.0 + fabs(xd[i])));
     }
     for (int k = 0; k < d->n_params; k++) {
-        double want = numgrad(&s, pd, xd, NULL, dyd, pd, k);
+        double want = numgrad(&s, pd, xd, NULL, dyd, pd, k, -1);
         compare("dparam", d->name, k, dparams[k], want, 1e-3 * fabs(want));
     }
 }
@@ -130,7 +134,7 @@ static void test_gradcheck_hyperparameters(void **state) {
         act_backward(&s, ACT_F32, ROWS, COLS, x, d->gated ? u : NULL, NULL, dy, dx, d->gated ? du : NULL, NULL);
         for (int i = 0; i < N; i++) {
             double v = d->gated ? ref_value(&s, ud[i]) : 1.0;
-            compare("dx", d->name, i, dx[i], numgrad(&s, pd, xd, d->gated ? ud : NULL, dyd, xd, i),
+            compare("dx", d->name, i, dx[i], numgrad(&s, pd, xd, d->gated ? ud : NULL, dyd, xd, i, i / COLS),
                     fabs(dyd[i]) * fmax(1.0, fabs(v)) * (1.0 + fabs(xd[i])));
         }
     }

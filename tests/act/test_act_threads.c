@@ -1,6 +1,6 @@
 // test_act_threads.c — identical bits with 1, 2 and 3 threads, for every activation, f32 and bf16,
 // outputs and parameter gradients (the chunking and the order of the sums do not follow threads).
-#include "actlab.h"
+#include "refimpl.h"
 #include "util/rng.h"
 
 #include <omp.h>
@@ -31,9 +31,7 @@ static void run(const act_spec *s, act_dtype dt, int threads, const void *x, con
 
 static void test_bits_do_not_depend_on_threads(void **state) {
     (void)state;
-    const char *env = getenv("ACTLAB_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : rng_fresh_seed();
-    printf("seed %llu (replay with ACTLAB_SEED)\n", (unsigned long long)seed);
+    uint64_t seed = test_seed("test_act_threads");
     rng_t rng;
     rng_seed(&rng, seed);
     static float x[M], u[M], dy[M];

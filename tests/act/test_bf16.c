@@ -1,6 +1,6 @@
 // test_bf16.c — f32 -> bf16 round to nearest, ties to even, NaN stays NaN, against a slow
 // reference that picks the nearer of the two neighbouring bf16 values in double.
-#include "actlab.h"
+#include "refimpl.h"
 #include "util/rng.h"
 
 #include <float.h>
@@ -59,9 +59,7 @@ static void test_nan_stays_nan(void **state) {
 
 static void test_random_against_slow_reference(void **state) {
     (void)state;
-    const char *env = getenv("ACTLAB_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : rng_fresh_seed();
-    printf("seed %llu (replay with ACTLAB_SEED)\n", (unsigned long long)seed);
+    uint64_t seed = test_seed("test_bf16");
     rng_t rng;
     rng_seed(&rng, seed);
     enum { N = 1 << 20 };
