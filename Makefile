@@ -32,19 +32,37 @@ test-asan:
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS)
 
-# The main job. Until `actlab compare` lands (issue 5) it is the kernel benchmark against
-# PyTorch plus the gate-comparison figure.
-demo: bench
+# The main job. Until `actlab compare` lands (issue 5), the demo runs the pipeline it will use:
+# corpus and tokenizer (`actlab data`), short side-by-side training runs of a small model per
+# activation (validation loss printed from each run's metrics), the benchmarks against PyTorch,
+# and the gate-comparison figure. Everything lands in data/, runs/demo/ and out/.
+DEMO_ACTS  ?= swiglu powlu polynorm
+DEMO_TRAIN  = --d-model 128 --n-layers 2 --n-heads 4 --n-kv-heads 4 --max-seq-len 128 --seq 128 --batch 8 \
+              --steps 500 --warmup-steps 50 --lr 1e-3 --eval-interval 100 --telemetry-interval 100
+
+demo:
+	@scripts/setup.sh demo
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+	test -f data/val.bin || $(BUILD)/actlab data
+	@for a in $(DEMO_ACTS); do \
+	  $(BENCH_ENV) $(BUILD)/actlab train --act $$a $(DEMO_TRAIN) --out runs/demo/$$a || exit 1; done
+	@echo "demo: final validation loss per activation (500 steps, d 128, 2 layers; one seed: not a verdict)"
+	@for a in $(DEMO_ACTS); do \
+	  printf '  %-10s %s\n' $$a "$$(grep -o '"val_loss":[0-9.]*' runs/demo/$$a/metrics.jsonl | tail -1 | cut -d: -f2)"; done
+	$(MAKE) --no-print-directory bench
 	$(BUILD)/actlab curve --plot swiglu powlu swiglu_clip gelu --from -4 --to 16 --out out/gates.png
-	@echo "demo: results in out/ (bench-kernels.json, torch-kernels.json, gates.png)"
+	@echo "demo: results in data/, runs/demo/ and out/ (bench-*.json, torch-*.json, gates.png)"
 
 bench:
 	@scripts/setup.sh bench
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 	@mkdir -p out
-	$(BENCH_ENV) scripts/torch_kernels.py out/torch-kernels.json
+	$(BENCH_ENV) scripts/torch_anchor.py kernels out/torch-kernels.json
 	$(BENCH_ENV) $(BUILD)/actlab bench kernels --anchor-json out/torch-kernels.json --json out/bench-kernels.json
+	$(BENCH_ENV) scripts/torch_anchor.py train out/torch-train.json
+	$(BENCH_ENV) $(BUILD)/actlab bench train --anchor-json out/torch-train.json --json out/bench-train.json
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

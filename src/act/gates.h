@@ -54,43 +54,49 @@ static inline void gate_gelu(float x, const float *hp, float *f, float *df) {
     *df = s + xc * s * oms * 2.0f * c * (1.0f + 3.0f * k * xc * xc);
 }
 
-// GELU, exact form: x·Φ(x) with Φ(x) = ½·erfc(−x/√2). glibc's erfcf has no vector variant here, so
-// this one runs scalar; it is the reference form, the tanh one is the fast one.
-static inline void gate_gelu_erf(float x, const float *hp, float *f, float *df) {
+// GELU, exact form: x·Φ(x), with Φ and the density's e^(−x²/2) from am_ncdf_f (vmath.h), which
+// vectorises (glibc's erfcf would not).
+AM_INLINE void gate_gelu_erf(float x, const float *hp, float *f, float *df) {
     (void)hp;
-    float xc = x < -30.0f ? -30.0f : x;
-    float phi_cdf = 0.5f * erfcf(-xc * 0.70710678118654752f);
-    float xd = xc > 30.0f ? 30.0f : xc;
-    *f = xc * phi_cdf;
-    *df = phi_cdf + xd * 0.3989422804014327f * am_expf(-0.5f * xd * xd);
+    float xc = x < -30.0f ? -30.0f : x, cdf, gauss;
+    am_ncdf_f(xc, &cdf, &gauss);
+    float xd = xc > 30.0f ? 30.0f : xc;              // the density is 0 there: keeps f'(+inf) = 1
+    *f = xc * cdf;
+    *df = cdf + xd * 0.3989422804014327f * gauss;
 }
 
 // PowLU's gate f_m(z) (hp[0] = m):
 //   z > 0:  z^(m/(√z+1))·σ(z)     f' = f·(a/z + a'·ln z + (1 − σ)),  a = m/(√z+1), a' = −m/(2√z(√z+1)²)
 //   z ≤ 0:  z·σ(z) (SiLU)         f' = σ·(1 + z(1 − σ))
-// The positive branch runs in double: its exponent a·ln z reaches ±100 in magnitude for tiny or
-// huge z, where f32 would lose ~1e-5 relative in f, and f′ cancels near the peak (z ≈ 12.9). In
-// double, z down to the smallest subnormal float keeps a/z, ln z and a′ finite, so the 0·∞ of
-// tiny z cannot arise; z is capped at 1e30, where f = 1 and f' ≈ −1e-43 in f32 already.
-static inline void gate_powlu(float z, const float *hp, float *f, float *df) {
+// The positive branch needs more than f32 in two places: the exponent a·ln z reaches ±20 at
+// z = 0.001 (and ±100 further out), where f32 would lose ~1e-6 relative in f; and f′ cancels near the
+// peak (z ≈ 12.9), where a/z + a'·ln z = a·(1/√z)·(1/√z − ½·ln z/(√z+1)) is ~1e-4 of its terms. So
+// a, 1/√z and ln z are carried in f64, but without f64 square roots or divisions: f32 seeds
+// (1/√z, 1/(√z+1), and am_logf_wide's reciprocal), each refined by one Newton step in f64 to
+// ~1e-13 relative. z down to the smallest subnormal keeps every factor finite (no 0·∞); z is
+// capped at 1e30, where f = 1 and f' ≈ −1e-43 in f32 already.
+AM_INLINE void gate_powlu(float z, const float *hp, float *f, float *df) {
     // One σ serves both branches, taken on z clamped to [AM_SILU_FLOOR, 1e30] (NaN passes).
     float zz = z > 1e30f ? 1e30f : z;
     zz = zz < AM_SILU_FLOOR ? AM_SILU_FLOOR : zz;
     float s, oms;
     am_sigmoid2f(zz, &s, &oms);
     float fn = zz * s, dfn = s * (1.0f + zz * oms);
-    double zp = z > 0.0f ? (double)zz : 1.0;        // the other lane computes on a harmless 1
-    double m = (double)hp[0];
-    double r = sqrt(zp), ir = 1.0 / r, ir1 = 1.0 / (r + 1.0);
-    double a = m * ir1, lz = am_log(zp);
+    float zp = z > 0.0f ? zz : 1.0f;                 // the other lane computes on a harmless 1
+    float rf = sqrtf(zp), ir0 = 1.0f / rf, q0 = 1.0f / (rf + 1.0f);
+    double zd = (double)zp, m = (double)hp[0];
+    double ird = (double)ir0, qd = (double)q0;
+    double ir = AM_FMA(0.5 * ird, AM_FMA(-zd * ird, ird, 1.0), ird);   // 1/√z
+    double q = AM_FMA(qd, AM_FMA(-AM_FMA(zd, ir, 1.0), qd, 1.0), qd);  // 1/(√z+1)
+    double a = m * q, lz = am_logf_wide(zp);
     double fp = am_exp(a * lz) * (double)s;
-    double dfp = fp * (a * ir * ir - 0.5 * a * ir1 * ir * lz + (double)oms);
+    double dfp = fp * AM_FMA(a * ir, AM_FMA(-0.5 * q, lz, ir), (double)oms);
     *f = z > 0.0f ? (float)fp : fn;                  // z == 0 and NaN take the SiLU branch
     *df = z > 0.0f ? (float)dfp : dfn;
 }
 
 // PowLU's scalar form x·f_m(x): grows linearly at +∞ (SwiGLU's scalar form grows like x²).
-static inline void gate_powlu_scalar(float x, const float *hp, float *f, float *df) {
+AM_INLINE void gate_powlu_scalar(float x, const float *hp, float *f, float *df) {
     float g, dg;
     gate_powlu(x, hp, &g, &dg);
     float xc = x < AM_SILU_FLOOR ? AM_SILU_FLOOR : x;

@@ -5,8 +5,10 @@
 // functions use only IEEE-exact operations (+, −, ×, ÷, sqrt, conversions) with no FMA contraction
 // (-ffp-contract=off), so an element gets the same bits whichever path or thread computes it.
 //
-// f32: am_expf is a Cephes-style range reduction + degree-7 polynomial, ≤ 2 ulp on its range.
-// f64: am_exp / am_log reach ≈ 1e-15 relative; PowLU's positive branch uses them (see gates.h).
+// f32: am_expf is a Cephes-style range reduction + degree-7 polynomial, ≤ 2 ulp on its range;
+// am_ncdf_f is the normal CDF (GELU's exact form) without erfc.
+// f64: am_exp / am_logf_wide reach ≈ 1e-13 relative without any f64 division or square root (f32
+// seeds refined by Newton steps in f64); PowLU's positive branch uses them (see gates.h).
 #ifndef ACTLAB_VMATH_H
 #define ACTLAB_VMATH_H
 
@@ -17,6 +19,7 @@
 static inline float am_f32_from_bits(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 static inline double am_f64_from_bits(uint64_t u) { double d; memcpy(&d, &u, 8); return d; }
 static inline uint64_t am_bits_of_f64(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
+static inline uint32_t am_bits_of_f32(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 
 // e^x in f32. NaN -> NaN, x > 88.72 -> +inf, x < -104 -> 0, subnormal results rounded correctly
 // enough (two-step scaling keeps each factor a normal number).
@@ -50,51 +53,114 @@ static inline void am_sigmoid2f(float x, float *s, float *oms) {
     *oms = x >= 0.0f ? e * r : r;
 }
 
-// e^x in f64 for finite x; clamps to [-745, 709] (0 and about 8e307 at the ends).
-static inline double am_exp(double x) {
+// The span loops vectorise only if every function is inlined into them; the larger ones (PowLU's
+// gate) exceed GCC's inlining heuristics, so they say so.
+#if defined(__GNUC__)
+#define AM_INLINE static inline __attribute__((always_inline))
+#else
+#define AM_INLINE static inline
+#endif
+
+// Explicit fused multiply-add. fma rounds once, exactly as IEEE specifies, so a vector body and its
+// scalar tail still agree bit for bit (-ffp-contract=off only forbids the compiler's own contraction).
+// Without hardware FMA (portable builds) a*b+c is used: every caller below stays accurate with either.
+#if defined(__FMA__)
+#define AM_FMA(a, b, c) fma((a), (b), (c))
+#define AM_FMAF(a, b, c) fmaf((a), (b), (c))
+#else
+#define AM_FMA(a, b, c) ((a) * (b) + (c))
+#define AM_FMAF(a, b, c) ((a) * (b) + (c))
+#endif
+
+// e^x in f64, ≈ 2e-13 relative, for x in [-708, 709] (clamped there: 0 and inf in f32 anyway).
+// One power-of-two scale: 2^k stays a normal double over the whole range.
+AM_INLINE double am_exp(double x) {
     double xc = x < 709.0 ? x : 709.0;
-    xc = xc > -745.0 ? xc : -745.0;
-    double k = (xc * 1.4426950408889634 + 6755399441055744.0) - 6755399441055744.0;
-    double r = xc - k * 6.93147180369123816490e-01;
-    r = r - k * 1.90821492927058770002e-10;  // |r| <= ln2/2
-    // Taylor to degree 12: the remainder r^13/13! < 2e-16 relative.
-    double p = 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    int64_t ki = (int64_t)k, k1 = ki / 2, k2 = ki - k1;
-    return p * am_f64_from_bits((uint64_t)(k1 + 1023) << 52) * am_f64_from_bits((uint64_t)(k2 + 1023) << 52);
+    xc = xc > -708.0 ? xc : -708.0;
+    // kd = 1.5·2^52 + k: the low mantissa bits hold k, which becomes the exponent field below.
+    double kd = AM_FMA(xc, 1.4426950408889634, 6755399441055744.0);
+    double k = kd - 6755399441055744.0;
+    double r = xc - k * 6.93147180369123816490e-01;  // ln2's high part has trailing zeros: exact product
+    r = r - k * 1.90821492927058770002e-10;          // |r| <= ln2/2
+    // Taylor to degree 10: the remainder r^11/11! < 2.2e-13 relative.
+    double p = 1.0 / 3628800.0;
+    p = AM_FMA(p, r, 1.0 / 362880.0);
+    p = AM_FMA(p, r, 1.0 / 40320.0);
+    p = AM_FMA(p, r, 1.0 / 5040.0);
+    p = AM_FMA(p, r, 1.0 / 720.0);
+    p = AM_FMA(p, r, 1.0 / 120.0);
+    p = AM_FMA(p, r, 1.0 / 24.0);
+    p = AM_FMA(p, r, 1.0 / 6.0);
+    p = AM_FMA(p, r, 0.5);
+    p = AM_FMA(p, r, 1.0);
+    p = AM_FMA(p, r, 1.0);
+    uint64_t kb = am_bits_of_f64(kd) + 1023u;  // (k + 1023) in the low 12 bits; shifted into place
+    return p * am_f64_from_bits(kb << 52);
 }
 
-// ln x in f64 for positive normal x (every positive float is a normal double).
-static inline double am_log(double x) {
-    uint64_t b = am_bits_of_f64(x);
-    int64_t e = (int64_t)(b >> 52) - 1023;
-    double m = am_f64_from_bits((b & 0x000fffffffffffffull) | 0x3ff0000000000000ull);  // [1, 2)
-    int64_t big = m > 1.4142135623730951 ? 1 : 0;  // move m into [√½, √2) so the series converges fast
-    m = big ? m * 0.5 : m;
-    double ed = (double)(e + big);
-    // ln m = 2·atanh(s), s = (m−1)/(m+1), |s| ≤ 0.1716: odd series to s^17, remainder < 1e-15.
-    double s = (m - 1.0) / (m + 1.0), s2 = s * s;
-    double q = 1.0 / 17.0;
-    q = q * s2 + 1.0 / 15.0;
-    q = q * s2 + 1.0 / 13.0;
-    q = q * s2 + 1.0 / 11.0;
-    q = q * s2 + 1.0 / 9.0;
-    q = q * s2 + 1.0 / 7.0;
-    q = q * s2 + 1.0 / 5.0;
-    q = q * s2 + 1.0 / 3.0;
-    q = q * s2 + 1.0;
-    return ed * 6.93147180369123816490e-01 + (2.0 * s * q + ed * 1.90821492927058770002e-10);
+// ln z in f64 (≈ 1e-14 relative) for a positive float z, subnormals included, with no f64 division:
+// z = 2^e·m, m in [√½, √2); ln m = 2·atanh(s), s = (m−1)/(m+1), |s| ≤ 0.1716. s comes from an f32
+// reciprocal refined by one Newton step in f64 (error ~ (1e-7)² ), then the odd series to s^15
+// (remainder < 4e-14 relative).
+AM_INLINE double am_logf_wide(float z) {
+    int tiny = z < 0x1p-126f;
+    float zs = tiny ? z * 0x1p24f : z;  // subnormal: scale into the normal range first
+    uint32_t b = am_bits_of_f32(zs);
+    int32_t e = (int32_t)(b >> 23) - 127 - (tiny ? 24 : 0);
+    float mf = am_f32_from_bits((b & 0x007fffffu) | 0x3f800000u);  // [1, 2)
+    int big = mf > 1.41421356f;
+    mf = big ? 0.5f * mf : mf;
+    e += big;
+    float q0 = 1.0f / (mf + 1.0f);
+    double md = (double)mf, num = md - 1.0, den = md + 1.0;  // both exact
+    double s0 = num * (double)q0;
+    double s = AM_FMA(AM_FMA(-s0, den, num), (double)q0, s0);
+    double s2 = s * s;
+    double q = 1.0 / 15.0;
+    q = AM_FMA(q, s2, 1.0 / 13.0);
+    q = AM_FMA(q, s2, 1.0 / 11.0);
+    q = AM_FMA(q, s2, 1.0 / 9.0);
+    q = AM_FMA(q, s2, 1.0 / 7.0);
+    q = AM_FMA(q, s2, 1.0 / 5.0);
+    q = AM_FMA(q, s2, 1.0 / 3.0);
+    double s_2 = 2.0 * s;
+    double lm = AM_FMA(s_2 * s2, q, s_2);
+    double ed = (double)e;
+    return ed * 6.93147180369123816490e-01 + (lm + ed * 1.90821492927058770002e-10);
+}
+
+// The standard normal CDF Φ(x) in f32 and e^(−x²/2) (for the density), at 16 lanes: no erfc call.
+// For y = |x|: Φ(−y) = t·Q(t)·e^(−y²/2), t = 4/(4+y), Q a degree-9 polynomial (in t − 0.6) fitted to
+// Φ(−y)·e^(y²/2)/t on y ≤ 14.5 (fit error < 2e-8 relative; beyond, Φ(−y) < 1e-47 underflows). y² is
+// split exactly into hi + lo (fmaf), so the exponent's rounding (up to 1e-5 relative at y = 14 for a
+// plain y·y) does not reach the result: e^(−y²/2) = e^(−hi/2)·(1 − lo/2). Φ(y) = 1 − Φ(−y) ≥ ½
+// has no cancellation. NaN -> NaN; ±inf -> 1, 0.
+AM_INLINE void am_ncdf_f(float x, float *cdf, float *gauss) {
+    float y = fabsf(x);
+    y = y < 15.0f ? y : 15.0f;  // keeps inf (and t = 0) out; Φ(−15) underflows to 0 in f32 anyway
+    float t = 4.0f / (4.0f + y), w = t - 0.6f;
+    float q = 1.574184410e-02f;
+    q = AM_FMAF(q, w, 2.663497816e-02f);
+    q = AM_FMAF(q, w, -3.457711799e-02f);
+    q = AM_FMAF(q, w, -8.671664648e-02f);
+    q = AM_FMAF(q, w, 1.674212173e-02f);
+    q = AM_FMAF(q, w, 2.616276276e-01f);
+    q = AM_FMAF(q, w, 4.744231309e-01f);
+    q = AM_FMAF(q, w, 5.140555073e-01f);
+    q = AM_FMAF(q, w, 3.935599090e-01f);
+    q = AM_FMAF(q, w, 2.234852312e-01f);
+    float hi = y * y;
+#if defined(__FMA__)
+    float lo = fmaf(y, y, -hi);
+#else  // Veltkamp split: yh has 12 significant bits, so every partial product below is exact
+    float yh = am_f32_from_bits(am_bits_of_f32(y) & 0xfffff000u), yl = y - yh;
+    float lo = ((yh * yh - hi) + 2.0f * yh * yl) + yl * yl;
+#endif
+    float g = am_expf(-0.5f * hi) * (1.0f - 0.5f * lo);
+    float lower = t * q * g;  // Φ(−y)
+    float c = x < 0.0f ? lower : 1.0f - lower;
+    *cdf = x != x ? x : c;
+    *gauss = x != x ? x : g;
 }
 
 #endif

@@ -2,6 +2,10 @@
 // bf16 storage, against the memory-bandwidth floor of a copy measured in the same run.
 #include "actlab.h"
 #include "args.h"
+#include "bench_util.h"
+#ifdef ACTLAB_HAVE_CUDA
+#include "actlab_cuda.h"
+#endif
 #include "util/check.h"
 #include "util/rng.h"
 #include "util/timer.h"
@@ -12,11 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 typedef struct {
     long rows, cols, reps;
-    int threads;
+    int threads, cuda;
     const char *json, *anchor;
 } bench_opts;
 
@@ -34,17 +37,9 @@ static void help(void) {
            "  --reps N             timed runs per measurement, median reported (default 15)\n"
            "  --threads T          OpenMP threads (default: all cores)\n"
            "  --json FILE          results (default out/bench-kernels.json)\n"
-           "  --anchor-json FILE   PyTorch CPU timings from scripts/torch_kernels.py, for the speed-up column\n");
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *t, long n) {
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
-    return t[n / 2];
+           "  --device cpu|cuda    cuda: the fused GPU kernels, bf16, default 16384 x 8192, against a\n"
+           "                       device-to-device copy (needs a build with CUDA and a GPU)\n"
+           "  --anchor-json FILE   PyTorch CPU timings from scripts/torch_anchor.py kernels, for the speed-up column\n");
 }
 
 // Copy rate in bytes/s, counting the bytes read plus the bytes written, as STREAM does.
@@ -56,7 +51,7 @@ static double copy_rate(float *dst, const float *src, size_t n, long reps) {
         for (size_t i = 0; i < n; i++) dst[i] = src[i];
         if (r) t[r - 1] = now_seconds() - t0;  // the first run only warms up
     }
-    double best = median(t, reps);
+    double best = bench_median(t, reps);
     free(t);
     return 2.0 * (double)n * sizeof(float) / best;
 }
@@ -86,23 +81,18 @@ static double time_op(const act_spec *s, act_dtype dt, const bench_opts *o, buff
                          d->gated ? b->du : NULL, dparams);
         if (r) t[r - 1] = now_seconds() - t0;
     }
-    double m = median(t, o->reps);
+    double m = bench_median(t, o->reps);
     free(t);
     return m;
 }
 
-// PyTorch's times for one activation from the anchor JSON (a list of {act, fwd_ms, fwdbwd_ms}).
+// PyTorch's times for one activation from the anchor's "kernels" list, if it has that activation.
 static int anchor_times(json_t *anchor, const char *name, double *fwd_ms, double *fb_ms) {
-    json_t *list = anchor ? json_object_get(anchor, "kernels") : NULL;
-    size_t i;
-    json_t *row;
-    json_array_foreach(list, i, row) {
-        if (strcmp(json_string_value(json_object_get(row, "act")) ?: "", name)) continue;
-        *fwd_ms = json_number_value(json_object_get(row, "fwd_ms"));
-        *fb_ms = json_number_value(json_object_get(row, "fwdbwd_ms"));
-        return *fwd_ms > 0 && *fb_ms > 0;
-    }
-    return 0;
+    json_t *row = bench_anchor_row(anchor, "kernels", name);
+    if (!row) return 0;
+    *fwd_ms = json_number_value(json_object_get(row, "fwd_ms"));
+    *fb_ms = json_number_value(json_object_get(row, "fwdbwd_ms"));
+    return *fwd_ms > 0 && *fb_ms > 0;
 }
 
 static int is_cheap(act_kind k) {
@@ -121,21 +111,35 @@ static void parse(bench_opts *o, int argc, char **argv) {
         else if (!strcmp(a, "--threads")) o->threads = (int)arg_long("bench kernels", a, arg_value("bench kernels", argc, argv, &i), 1, 1024);
         else if (!strcmp(a, "--json")) o->json = arg_value("bench kernels", argc, argv, &i);
         else if (!strcmp(a, "--anchor-json")) o->anchor = arg_value("bench kernels", argc, argv, &i);
+        else if (!strcmp(a, "--device")) {
+            const char *v = arg_value("bench kernels", argc, argv, &i);
+            if (strcmp(v, "cpu") && strcmp(v, "cuda")) usage_error("bench kernels", "--device is cpu or cuda, not '%s'", v);
+            o->cuda = !strcmp(v, "cuda");
+        }
         else usage_error("bench kernels", "unknown option '%s'", a);
     }
 }
 
+// The GPU benchmark lives with the kernels (src/cuda/bench_cuda.cu); its sizes default larger.
+static int bench_kernels_cuda(bench_opts *o, int rows_given, int cols_given) {
+#ifdef ACTLAB_HAVE_CUDA
+    return actlab_cuda_bench_kernels(o->json, rows_given ? (int)o->rows : 16384, cols_given ? (int)o->cols : 8192);
+#else
+    (void)o, (void)rows_given, (void)cols_given;
+    die("configure with -DACTLAB_CUDA=ON on a machine with nvcc", "this actlab was built without CUDA");
+#endif
+}
+
 int bench_kernels(int argc, char **argv) {
     bench_opts o;
+    memset(&o, 0, sizeof o);
     parse(&o, argc, argv);
-    omp_set_num_threads(o.threads);
-    json_t *anchor = NULL;
-    if (o.anchor) {
-        json_error_t err;
-        anchor = json_load_file(o.anchor, 0, &err);
-        if (!anchor) die("produce it with scripts/torch_kernels.py (make bench does)", "cannot read %s: %s (line %d)",
-                         o.anchor, err.text, err.line);
+    if (o.cuda) {
+        int rows_given = 0, cols_given = 0;
+        for (int i = 1; i < argc; i++) rows_given |= !strcmp(argv[i], "--rows"), cols_given |= !strcmp(argv[i], "--cols");
+        return bench_kernels_cuda(&o, rows_given, cols_given);
     }
+    json_t *config = bench_configure(o.threads), *anchor = bench_load_anchor(o.anchor, "kernels");
     const size_t n = (size_t)o.rows * (size_t)o.cols;
     rng_t rng;
     rng_seed(&rng, 1234);
@@ -144,7 +148,6 @@ int bench_kernels(int argc, char **argv) {
     const double bw = copy_rate(c0, c1, n, o.reps);
     free(c0);
     free(c1);
-    const char *coretype = getenv("OPENBLAS_CORETYPE");
     printf("actlab bench kernels: %ld x %ld, %d threads, median of %ld runs; copy %.1f GB/s (read+write)\n", o.rows,
            o.cols, o.threads, o.reps, bw / 1e9);
     printf("%-13s %-5s %9s %7s %11s %7s %10s\n", "activation", "dtype", "fwd ms", "x floor", "fwd+bwd ms", "x floor",
@@ -154,10 +157,9 @@ int bench_kernels(int argc, char **argv) {
     json_object_set_new(root, "benchmark", json_string("kernels"));
     json_object_set_new(root, "rows", json_integer(o.rows));
     json_object_set_new(root, "cols", json_integer(o.cols));
-    json_object_set_new(root, "threads", json_integer(o.threads));
+    json_object_set_new(root, "config", config);
     json_object_set_new(root, "reps", json_integer(o.reps));
     json_object_set_new(root, "copy_gbs", json_real(bw / 1e9));
-    json_object_set_new(root, "openblas_coretype", coretype ? json_string(coretype) : json_null());
     int cheap_ok = 1, cheap_n = 0, torch_ok = 1, torch_n = 0;
     for (int dti = 0; dti < 2; dti++) {
         act_dtype dt = dti ? ACT_BF16 : ACT_F32;
@@ -223,14 +225,7 @@ int bench_kernels(int argc, char **argv) {
                torch_ok ? "met" : "NOT met");
     else
         printf("target: PowLU/PolyNorm vs PyTorch not evaluated (pass --anchor-json; make bench does)\n");
-    const char *slash = strrchr(o.json, '/');
-    if (slash) {
-        char dir[512];
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - o.json), o.json);
-        mkdir(dir, 0755);
-    }
-    if (json_dump_file(root, o.json, JSON_INDENT(1))) die("check the directory", "cannot write %s", o.json);
-    printf("wrote %s\n", o.json);
+    bench_write_json(root, o.json);
     json_decref(root);
     json_decref(anchor);
     return 0;

@@ -6,11 +6,14 @@
 #include <string.h>
 
 int bench_kernels(int argc, char **argv);
+int bench_train(int argc, char **argv);
 
 static void bench_help(void) {
     printf("usage: actlab bench WHAT [options]   (actlab bench WHAT --help for each)\n\n"
            "  kernels   every activation's forward and forward+backward time against a memory-copy\n"
-           "            floor measured in the same run (and PyTorch's, with --anchor-json)\n\n"
+           "            floor measured in the same run (and PyTorch's, with --anchor-json)\n"
+           "  train     training-step throughput of the anchor model per activation, against the sgemm\n"
+           "            rate measured in the same run (and PyTorch's, with --anchor-json)\n\n"
            "Every figure is a ratio against a baseline measured in the same run; results go to JSON.\n");
 }
 
@@ -20,5 +23,6 @@ int cmd_bench(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "kernels")) return bench_kernels(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "train")) return bench_train(argc - 1, argv + 1);
     usage_error("bench", "unknown benchmark '%s'", argv[1]);
 }

@@ -4,6 +4,12 @@
 #define ACTLAB_COMMANDS_H
 
 int cmd_curve(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

@@ -14,6 +14,12 @@ typedef struct {
 static const command COMMANDS[] = {
     {"curve", cmd_curve, "print or plot an activation's curve and derivative"},
     {"bench", cmd_bench, "benchmarks (kernels) with JSON output"},
+    {"data", cmd_data, "extract the corpus, split it, train the tokenizer, write token shards"},
+    {"tokenize", cmd_tokenize, "text on stdin to token ids (gpt2 or a trained bpe:N), or back with --decode"},
+    {"train", cmd_train, "pre-train the model with a chosen FFN activation"},
+    {"eval", cmd_eval, "loss and perplexity of a checkpoint on a shard or text"},
+    {"sample", cmd_sample, "generate text from a checkpoint"},
+    {"export", cmd_export, "write a checkpoint as safetensors + config.json"},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -1,0 +1,27 @@
+#!/usr/bin/python3
+"""PyTorch CPU baselines for `actlab bench kernels|train --anchor-json`.
+
+usage: scripts/torch_anchor.py kernels|train OUT.json
+
+Runs one part of the shared anchor ../shared/anchors/torch_cpu_anchor.py (Debian's python3-torch) in this
+process's thread/BLAS configuration: `kernels` (activation fwd and fwd+bwd, f32 4096x2048) or `train`
+(the anchor LM: V 8192, d 256, 4 layers, 4 heads, T 256, B 16, fwd+bwd+AdamW per activation), and writes
+{"torch": version, "threads": n, "kernels"|"train": [...]}.
+The anchor's location: $ACTLAB_ANCHORS, else ../shared/anchors beside the repository."""
+import json, os, sys
+
+if len(sys.argv) != 3 or sys.argv[1] not in ("kernels", "train"):
+    sys.exit(__doc__)
+here = os.path.dirname(os.path.abspath(__file__))
+anchors = os.environ.get("ACTLAB_ANCHORS", os.path.join(here, "..", "..", "shared", "anchors"))
+if not os.path.exists(os.path.join(anchors, "torch_cpu_anchor.py")):
+    sys.exit(f"torch_anchor.py: error: no torch_cpu_anchor.py under {anchors}\n  hint: set ACTLAB_ANCHORS")
+sys.path.insert(0, anchors)
+import torch_cpu_anchor as anchor  # noqa: E402
+
+part, out = sys.argv[1], sys.argv[2]
+anchor.torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+rows = anchor.kernels() if part == "kernels" else anchor.train()
+result = {"torch": anchor.torch.__version__, "threads": anchor.torch.get_num_threads(), part: rows}
+json.dump(result, open(out, "w"), indent=1)
+print(f"wrote {out}")

@@ -1,0 +1,91 @@
+// layers.h — the model's layers, each a *_forward / *_backward pair (internal to src/model).
+//
+// Conventions: N = B·T rows (tokens), row-major f32 arrays, matrices stored (out, in) like
+// torch.nn.Linear. A backward that writes a parameter gradient ACCUMULATES (+=) into it, so
+// gradient accumulation over micro-batches needs no copies. Every routine is deterministic and
+// independent of the OpenMP thread count: parallel loops split rows (or columns of a parameter
+// gradient) and each output element is reduced by one thread in a fixed order.
+#ifndef ACTLAB_MODEL_LAYERS_H
+#define ACTLAB_MODEL_LAYERS_H
+
+#include "actlab.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+// Elements of work below which a loop stays on one thread: waking the OpenMP team costs a few
+// microseconds (much more on a loaded machine), about what 8K elements of a cheap loop take.
+#define PAR_MIN 8192
+
+// ---- linear.c: y = x·Wᵀ through cblas_sgemm ----------------------------------------------
+// x: (N,in), w: (out,in) -> y: (N,out)
+void linear_forward(float *y, const float *x, const float *w, int N, int in, int out);
+// dy: (N,out) -> dx: (N,in) (overwritten, or += when accumulate_dx; skipped when dx is NULL),
+// dw: (out,in) +=
+void linear_backward(float *dx, float *dw, const float *dy, const float *x, const float *w,
+                     int N, int in, int out, int accumulate_dx);
+// OpenBLAS's own thread count. The model keeps it at 1 and threads its products with OpenMP
+// (see linear.c).
+void blas_set_threads(int n);
+
+// ---- embedding.c ----------------------------------------------------------------------------
+// tokens: (N), emb: (V,C) -> x: (N,C)
+void embedding_forward(float *x, const int32_t *tokens, const float *emb, int N, int C);
+// dx: (N,C) -> demb: (V,C) +=
+void embedding_backward(float *demb, const float *dx, const int32_t *tokens, int N, int C);
+
+// ---- rmsnorm.c: y = x / sqrt(mean(x²) + eps) · g -------------------------------------------
+// x: (N,C), g: (C) -> y: (N,C), rstd: (N)
+void rmsnorm_forward(float *y, float *rstd, const float *x, const float *g, int N, int C, float eps);
+// dy: (N,C) -> dx: (N,C) +=, dg: (C) +=    (dx accumulates: it is the residual stream's gradient)
+void rmsnorm_backward(float *dx, float *dg, const float *dy, const float *x, const float *g,
+                      const float *rstd, int N, int C);
+
+// ---- rope.c: rotary embedding, rotate-half pairs (i, i + D/2) within each head ---------------
+// cos_t, sin_t: (max_T, D/2), angle t·theta^(-2i/D)
+void rope_table(float *cos_t, float *sin_t, int max_T, int D, float theta);
+// x: (B,T) rows of stride ld, each holding n_heads consecutive heads of D values from column 0;
+// rotated in place by the position t of the row.
+void rope_forward(float *x, int B, int T, int n_heads, int D, int ld, const float *cos_t, const float *sin_t);
+// dx: same layout, in place: the transpose (inverse) rotation.
+void rope_backward(float *dx, int B, int T, int n_heads, int D, int ld, const float *cos_t, const float *sin_t);
+
+// ---- attention.c: causal softmax attention, grouped-query heads -----------------------------
+// qkv: (B,T,(H+2·Hkv)·D) rows [q heads | k heads | v heads], query head h reads kv head
+// h / (H/Hkv). -> out: (B,T,H·D), lse: (B,H,T) the log-sum-exp of each score row (kept instead
+// of the (T,T) probabilities: the backward recomputes them, so memory stays O(T) per head).
+void attention_forward(float *out, float *lse, const float *qkv, int B, int T, int H, int Hkv, int D);
+// dout: (B,T,H·D) -> dqkv: (B,T,(H+2·Hkv)·D) (overwritten)
+void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *out,
+                        const float *lse, int B, int T, int H, int Hkv, int D);
+
+// ---- ffn.c: the feed-forward block around a libactlab activation ------------------------------
+typedef struct {
+    const float *gate;   // (h,C); NULL when the activation is not gated
+    const float *up;     // (h,C)
+    const float *down;   // (C,h)
+    const float *act;    // the activation's learnable scalars (NULL when it has none)
+} ffn_weights;
+typedef struct {
+    float *gate, *up, *down, *act;  // same shapes as ffn_weights, +=
+} ffn_grads;
+// xn: (N,C) -> z: (N,h) gate pre-activation (gated only), u: (N,h) up output, a: (N,h) activation
+// output (the down-projection input), y: (N,C)
+// act_time (may be NULL): seconds spent in the activation are added to it.
+void ffn_forward(float *y, float *z, float *u, float *a, const float *xn, const ffn_weights *w,
+                 const act_spec *spec, int N, int C, int h, double *act_time);
+// dy: (N,C) -> dxn: (N,C) (overwritten); dz, du: (N,h) gradients at the gate / up outputs
+// (dz untouched when not gated); da: (N,h) scratch.
+void ffn_backward(float *dxn, float *dz, float *du, float *da, ffn_grads *g, const float *dy,
+                  const float *xn, const float *z, const float *u, const float *a,
+                  const ffn_weights *w, const act_spec *spec, int N, int C, int h, double *act_time);
+
+// ---- crossentropy.c ---------------------------------------------------------------------------
+// logits: (N,V), targets: (N) (< 0: ignored) -> lse: (N); returns the summed loss over valid rows
+// (in double, rows added in order) and their count in *n_valid.
+double crossentropy_forward(float *lse, const float *logits, const int32_t *targets, int N, int V, int *n_valid);
+// dlogits = (softmax(logits) − onehot(target)) · scale, 0 on ignored rows; dlogits may alias logits.
+void crossentropy_backward(float *dlogits, const float *logits, const float *lse, const int32_t *targets,
+                           int N, int V, float scale);
+
+#endif

@@ -1,0 +1,414 @@
+// model.c — parameter layout, initialisation, workspace, and the model's forward/backward.
+//
+// Parameters: one flat f32 array, tensors in Hugging Face Llama order and names, matrices
+// (out, in) row-major. q_proj, k_proj and v_proj are adjacent, so together they form one
+// ((H+2·Hkv)·D, d) matrix and the three projections run as a single sgemm.
+//
+// Initialisation (seeded by the seed argument only; one xoshiro stream walks the tensors in
+// layout order):
+//   embeddings, lm_head and every projection: normal(0, init_std)
+//   residual output projections (o_proj, down_proj): normal(0, init_std / sqrt(2·n_layers)),
+//     so the residual stream's variance does not grow with depth (GPT-2's scaling)
+//   RMSNorm gains: 1;  activation scalars: act_params_init (PolyCom: weights 1/3, bias 0)
+//
+// Threads: the OpenMP thread count is the one knob. OpenBLAS is kept at one thread and every
+// product is split into shape-fixed tiles shared out by OpenMP (linear.c), so results are
+// bit-identical for any thread count and the two thread pools never fight over the cores.
+#include "model.h"
+
+#include "layers.h"
+#include "util/check.h"
+#include "util/rng.h"
+#include "util/timer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ABSENT ((size_t)-1)
+
+// Profile sections (wall time, forward and backward separately; see model_timings).
+enum { SEC_EMBED, SEC_NORM, SEC_ATTN_MM, SEC_ROPE, SEC_ATTN, SEC_FFN_MM, SEC_ACT, SEC_RESID, SEC_HEAD, SEC_CE, SEC_COUNT };
+static const char *const sec_names[SEC_COUNT] = {
+    "embedding", "rmsnorm", "attention matmuls (qkv, o)", "rope", "attention core", "ffn matmuls",
+    "activation", "residual adds", "lm head matmul", "cross-entropy"};
+
+typedef struct {  // offsets into the flat parameter (and gradient) array
+    size_t ln1, qkv, o, ln2, gate, up, down, act;
+} layer_offsets;
+
+typedef struct {  // activations of one layer kept for the backward; rows N = B·T
+    float *xn1, *rstd1;  // (N,d), (N)   input_layernorm output and 1/rms
+    float *qkv;          // (N,(H+2Hkv)·D) after RoPE
+    float *att;          // (N,d)        attention output (o_proj input)
+    float *lse;          // (B,H,T)      log-sum-exp per score row
+    float *mid;          // (N,d)        residual stream after attention
+    float *xn2, *rstd2;  // (N,d), (N)   post_attention_layernorm
+    float *z, *u, *a;    // (N,h)        gate output (gated only), up output, activation output
+    float *dz, *du;      // (N,h)        their gradients (kept for telemetry)
+} layer_acts;
+
+struct model {
+    model_config cfg;
+    const act_desc *act;
+    int head_dim, qkv_dim, hidden;
+    size_t n_params;
+    float *params, *grads;
+    int n_tensors;
+    model_tensor *tensors;
+    size_t off_embed, off_norm, off_head;
+    layer_offsets *lo;
+    float *rope_cos, *rope_sin;  // (max_seq_len, head_dim/2)
+    // workspace for the last forward
+    size_t cap_rows;  // rows the workspace holds
+    int B, T, has_targets, backward_done, n_valid;
+    float *ws;
+    int32_t *tokens, *targets;
+    float **res;      // (n_layers+1) x (N,d): the residual stream entering each layer, then the final one
+    layer_acts *la;
+    float *xnf, *rstdf, *logits, *lse_ce;
+    float *dres, *dxn, *dqkv, *datt, *da;  // backward scratch
+    double prof[SEC_COUNT][2];             // seconds per section, [0] forward, [1] backward
+};
+
+#define TIMED(sec, dir, call)                          \
+    do {                                               \
+        double t0_ = now_seconds();                    \
+        call;                                          \
+        m->prof[sec][dir] += now_seconds() - t0_;      \
+    } while (0)
+
+// ---------------------------------------------------------------------------------------------
+// Layout
+// ---------------------------------------------------------------------------------------------
+
+static size_t add_tensor(model *m, const char *name, int rows, int cols, int decay) {
+    model_tensor *t = &m->tensors[m->n_tensors++];
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->offset = m->n_params;
+    t->ndim = cols > 0 ? 2 : 1;
+    t->shape[0] = rows;
+    t->shape[1] = cols > 0 ? cols : 0;
+    t->numel = (size_t)rows * (size_t)(cols > 0 ? cols : 1);
+    t->decay = decay;
+    m->n_params += t->numel;
+    return t->offset;
+}
+
+static void build_layout(model *m) {
+    const model_config *c = &m->cfg;
+    int d = c->d_model, h = m->hidden, kvd = c->n_kv_heads * m->head_dim;
+    char name[64];
+    m->tensors = xcalloc((size_t)c->n_layers * 12 + 3, sizeof(model_tensor));
+    m->lo = xcalloc((size_t)c->n_layers, sizeof(layer_offsets));
+    m->off_embed = add_tensor(m, "model.embed_tokens.weight", c->vocab_size, d, 1);
+    for (int l = 0; l < c->n_layers; l++) {
+        layer_offsets *o = &m->lo[l];
+#define T_(field, suffix, rows, cols, decay)                                   \
+    snprintf(name, sizeof name, "model.layers.%d.%s", l, suffix);             \
+    o->field = add_tensor(m, name, rows, cols, decay)
+        T_(ln1, "input_layernorm.weight", d, 0, 0);
+        T_(qkv, "self_attn.q_proj.weight", d, d, 1);
+        snprintf(name, sizeof name, "model.layers.%d.self_attn.k_proj.weight", l);
+        add_tensor(m, name, kvd, d, 1);
+        snprintf(name, sizeof name, "model.layers.%d.self_attn.v_proj.weight", l);
+        add_tensor(m, name, kvd, d, 1);
+        T_(o, "self_attn.o_proj.weight", d, d, 1);
+        T_(ln2, "post_attention_layernorm.weight", d, 0, 0);
+        o->gate = ABSENT;
+        if (m->act->gated) { T_(gate, "mlp.gate_proj.weight", h, d, 1); }
+        T_(up, "mlp.up_proj.weight", h, d, 1);
+        T_(down, "mlp.down_proj.weight", d, h, 1);
+        o->act = ABSENT;
+        if (m->act->n_params == 4) {  // PolyCom: three weights then the bias, contiguous
+            T_(act, "mlp.act.weight", 3, 0, 0);
+            snprintf(name, sizeof name, "model.layers.%d.mlp.act.bias", l);
+            add_tensor(m, name, 1, 0, 0);
+        } else if (m->act->n_params > 0) {
+            T_(act, "mlp.act.weight", m->act->n_params, 0, 0);
+        }
+#undef T_
+    }
+    m->off_norm = add_tensor(m, "model.norm.weight", d, 0, 0);
+    m->off_head = c->tied_embeddings ? m->off_embed : add_tensor(m, "lm_head.weight", c->vocab_size, d, 1);
+}
+
+static void init_params(model *m, uint64_t seed) {
+    rng_t rng;
+    rng_seed(&rng, seed);
+    float std = m->cfg.init_std, std_out = std / sqrtf(2.0f * (float)m->cfg.n_layers);
+    for (int i = 0; i < m->n_tensors; i++) {
+        const model_tensor *t = &m->tensors[i];
+        float *p = m->params + t->offset;
+        const char *leaf = strrchr(t->name, '.');  // ".weight" / ".bias"
+        int is_norm = strstr(t->name, "layernorm") || strstr(t->name, "model.norm");
+        int is_act = strstr(t->name, "mlp.act.") != NULL;
+        if (is_act) {
+            if (strcmp(leaf, ".weight") == 0) {  // the activation's scalars start here (bias follows)
+                float init[ACT_MAX_PARAMS];
+                act_params_init(m->cfg.act.kind, init);
+                memcpy(p, init, sizeof(float) * (size_t)m->act->n_params);
+            }
+        } else if (is_norm) {
+            for (size_t j = 0; j < t->numel; j++) p[j] = 1.0f;
+        } else {
+            float s = strstr(t->name, "o_proj") || strstr(t->name, "down_proj") ? std_out : std;
+            for (size_t j = 0; j < t->numel; j++) p[j] = s * rng_normal(&rng);
+        }
+    }
+}
+
+model *model_create(const model_config *cfg, uint64_t seed) {
+    const char *err = model_config_check(cfg);
+    if (err) die("fix the model configuration (see `actlab train --help`)", "invalid model configuration: %s", err);
+    model *m = xcalloc(1, sizeof *m);
+    m->cfg = *cfg;
+    m->act = act_desc_of(cfg->act.kind);
+    m->head_dim = cfg->d_model / cfg->n_heads;
+    m->qkv_dim = (cfg->n_heads + 2 * cfg->n_kv_heads) * m->head_dim;
+    m->hidden = model_ffn_hidden(cfg);
+    build_layout(m);
+    m->params = xaligned(sizeof(float) * m->n_params);
+    m->grads = xaligned(sizeof(float) * m->n_params);
+    memset(m->grads, 0, sizeof(float) * m->n_params);
+    init_params(m, seed);
+    size_t half = (size_t)m->head_dim / 2;
+    m->rope_cos = xmalloc(sizeof(float) * (size_t)cfg->max_seq_len * half);
+    m->rope_sin = xmalloc(sizeof(float) * (size_t)cfg->max_seq_len * half);
+    rope_table(m->rope_cos, m->rope_sin, cfg->max_seq_len, m->head_dim, cfg->rope_theta);
+    return m;
+}
+
+static void free_workspace(model *m) {
+    free(m->ws);
+    free(m->tokens);
+    free(m->targets);
+    free(m->res);
+    free(m->la);
+    m->ws = NULL;
+    m->tokens = m->targets = NULL;
+    m->res = NULL;
+    m->la = NULL;
+    m->cap_rows = 0;
+}
+
+void model_free(model *m) {
+    if (!m) return;
+    free_workspace(m);
+    free(m->params);
+    free(m->grads);
+    free(m->tensors);
+    free(m->lo);
+    free(m->rope_cos);
+    free(m->rope_sin);
+    free(m);
+}
+
+const model_config *model_cfg(const model *m) { return &m->cfg; }
+size_t model_num_params(const model *m) { return m->n_params; }
+float *model_params(model *m) { return m->params; }
+float *model_grads(model *m) { return m->grads; }
+int model_num_tensors(const model *m) { return m->n_tensors; }
+const model_tensor *model_tensor_at(const model *m, int i) {
+    return i >= 0 && i < m->n_tensors ? &m->tensors[i] : NULL;
+}
+int model_tensor_find(const model *m, const char *name) {
+    for (int i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0) return i;
+    return -1;
+}
+void model_zero_grad(model *m) { memset(m->grads, 0, sizeof(float) * m->n_params); }
+
+// Matmul FLOPs per token of one training step (forward + backward = 3 × forward):
+// 6 × (matrix parameters that multiply activations: every projection and the LM head, not the
+// embedding lookup) + causal attention 6·L·d·(T+1) (Q·Kᵀ and P·V over (T+1)/2 keys on average).
+double model_flops_per_token(const model *m, int T) {
+    const model_config *c = &m->cfg;
+    double d = c->d_model, h = m->hidden, kvd = (double)c->n_kv_heads * m->head_dim;
+    double per_layer = d * d * 2 + 2 * d * kvd + (m->act->gated ? 3 : 2) * d * h;
+    double mm = c->n_layers * per_layer + (double)c->vocab_size * d;
+    return 6.0 * mm + 6.0 * c->n_layers * d * (T + 1.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspace
+// ---------------------------------------------------------------------------------------------
+
+static float *take(float *base, size_t *used, size_t n) {
+    float *p = base ? base + *used : NULL;
+    *used += (n + 15) / 16 * 16;  // keep every array 64-byte aligned
+    return p;
+}
+
+// Points the activation arrays into base (or, with base NULL, only counts): returns the floats used.
+static size_t layout_workspace(model *m, float *base, size_t N) {
+    const model_config *c = &m->cfg;
+    size_t d = c->d_model, h = m->hidden, V = c->vocab_size, H = c->n_heads, L = c->n_layers, u = 0;
+    int gated = m->act->gated;
+    for (size_t l = 0; l <= L; l++) m->res[l] = take(base, &u, N * d);
+    for (size_t l = 0; l < L; l++) {
+        layer_acts *a = &m->la[l];
+        a->xn1 = take(base, &u, N * d);
+        a->rstd1 = take(base, &u, N);
+        a->qkv = take(base, &u, N * (size_t)m->qkv_dim);
+        a->att = take(base, &u, N * d);
+        a->lse = take(base, &u, N * H);
+        a->mid = take(base, &u, N * d);
+        a->xn2 = take(base, &u, N * d);
+        a->rstd2 = take(base, &u, N);
+        a->z = gated ? take(base, &u, N * h) : NULL;
+        a->u = take(base, &u, N * h);
+        a->a = take(base, &u, N * h);
+        a->dz = gated ? take(base, &u, N * h) : NULL;
+        a->du = take(base, &u, N * h);
+    }
+    m->xnf = take(base, &u, N * d);
+    m->rstdf = take(base, &u, N);
+    m->logits = take(base, &u, N * V);
+    m->lse_ce = take(base, &u, N);
+    m->dres = take(base, &u, N * d);
+    m->dxn = take(base, &u, N * d);
+    m->dqkv = take(base, &u, N * (size_t)m->qkv_dim);
+    m->datt = take(base, &u, N * d);
+    m->da = take(base, &u, N * h);
+    return u;
+}
+
+// Sized for the largest B·T seen so far: grows when a larger batch comes, never shrinks.
+static void ensure_workspace(model *m, size_t N) {
+    if (N <= m->cap_rows) return;
+    free_workspace(m);
+    m->res = xcalloc((size_t)m->cfg.n_layers + 1, sizeof(float *));
+    m->la = xcalloc((size_t)m->cfg.n_layers, sizeof(layer_acts));
+    m->ws = xaligned(sizeof(float) * layout_workspace(m, NULL, N));
+    layout_workspace(m, m->ws, N);
+    m->tokens = xmalloc(sizeof(int32_t) * N);
+    m->targets = xmalloc(sizeof(int32_t) * N);
+    m->cap_rows = N;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward / backward
+// ---------------------------------------------------------------------------------------------
+
+static void add_inplace(float *y, const float *x, size_t n) {  // y += x
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
+    for (size_t i = 0; i < n; i++) y[i] += x[i];
+}
+
+static ffn_weights ffn_w(const layer_offsets *o, const float *base) {
+    ffn_weights w = {o->gate == ABSENT ? NULL : base + o->gate, base + o->up, base + o->down,
+                     o->act == ABSENT ? NULL : base + o->act};
+    return w;
+}
+
+static void check_ids(const int32_t *ids, int N, int V, int allow_negative, const char *what) {
+    for (int i = 0; i < N; i++)
+        if (ids[i] >= V || (ids[i] < 0 && !allow_negative))
+            die("the token ids must come from a tokenizer with the model's vocabulary size",
+                "%s[%d] = %d is outside the vocabulary [0, %d)", what, i, ids[i], V);
+}
+
+float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int B, int T) {
+    const model_config *c = &m->cfg;
+    if (B <= 0 || T <= 0 || T > c->max_seq_len)
+        die("use 1 <= T <= max_seq_len and B >= 1", "model_forward: B = %d, T = %d (max_seq_len %d)", B, T, c->max_seq_len);
+    int N = B * T, d = c->d_model, H = c->n_heads, Hkv = c->n_kv_heads, D = m->head_dim, V = c->vocab_size;
+    check_ids(tokens, N, V, 0, "tokens");
+    if (targets) check_ids(targets, N, V, 1, "targets");
+    ensure_workspace(m, (size_t)N);
+    memcpy(m->tokens, tokens, sizeof(int32_t) * N);
+    if (targets) memcpy(m->targets, targets, sizeof(int32_t) * N);
+    m->B = B, m->T = T, m->has_targets = targets != NULL, m->backward_done = 0;
+    blas_set_threads(1);
+
+    const float *P = m->params;
+    TIMED(SEC_EMBED, 0, embedding_forward(m->res[0], tokens, P + m->off_embed, N, d));
+    for (int l = 0; l < c->n_layers; l++) {
+        const layer_offsets *o = &m->lo[l];
+        layer_acts *a = &m->la[l];
+        TIMED(SEC_NORM, 0, rmsnorm_forward(a->xn1, a->rstd1, m->res[l], P + o->ln1, N, d, c->norm_eps));
+        TIMED(SEC_ATTN_MM, 0, linear_forward(a->qkv, a->xn1, P + o->qkv, N, d, m->qkv_dim));
+        // q and k heads are adjacent in a qkv row: one pass rotates both
+        TIMED(SEC_ROPE, 0, rope_forward(a->qkv, B, T, H + Hkv, D, m->qkv_dim, m->rope_cos, m->rope_sin));
+        TIMED(SEC_ATTN, 0, attention_forward(a->att, a->lse, a->qkv, B, T, H, Hkv, D));
+        TIMED(SEC_ATTN_MM, 0, linear_forward(a->mid, a->att, P + o->o, N, d, d));
+        TIMED(SEC_RESID, 0, add_inplace(a->mid, m->res[l], (size_t)N * d));
+        TIMED(SEC_NORM, 0, rmsnorm_forward(a->xn2, a->rstd2, a->mid, P + o->ln2, N, d, c->norm_eps));
+        ffn_weights w = ffn_w(o, P);
+        double t_act = 0;
+        TIMED(SEC_FFN_MM, 0, ffn_forward(m->res[l + 1], a->z, a->u, a->a, a->xn2, &w, &c->act, N, d, m->hidden, &t_act));
+        m->prof[SEC_FFN_MM][0] -= t_act, m->prof[SEC_ACT][0] += t_act;
+        TIMED(SEC_RESID, 0, add_inplace(m->res[l + 1], a->mid, (size_t)N * d));
+    }
+    TIMED(SEC_NORM, 0, rmsnorm_forward(m->xnf, m->rstdf, m->res[c->n_layers], P + m->off_norm, N, d, c->norm_eps));
+    TIMED(SEC_HEAD, 0, linear_forward(m->logits, m->xnf, P + m->off_head, N, d, V));
+    if (!targets) return 0.0f;
+    double total;
+    TIMED(SEC_CE, 0, total = crossentropy_forward(m->lse_ce, m->logits, targets, N, V, &m->n_valid));
+    return m->n_valid ? (float)(total / m->n_valid) : 0.0f;
+}
+
+void model_backward(model *m) {
+    const model_config *c = &m->cfg;
+    if (!m->cap_rows || !m->has_targets)
+        die("call model_forward with targets before model_backward", "model_backward: no forward pass with targets to differentiate");
+    if (m->backward_done)
+        die("run model_forward again before each model_backward", "model_backward: called twice for one forward pass");
+    int B = m->B, T = m->T, N = B * T, d = c->d_model, H = c->n_heads, Hkv = c->n_kv_heads, D = m->head_dim;
+    int V = c->vocab_size, h = m->hidden;
+    blas_set_threads(1);
+    const float *P = m->params;
+    float *G = m->grads;
+
+    // The logits buffer becomes dlogits: a second (N,V) array would cost 128 MiB at the anchor size.
+    float scale = m->n_valid ? 1.0f / (float)m->n_valid : 0.0f;
+    TIMED(SEC_CE, 1, crossentropy_backward(m->logits, m->logits, m->lse_ce, m->targets, N, V, scale));
+    TIMED(SEC_HEAD, 1, linear_backward(m->dxn, G + m->off_head, m->logits, m->xnf, P + m->off_head, N, d, V, 0));
+    memset(m->dres, 0, sizeof(float) * (size_t)N * d);
+    TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + m->off_norm, m->dxn, m->res[c->n_layers], P + m->off_norm, m->rstdf, N, d));
+    for (int l = c->n_layers - 1; l >= 0; l--) {
+        const layer_offsets *o = &m->lo[l];
+        layer_acts *a = &m->la[l];
+        ffn_weights w = ffn_w(o, P);
+        ffn_grads g = {o->gate == ABSENT ? NULL : G + o->gate, G + o->up, G + o->down,
+                       o->act == ABSENT ? NULL : G + o->act};
+        // dres is dL/d(layer output); each residual branch adds its input gradient into it in place.
+        double t_act = 0;
+        TIMED(SEC_FFN_MM, 1, ffn_backward(m->dxn, a->dz, a->du, m->da, &g, m->dres, a->xn2, a->z, a->u, a->a, &w, &c->act, N, d, h, &t_act));
+        m->prof[SEC_FFN_MM][1] -= t_act, m->prof[SEC_ACT][1] += t_act;
+        TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + o->ln2, m->dxn, a->mid, P + o->ln2, a->rstd2, N, d));
+        TIMED(SEC_ATTN_MM, 1, linear_backward(m->datt, G + o->o, m->dres, a->att, P + o->o, N, d, d, 0));
+        TIMED(SEC_ATTN, 1, attention_backward(m->dqkv, m->datt, a->qkv, a->att, a->lse, B, T, H, Hkv, D));
+        TIMED(SEC_ROPE, 1, rope_backward(m->dqkv, B, T, H + Hkv, D, m->qkv_dim, m->rope_cos, m->rope_sin));
+        TIMED(SEC_ATTN_MM, 1, linear_backward(m->dxn, G + o->qkv, m->dqkv, a->xn1, P + o->qkv, N, d, m->qkv_dim, 0));
+        TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + o->ln1, m->dxn, m->res[l], P + o->ln1, a->rstd1, N, d));
+    }
+    TIMED(SEC_EMBED, 1, embedding_backward(G + m->off_embed, m->dres, m->tokens, N, d));
+    m->backward_done = 1;
+}
+
+int model_timings(const model *m, model_timing *out, int max) {
+    int n = max < SEC_COUNT ? max : SEC_COUNT;
+    for (int i = 0; i < n; i++) {
+        out[i].name = sec_names[i];
+        out[i].forward_s = m->prof[i][0];
+        out[i].backward_s = m->prof[i][1];
+    }
+    return n;
+}
+
+void model_timings_reset(model *m) { memset(m->prof, 0, sizeof m->prof); }
+
+const float *model_logits(const model *m) { return m->cap_rows && !m->backward_done ? m->logits : NULL; }
+
+const float *model_ffn_act_out(const model *m, int l) {
+    return m->cap_rows && l >= 0 && l < m->cfg.n_layers ? m->la[l].a : NULL;
+}
+const float *model_ffn_grad_up(const model *m, int l) {
+    return m->backward_done && l >= 0 && l < m->cfg.n_layers ? m->la[l].du : NULL;
+}
+const float *model_ffn_grad_gate(const model *m, int l) {
+    return m->backward_done && l >= 0 && l < m->cfg.n_layers ? m->la[l].dz : NULL;
+}

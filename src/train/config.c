@@ -1,0 +1,406 @@
+// config.c — see config.h.
+#include "train/config.h"
+#include "util/check.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { K_INT, K_U64, K_FLOAT, K_STR, K_SCHED, K_ACT } key_type;
+
+typedef struct {
+    const char *name;
+    key_type type;
+    size_t offset;
+    double lo, hi;  // accepted closed range for numbers
+    const char *help;
+} key_desc;
+
+#define OFF(f) offsetof(train_config, f)
+static const key_desc KEYS[] = {
+    {"act", K_ACT, OFF(model.act), 0, 0, "FFN activation (see 'actlab --help'); its hyperparameters are keys too"},
+    {"vocab_size", K_INT, OFF(model.vocab_size), 2, 1 << 20, "vocabulary size (>= the tokenizer's)"},
+    {"d_model", K_INT, OFF(model.d_model), 8, 65536, "model width"},
+    {"n_layers", K_INT, OFF(model.n_layers), 1, 1024, "transformer blocks"},
+    {"n_heads", K_INT, OFF(model.n_heads), 1, 1024, "attention heads"},
+    {"n_kv_heads", K_INT, OFF(model.n_kv_heads), 1, 1024, "key/value heads (grouped-query attention)"},
+    {"max_seq_len", K_INT, OFF(model.max_seq_len), 1, 1 << 20, "context length of the model"},
+    {"ffn_hidden", K_INT, OFF(model.ffn_hidden), 0, 1 << 20, "FFN hidden size (0: equal-parameter rule)"},
+    {"tied_embeddings", K_INT, OFF(model.tied_embeddings), 0, 1, "1: LM head shares the token embedding"},
+    {"rope_theta", K_FLOAT, OFF(model.rope_theta), 1, 1e9, "RoPE base"},
+    {"norm_eps", K_FLOAT, OFF(model.norm_eps), 0, 1, "RMSNorm epsilon"},
+    {"init_std", K_FLOAT, OFF(model.init_std), 0, 10, "weight init standard deviation"},
+    {"lr", K_FLOAT, OFF(opt.lr), 0, 10, "peak learning rate"},
+    {"min_lr", K_FLOAT, OFF(opt.min_lr), 0, 10, "learning rate at the end of the decay"},
+    {"beta1", K_FLOAT, OFF(opt.beta1), 0, 0.999999, "AdamW beta1"},
+    {"beta2", K_FLOAT, OFF(opt.beta2), 0, 0.999999, "AdamW beta2"},
+    {"eps", K_FLOAT, OFF(opt.eps), 0, 1, "AdamW epsilon"},
+    {"weight_decay", K_FLOAT, OFF(opt.weight_decay), 0, 10, "decoupled weight decay (matrices and embeddings only)"},
+    {"grad_clip", K_FLOAT, OFF(opt.grad_clip), 0, 1e9, "global gradient-norm clip (0: off)"},
+    {"schedule", K_SCHED, OFF(sched.kind), 0, 0, "learning-rate schedule: cosine, wsd or constant"},
+    {"warmup_steps", K_INT, OFF(sched.warmup_steps), 0, 1e9, "linear warmup steps"},
+    {"decay_frac", K_FLOAT, OFF(sched.decay_frac), 0, 1, "wsd: final fraction of the steps that decays to min_lr"},
+    {"data_dir", K_STR, OFF(data_dir), 0, 0, "data folder (tokenizers, shards)"},
+    {"train_data", K_STR, OFF(train_data), 0, 0, "training shard (empty: <data_dir>/train.bin)"},
+    {"val_data", K_STR, OFF(val_data), 0, 0, "validation shard (empty: <data_dir>/val.bin)"},
+    {"tokenizer", K_STR, OFF(tokenizer), 0, 0, "expected tokenizer of the shards, e.g. bpe:8192 or gpt2 (empty: any)"},
+    {"out", K_STR, OFF(out_dir), 0, 0, "run folder for config.json, metrics.jsonl, checkpoint.bin"},
+    {"steps", K_INT, OFF(steps), 1, 1e9, "optimiser steps"},
+    {"batch", K_INT, OFF(batch), 1, 1 << 16, "micro-batch size B"},
+    {"seq", K_INT, OFF(seq), 1, 1 << 20, "sequence length T (<= max_seq_len)"},
+    {"grad_accum", K_INT, OFF(grad_accum), 1, 1 << 16, "micro-batches per optimiser step"},
+    {"eval_interval", K_INT, OFF(eval_interval), 0, 1e9, "validation loss every N steps (0: at the end only)"},
+    {"eval_batches", K_INT, OFF(eval_batches), 1, 1e6, "validation batches (sequential over the val shard)"},
+    {"log_interval", K_INT, OFF(log_interval), 1, 1e9, "metrics line every N steps"},
+    {"telemetry_interval", K_INT, OFF(telemetry_interval), 0, 1e9, "per-layer outlier statistics every K steps (0: off)"},
+    {"ckpt_interval", K_INT, OFF(ckpt_interval), 0, 1e9, "checkpoint every C steps (0: at the end only)"},
+    {"max_bad_steps", K_INT, OFF(max_bad_steps), 1, 1e6, "stop after this many consecutive NaN/Inf steps"},
+    {"threads", K_INT, OFF(threads), 0, 4096, "OpenMP and OpenBLAS threads (0: all online cores)"},
+    {"seed", K_U64, OFF(seed), 0, 9.2e18, "seed for initialisation and data order"},
+};
+#define N_KEYS (sizeof KEYS / sizeof KEYS[0])
+
+void train_config_default(train_config *c) {
+    memset(c, 0, sizeof *c);
+    model_config_default(&c->model);
+    adamw_config_default(&c->opt);
+    c->sched.kind = SCHED_COSINE;
+    c->sched.warmup_steps = 100;
+    c->sched.decay_frac = 0.2f;
+    snprintf(c->data_dir, sizeof c->data_dir, "data");
+    snprintf(c->out_dir, sizeof c->out_dir, "runs/default");
+    c->steps = 1000;
+    c->batch = 16;
+    c->seq = 256;
+    c->grad_accum = 1;
+    c->eval_interval = 100;
+    c->eval_batches = 20;
+    c->log_interval = 1;
+    c->telemetry_interval = 50;
+    c->ckpt_interval = 500;
+    c->max_bad_steps = 10;
+    c->threads = 0;
+    c->seed = 1337;
+    c->sched.total_steps = c->steps;
+}
+
+// "grad-accum" -> "grad_accum"
+static void normalise_key(const char *key, char *out, size_t len) {
+    size_t i = 0;
+    for (; key[i] && i + 1 < len; i++) out[i] = key[i] == '-' ? '_' : key[i];
+    out[i] = 0;
+}
+
+static const key_desc *find_key(const char *key) {
+    char k[64];
+    normalise_key(key, k, sizeof k);
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (!strcmp(KEYS[i].name, k)) return &KEYS[i];
+    return NULL;
+}
+
+static int find_hyper(const act_spec *s, const char *key) {
+    const act_desc *d = act_desc_of(s->kind);
+    for (int i = 0; d && i < d->n_hyper; i++)
+        if (!strcmp(d->hyper[i].name, key)) return i;
+    return -1;
+}
+
+int train_config_has_key(const train_config *c, const char *key) {
+    return find_key(key) != NULL || find_hyper(&c->model.act, key) >= 0;
+}
+
+static int range_error(const key_desc *k, const char *value, char *err, size_t errlen) {
+    snprintf(err, errlen, "'%s': value %s is outside the accepted range [%g, %g]", k->name, value, k->lo, k->hi);
+    return -1;
+}
+
+// Stores a number after checking type and range; `text` is for the message.
+static int store_number(train_config *c, const key_desc *k, double x, const char *text, char *err, size_t errlen) {
+    void *p = (char *)c + k->offset;
+    if (!isfinite(x) || x < k->lo || x > k->hi) return range_error(k, text, err, errlen);
+    if ((k->type == K_INT || k->type == K_U64) && x != floor(x)) {
+        snprintf(err, errlen, "'%s': expected an integer, got %s", k->name, text);
+        return -1;
+    }
+    if (k->type == K_INT) *(int *)p = (int)x;
+    else if (k->type == K_U64) *(uint64_t *)p = (uint64_t)x;
+    else *(float *)p = (float)x;
+    return 0;
+}
+
+static int set_act(train_config *c, const char *name, char *err, size_t errlen) {
+    if (act_spec_init(&c->model.act, name)) {
+        snprintf(err, errlen, "'act': unknown activation '%s' (run 'actlab --help' for the list)", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_hyper(train_config *c, const char *key, double x, const char *text, char *err, size_t errlen) {
+    int r = act_spec_set(&c->model.act, key, (float)x);
+    if (r == -1) {
+        snprintf(err, errlen, "'%s': the activation %s has no such hyperparameter", key,
+                 act_desc_of(c->model.act.kind)->name);
+        return -1;
+    }
+    if (r == -2) {
+        const act_hyper_desc *h = &act_desc_of(c->model.act.kind)->hyper[find_hyper(&c->model.act, key)];
+        snprintf(err, errlen, "'%s': value %s is outside the accepted range [%g, %g]", key, text, (double)h->lo,
+                 (double)h->hi);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_string(train_config *c, const key_desc *k, const char *value, char *err, size_t errlen) {
+    char *dst = (char *)c + k->offset;
+    if (k->type == K_ACT) return set_act(c, value, err, errlen);
+    if (k->type == K_SCHED) {
+        if (sched_parse(value, (sched_kind *)(void *)dst) == 0) return 0;
+        snprintf(err, errlen, "'%s': unknown schedule '%s' (cosine, wsd or constant)", k->name, value);
+        return -1;
+    }
+    if (strlen(value) >= TC_PATH) {
+        snprintf(err, errlen, "'%s': path longer than %d characters", k->name, TC_PATH - 1);
+        return -1;
+    }
+    snprintf(dst, TC_PATH, "%s", value);
+    return 0;
+}
+
+static int parse_number(const char *key, const char *value, double *x, char *err, size_t errlen) {
+    char *end;
+    errno = 0;
+    *x = strtod(value, &end);
+    if (end == value || *end || errno) {
+        snprintf(err, errlen, "'%s': expected a number, got '%s'", key, value);
+        return -1;
+    }
+    return 0;
+}
+
+// Seeds use all 64 bits, which a double cannot carry.
+static int parse_u64(train_config *c, const key_desc *k, const char *value, char *err, size_t errlen) {
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(value, &end, 10);
+    // JSON integers are signed 64-bit: keep seeds below 2^63 so config.json can carry them.
+    if (end == value || *end || errno || value[0] == '-' || x > (unsigned long long)INT64_MAX) {
+        snprintf(err, errlen, "'%s': expected an integer in [0, 2^63), got '%s'", k->name, value);
+        return -1;
+    }
+    *(uint64_t *)(void *)((char *)c + k->offset) = (uint64_t)x;
+    return 0;
+}
+
+int train_config_set(train_config *c, const char *key, const char *value, char *err, size_t errlen) {
+    const key_desc *k = find_key(key);
+    double x;
+    if (!k) {
+        if (find_hyper(&c->model.act, key) < 0) {
+            snprintf(err, errlen, "unknown key '%s' (see 'actlab train --help')", key);
+            return -1;
+        }
+        if (parse_number(key, value, &x, err, errlen)) return -1;
+        return set_hyper(c, key, x, value, err, errlen);
+    }
+    int r;
+    if (k->type == K_STR || k->type == K_SCHED || k->type == K_ACT) r = set_string(c, k, value, err, errlen);
+    else if (k->type == K_U64) r = parse_u64(c, k, value, err, errlen);
+    else r = parse_number(k->name, value, &x, err, errlen) || store_number(c, k, x, value, err, errlen) ? -1 : 0;
+    if (!r && k->offset == OFF(steps)) c->sched.total_steps = c->steps;
+    return r;
+}
+
+static int set_json_value(train_config *c, const char *key, json_t *v, char *err, size_t errlen) {
+    const key_desc *k = find_key(key);
+    if (!k || strchr(key, '-')) {
+        snprintf(err, errlen, "unknown key '%s'", key);
+        return -1;
+    }
+    if (k->type == K_STR || k->type == K_SCHED || k->type == K_ACT) {
+        if (!json_is_string(v)) {
+            snprintf(err, errlen, "'%s': expected a string", key);
+            return -1;
+        }
+        return set_string(c, k, json_string_value(v), err, errlen);
+    }
+    if (!json_is_number(v) || (k->type != K_FLOAT && !json_is_integer(v))) {
+        snprintf(err, errlen, "'%s': expected %s", key, k->type == K_FLOAT ? "a number" : "an integer");
+        return -1;
+    }
+    char text[64];
+    snprintf(text, sizeof text, "%.17g", json_number_value(v));
+    if (json_is_integer(v)) snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+    if (json_is_integer(v) && json_integer_value(v) < 0 && k->lo >= 0) return range_error(k, text, err, errlen);
+    if (k->type == K_U64) {
+        *(uint64_t *)(void *)((char *)c + k->offset) = (uint64_t)json_integer_value(v);
+        return 0;
+    }
+    return store_number(c, k, json_number_value(v), text, err, errlen);
+}
+
+static int apply_hypers(train_config *c, json_t *obj, char *err, size_t errlen) {
+    if (!json_is_object(obj)) {
+        snprintf(err, errlen, "'act_hyper': expected an object like {\"m\": 3}");
+        return -1;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        if (!json_is_number(v)) {
+            snprintf(err, errlen, "'act_hyper.%s': expected a number", key);
+            return -1;
+        }
+        char text[64];
+        snprintf(text, sizeof text, "%g", json_number_value(v));
+        if (set_hyper(c, key, json_number_value(v), text, err, errlen)) return -1;
+    }
+    return 0;
+}
+
+int train_config_from_json(train_config *c, const char *text, char *err, size_t errlen) {
+    json_error_t je;
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, errlen, "malformed JSON at line %d column %d: %s", je.line, je.column, je.text);
+        return -1;
+    }
+    int r = 0;
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "the configuration must be a JSON object");
+        r = -1;
+    }
+    // The activation first: act_hyper refers to it, whatever order the file lists them in.
+    json_t *act = r ? NULL : json_object_get(root, "act");
+    if (act) r = set_json_value(c, "act", act, err, errlen);
+    const char *key;
+    json_t *v;
+    if (!r) json_object_foreach(root, key, v) {
+        if (!strcmp(key, "act")) continue;
+        r = !strcmp(key, "act_hyper") ? apply_hypers(c, v, err, errlen) : set_json_value(c, key, v, err, errlen);
+        if (r) break;
+    }
+    json_decref(root);
+    c->sched.total_steps = c->steps;
+    return r;
+}
+
+int train_config_load(train_config *c, const char *path, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open config '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = xmalloc((size_t)n + 1);
+    size_t got = fread(text, 1, (size_t)n, f);
+    fclose(f);
+    text[got] = 0;
+    char inner[400];
+    int r = train_config_from_json(c, text, inner, sizeof inner);
+    if (r) snprintf(err, errlen, "%s: %s", path, inner);
+    free(text);
+    return r;
+}
+
+// The shortest decimal that reads back as the same float, so config.json shows 0.0003, not
+// 0.00030000001424923539.
+static json_t *json_float(float f) {
+    char buf[32];
+    for (int prec = 6; prec <= 9; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
+        if (strtof(buf, NULL) == f) break;
+    }
+    return json_real(strtod(buf, NULL));
+}
+
+char *train_config_to_json(const train_config *c) {
+    json_t *root = json_object();
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const key_desc *k = &KEYS[i];
+        const void *p = (const char *)c + k->offset;
+        json_t *v = NULL;
+        switch (k->type) {
+        case K_INT: v = json_integer(*(const int *)p); break;
+        case K_U64: v = json_integer((json_int_t) * (const uint64_t *)p); break;
+        case K_FLOAT: v = json_float(*(const float *)p); break;
+        case K_STR: v = json_string((const char *)p); break;
+        case K_SCHED: v = json_string(sched_name(*(const sched_kind *)p)); break;
+        case K_ACT: v = json_string(act_desc_of(c->model.act.kind)->name); break;
+        }
+        json_object_set_new(root, k->name, v);
+        if (k->type == K_ACT) {
+            const act_desc *d = act_desc_of(c->model.act.kind);
+            json_t *hp = json_object();
+            for (int h = 0; h < d->n_hyper; h++) json_object_set_new(hp, d->hyper[h].name, json_float(c->model.act.hp[h]));
+            json_object_set_new(root, "act_hyper", hp);
+        }
+    }
+    char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    json_decref(root);
+    size_t n = strlen(s);
+    char *out = xmalloc(n + 2);  // our own copy, so callers free() it like everything else
+    memcpy(out, s, n);
+    out[n] = '\n';
+    out[n + 1] = 0;
+    free(s);
+    return out;
+}
+
+const char *train_config_check(const train_config *c, char *buf, size_t buflen) {
+    const char *m = model_config_check(&c->model);
+    if (m) return m;
+    if (c->seq > c->model.max_seq_len) {
+        snprintf(buf, buflen, "seq %d exceeds the model's max_seq_len %d", c->seq, c->model.max_seq_len);
+        return buf;
+    }
+    if (c->opt.min_lr > c->opt.lr) {
+        snprintf(buf, buflen, "min_lr %g exceeds lr %g", (double)c->opt.min_lr, (double)c->opt.lr);
+        return buf;
+    }
+    if (c->sched.warmup_steps > c->steps) {
+        snprintf(buf, buflen, "warmup_steps %d exceeds steps %d", c->sched.warmup_steps, c->steps);
+        return buf;
+    }
+    if (!c->out_dir[0]) return "out must name a run folder";
+    return NULL;
+}
+
+void train_config_shard_paths(const train_config *c, char *train_path, char *val_path, size_t len) {
+    if (c->train_data[0]) snprintf(train_path, len, "%s", c->train_data);
+    else snprintf(train_path, len, "%s/train.bin", c->data_dir);
+    if (c->val_data[0]) snprintf(val_path, len, "%s", c->val_data);
+    else snprintf(val_path, len, "%s/val.bin", c->data_dir);
+}
+
+void train_config_print_help(FILE *out) {
+    train_config d;
+    train_config_default(&d);
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const key_desc *k = &KEYS[i];
+        const void *p = (const char *)&d + k->offset;
+        char flag[64], def[96];
+        static const char *PLACEHOLDER[] = {"N", "N", "X", "S", "NAME", "NAME"};
+        snprintf(flag, sizeof flag, "--%s %s", k->name, PLACEHOLDER[k->type]);
+        for (char *q = flag + 2; *q && *q != ' '; q++)
+            if (*q == '_') *q = '-';
+        switch (k->type) {
+        case K_INT: snprintf(def, sizeof def, "%d", *(const int *)p); break;
+        case K_U64: snprintf(def, sizeof def, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+        case K_FLOAT: snprintf(def, sizeof def, "%g", (double)*(const float *)p); break;
+        case K_STR: snprintf(def, sizeof def, "\"%s\"", (const char *)p); break;
+        case K_SCHED: snprintf(def, sizeof def, "%s", sched_name(*(const sched_kind *)p)); break;
+        case K_ACT: snprintf(def, sizeof def, "%s", act_desc_of(d.model.act.kind)->name); break;
+        }
+        fprintf(out, "  %-25s %s (default %s)\n", flag, k->help, def);
+    }
+    fprintf(out, "  --<hyper> X               an activation hyperparameter, e.g. --m 3 for powlu (default: the "
+                 "activation's own)\n");
+}

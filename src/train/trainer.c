@@ -1,0 +1,406 @@
+// trainer.c — see trainer.h.
+#include "train/trainer.h"
+#include "data/shard.h"
+#include "model/model.h"
+#include "train/atomic.h"
+#include "train/checkpoint.h"
+#include "train/eval.h"
+#include "train/optim.h"
+#include "train/stats.h"
+#include "util/check.h"
+#include "util/progress.h"
+#include "util/rng.h"
+#include "util/timer.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+    train_config cfg;
+    model *m;
+    adamw opt;
+    shard train_sh, val_sh;
+    loader ld;
+    rng_t rng;
+    long step, bad_streak;
+    int32_t *tokens, *targets;
+    FILE *metrics;
+    char ckpt_path[TC_PATH + 32], metrics_path[TC_PATH + 32];
+    const train_hooks *hooks;
+} run;
+
+// Ctrl-C / SIGTERM: finish the current step, checkpoint, and stop (a second signal kills as usual).
+static volatile sig_atomic_t g_interrupted;
+
+static void on_signal(int sig) {
+    g_interrupted = sig;
+    signal(sig, SIG_DFL);
+}
+
+int train_set_threads(int n) {
+    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 0) n = 1;
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+    return n;
+}
+
+static void mkdir_p(const char *path) {
+    char buf[TC_PATH];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        mkdir(buf, 0755);
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        die("check the --out path and its permissions", "cannot create run folder '%s': %s", path, strerror(errno));
+}
+
+static void load_shards(run *r) {
+    char tp[TC_PATH], vp[TC_PATH], err[512];
+    train_config_shard_paths(&r->cfg, tp, vp, sizeof tp);
+    if (shard_read(tp, &r->train_sh, err, sizeof err))
+        die("build the shards first ('actlab data ...'), or point --train-data/--data-dir at them",
+            "training data: %s", err);
+    if (shard_read_expect(vp, r->train_sh.fingerprint, &r->val_sh, err, sizeof err))
+        die("the validation shard must come from the same tokenizer as the training shard", "validation data: %s",
+            err);
+    if (r->cfg.tokenizer[0] && strcmp(r->cfg.tokenizer, r->train_sh.tokenizer))
+        die("rebuild the shards with that tokenizer, or drop --tokenizer", "'%s' was written by tokenizer %s, not %s", tp,
+            r->train_sh.tokenizer, r->cfg.tokenizer);
+    uint16_t top = 0;
+    for (uint64_t i = 0; i < r->train_sh.n_tokens; i++)
+        if (r->train_sh.tokens[i] > top) top = r->train_sh.tokens[i];
+    if (top >= r->cfg.model.vocab_size)
+        die("set --vocab-size to at least the tokenizer's vocabulary size",
+            "the training shard holds token id %u but the model's vocab_size is %d", top, r->cfg.model.vocab_size);
+    if (r->train_sh.n_tokens < (uint64_t)r->cfg.seq + 1 || r->val_sh.n_tokens < (uint64_t)r->cfg.seq + 1)
+        die("use a shorter --seq or more data", "a shard holds fewer than seq+1 = %d tokens", r->cfg.seq + 1);
+}
+
+static void init_optimizer(run *r) {
+    int nt = model_num_tensors(r->m);
+    param_group *g = xmalloc((size_t)nt * sizeof *g);
+    for (int i = 0; i < nt; i++) {
+        const model_tensor *t = model_tensor_at(r->m, i);
+        g[i] = (param_group){t->offset, t->numel, t->decay};
+    }
+    adamw_init(&r->opt, model_num_params(r->m), g, nt);
+    free(g);
+}
+
+static void resume_from(run *r, const char *path) {
+    ckpt c;
+    char err[512];
+    if (ckpt_read(path, &c, err, sizeof err)) die("pick another checkpoint, or start afresh without --resume", "%s", err);
+    if (ckpt_check_match(&c.meta, &r->cfg.model, r->train_sh.fingerprint, err, sizeof err))
+        die("resume with the same model flags and data the run started with", "cannot resume from '%s': %s", path, err);
+    if (c.meta.n_params != model_num_params(r->m))
+        die("this is a different model build", "checkpoint '%s' holds %llu parameters; the model has %zu", path,
+            (unsigned long long)c.meta.n_params, model_num_params(r->m));
+    size_t n = model_num_params(r->m);
+    memcpy(model_params(r->m), c.params, n * sizeof(float));
+    memcpy(r->opt.m, c.m, n * sizeof(float));
+    memcpy(r->opt.v, c.v, n * sizeof(float));
+    r->opt.t = (long)c.meta.opt_t;
+    r->step = (long)c.meta.step;
+    r->bad_streak = (long)c.meta.bad_streak;
+    r->ld.pos = c.meta.loader_pos;
+    memcpy(r->ld.rng, c.meta.loader_rng, sizeof r->ld.rng);
+    r->ld.random = c.meta.loader_random;
+    memcpy(r->rng.s, c.meta.rng, sizeof r->rng.s);
+    ckpt_free(&c);
+}
+
+static void save_checkpoint(run *r) {
+    ckpt_meta meta;
+    memset(&meta, 0, sizeof meta);
+    meta.cfg = r->cfg.model;
+    snprintf(meta.tokenizer, sizeof meta.tokenizer, "%s", r->train_sh.tokenizer);
+    meta.tok_fingerprint = r->train_sh.fingerprint;
+    meta.n_params = model_num_params(r->m);
+    meta.step = (uint64_t)r->step;
+    meta.opt_t = (uint64_t)r->opt.t;
+    meta.bad_streak = (uint64_t)r->bad_streak;
+    meta.loader_pos = r->ld.pos;
+    memcpy(meta.loader_rng, r->ld.rng, sizeof meta.loader_rng);
+    meta.loader_random = r->ld.random;
+    memcpy(meta.rng, r->rng.s, sizeof meta.rng);
+    meta.seed = r->cfg.seed;
+    char *json = train_config_to_json(&r->cfg), err[512];
+    if (ckpt_write(r->ckpt_path, &meta, model_params(r->m), r->opt.m, r->opt.v, json, err, sizeof err))
+        die("free disk space or choose another --out", "checkpoint: %s", err);
+    free(json);
+}
+
+static void save_config(run *r) {
+    char path[TC_PATH + 32], err[512];
+    snprintf(path, sizeof path, "%s/config.json", r->cfg.out_dir);
+    char *json = train_config_to_json(&r->cfg);
+    atomic_file a;
+    if (atomic_begin(&a, path, err, sizeof err)) die("check --out", "%s", err);
+    atomic_write(&a, json, strlen(json));
+    if (atomic_commit(&a, err, sizeof err)) die("check --out", "%s", err);
+    free(json);
+}
+
+// JSON has no NaN/Inf: they become null, which is also what a reader should see for them.
+static void jnum(FILE *f, const char *key, double x) {
+    if (isfinite(x)) fprintf(f, "\"%s\":%.7g", key, x);
+    else fprintf(f, "\"%s\":null", key);
+}
+
+static void write_stats(FILE *f, const char *key, const tensor_stats *s) {
+    fprintf(f, ",\"%s\":{", key);
+    jnum(f, "min", s->min); fputc(',', f);
+    jnum(f, "max", s->max); fputc(',', f);
+    jnum(f, "amax", s->amax); fputc(',', f);
+    jnum(f, "p1", s->p1); fputc(',', f);
+    jnum(f, "p99", s->p99); fputc(',', f);
+    jnum(f, "rms", s->rms); fputc(',', f);
+    jnum(f, "kurtosis", s->kurtosis);
+    fprintf(f, ",\"nonfinite\":%zu}", s->n_nonfinite);
+}
+
+static const float *find_tensor(model *m, const char *name, const model_tensor **out) {
+    for (int i = 0; i < model_num_tensors(m); i++) {
+        const model_tensor *t = model_tensor_at(m, i);
+        if (!strcmp(t->name, name)) {
+            *out = t;
+            return model_params(m) + t->offset;
+        }
+    }
+    return NULL;
+}
+
+// Per-layer outlier statistics of the last micro-batch (E1) and the gate/up row alignment.
+// The 3 x n_layers statistics are independent, so they are computed in parallel (each one alone
+// is sequential, so the numbers do not depend on the thread count).
+static void write_telemetry(run *r) {
+    const model_config *mc = model_cfg(r->m);
+    size_t n = (size_t)r->cfg.batch * r->cfg.seq * (size_t)model_ffn_hidden(mc);
+    int L = mc->n_layers;
+    const float **src = xcalloc((size_t)3 * L, sizeof *src);
+    tensor_stats *st = xcalloc((size_t)3 * L, sizeof *st);
+    for (int l = 0; l < L; l++) {
+        src[3 * l] = model_ffn_act_out(r->m, l);
+        src[3 * l + 1] = model_ffn_grad_up(r->m, l);
+        src[3 * l + 2] = model_ffn_grad_gate(r->m, l);
+    }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int i = 0; i < 3 * L; i++)
+        if (src[i]) stats_compute(src[i], n, &st[i]);
+    static const char *NAMES[3] = {"act_out", "grad_up", "grad_gate"};
+    fprintf(r->metrics, ",\"layers\":[");
+    for (int l = 0; l < L; l++) {
+        fprintf(r->metrics, "%s{\"layer\":%d", l ? "," : "", l);
+        for (int k = 0; k < 3; k++)
+            if (src[3 * l + k]) write_stats(r->metrics, NAMES[k], &st[3 * l + k]);
+        char gname[64], uname[64];
+        snprintf(gname, sizeof gname, "model.layers.%d.mlp.gate_proj.weight", l);
+        snprintf(uname, sizeof uname, "model.layers.%d.mlp.up_proj.weight", l);
+        const model_tensor *tg = NULL, *tu = NULL;
+        const float *wg = find_tensor(r->m, gname, &tg), *wu = find_tensor(r->m, uname, &tu);
+        if (wg && wu && tg->numel == tu->numel)
+            fprintf(r->metrics, ",\"gate_up_abs_cos\":%.7g",
+                    stats_mean_abs_row_cosine(wg, wu, tg->shape[0], (int)(tg->numel / (size_t)tg->shape[0])));
+        fputc('}', r->metrics);
+    }
+    fputc(']', r->metrics);
+    free(src);
+    free(st);
+}
+
+// One optimiser step: grad_accum micro-batches, then the update unless loss or gradients are
+// not finite. Returns 1 for a good step, 0 for a skipped one; *loss and *norm report it.
+static int train_step(run *r, float lr, double *loss, double *norm) {
+    const train_config *c = &r->cfg;
+    model_zero_grad(r->m);
+    double total = 0;
+    for (int a = 0; a < c->grad_accum; a++) {
+        if (loader_next(&r->ld, c->batch, c->seq, r->tokens, r->targets))
+            die("use a shorter --seq", "the training shard is too short for seq %d", c->seq);
+        total += model_forward(r->m, r->tokens, r->targets, c->batch, c->seq);
+        model_backward(r->m);
+    }
+    size_t n = model_num_params(r->m);
+    float *g = model_grads(r->m);
+    if (r->hooks && r->hooks->after_backward) r->hooks->after_backward(r->hooks->ctx, r->step, g, n);
+    *loss = total / c->grad_accum;
+    // The model sums micro-batch gradients of mean losses: dividing the norm by grad_accum gives the
+    // norm of the averaged gradient without another pass over g.
+    *norm = optim_grad_norm(g, n) / c->grad_accum;
+    if (!isfinite(*loss) || !isfinite(*norm)) return 0;
+    float gscale = optim_clip_scale(*norm, c->opt.grad_clip) / (float)c->grad_accum;
+    adamw_step(&r->opt, &c->opt, model_params(r->m), g, gscale, lr);
+    return 1;
+}
+
+// A resumed run continues metrics.jsonl from the checkpoint's step: lines logged after it (by the
+// interrupted run) are dropped, so every step appears once.
+static void trim_metrics(const char *path, long step) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    char *kept = NULL, *line = NULL;
+    size_t kept_len = 0, cap = 0;
+    FILE *mem = open_memstream(&kept, &kept_len);
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        long s;
+        if (sscanf(line, "{\"step\":%ld", &s) == 1 && s <= step) fwrite(line, 1, (size_t)n, mem);
+    }
+    free(line);
+    fclose(f);
+    fclose(mem);
+    char err[512];
+    atomic_file a;
+    if (atomic_begin(&a, path, err, sizeof err)) die("check --out", "%s", err);
+    atomic_write(&a, kept, kept_len);
+    if (atomic_commit(&a, err, sizeof err)) die("check --out", "%s", err);
+    free(kept);
+}
+
+static void run_open(run *r, const train_config *cfg, const char *resume_path, const train_hooks *hooks) {
+    memset(r, 0, sizeof *r);
+    r->cfg = *cfg;
+    r->cfg.sched.total_steps = cfg->steps;
+    r->hooks = hooks;
+    mkdir_p(cfg->out_dir);
+    snprintf(r->ckpt_path, sizeof r->ckpt_path, "%s/checkpoint.bin", cfg->out_dir);
+    snprintf(r->metrics_path, sizeof r->metrics_path, "%s/metrics.jsonl", cfg->out_dir);
+    load_shards(r);
+    r->m = model_create(&cfg->model, cfg->seed);
+    init_optimizer(r);
+    loader_init(&r->ld, &r->train_sh, 1, cfg->seed ^ 0x5eedda7aull);
+    rng_seed(&r->rng, cfg->seed);
+    if (resume_path) resume_from(r, resume_path);
+    size_t bt = (size_t)cfg->batch * cfg->seq;
+    r->tokens = xmalloc(bt * sizeof(int32_t));
+    r->targets = xmalloc(bt * sizeof(int32_t));
+    save_config(r);
+    // A resumed run appends, so one metrics file covers the whole run.
+    if (resume_path) trim_metrics(r->metrics_path, r->step);
+    r->metrics = xfopen(r->metrics_path, resume_path ? "a" : "w");
+}
+
+static void run_close(run *r) {
+    if (r->metrics) xfclose(r->metrics, r->metrics_path);
+    free(r->tokens);
+    free(r->targets);
+    adamw_free(&r->opt);
+    model_free(r->m);
+    shard_free(&r->train_sh);
+    shard_free(&r->val_sh);
+}
+
+static void print_banner(const run *r, int threads) {
+    const train_config *c = &r->cfg;
+    const char *core = getenv("OPENBLAS_CORETYPE");
+    fprintf(stderr, "threads: OpenMP %d, OpenBLAS %d (OPENBLAS_CORETYPE=%s)\n", threads, openblas_get_num_threads(),
+            core ? core : "unset");
+    fprintf(stderr, "model: %s, d %d, %d layers, %d heads, ffn %d, vocab %d, %zu parameters\n",
+            act_desc_of(c->model.act.kind)->name, c->model.d_model, c->model.n_layers, c->model.n_heads,
+            model_ffn_hidden(&c->model), c->model.vocab_size, model_num_params(r->m));
+    fprintf(stderr, "data: %llu training tokens, %llu validation tokens (tokenizer %s); %d tokens per step\n",
+            (unsigned long long)r->train_sh.n_tokens, (unsigned long long)r->val_sh.n_tokens, r->train_sh.tokenizer,
+            c->batch * c->seq * c->grad_accum);
+    if (r->step) fprintf(stderr, "resuming at step %ld\n", r->step);
+}
+
+int train_run(const train_config *cfg, const char *resume_path, const train_hooks *hooks) {
+    int threads = train_set_threads(cfg->threads);
+    run r;
+    run_open(&r, cfg, resume_path, hooks);
+    int quiet = hooks && hooks->quiet;
+    if (!quiet) print_banner(&r, threads);
+    const train_config *c = &r.cfg;
+    long last = c->steps;
+    if (hooks && hooks->stop_after > 0 && hooks->stop_after < last) last = hooks->stop_after;
+    progress_t bar;
+    if (!quiet) progress_start(&bar, "train", (size_t)(c->steps - r.step));
+    long first = r.step;
+    int status = 0;
+    g_interrupted = 0;
+    void (*old_int)(int) = signal(SIGINT, on_signal), (*old_term)(int) = signal(SIGTERM, on_signal);
+    double tok_per_step = (double)c->batch * c->seq * c->grad_accum, last_loss = NAN, tps = 0;
+    while (r.step < last) {
+        float lr = schedule_lr(&c->sched, c->opt.lr, c->opt.min_lr, r.step);
+        double loss, norm, t0 = now_seconds();
+        int good = train_step(&r, lr, &loss, &norm);
+        tps = tok_per_step / (now_seconds() - t0);
+        long s = ++r.step;
+        r.bad_streak = good ? 0 : r.bad_streak + 1;
+        int last_step = s == c->steps;
+        int eval_now = (c->eval_interval > 0 && s % c->eval_interval == 0) || last_step;
+        int tele_now = good && c->telemetry_interval > 0 && s % c->telemetry_interval == 0;
+        if (s % c->log_interval == 0 || eval_now || tele_now || !good) {
+            fprintf(r.metrics, "{\"step\":%ld,", s);
+            jnum(r.metrics, "loss", loss);
+            fputc(',', r.metrics);
+            jnum(r.metrics, "lr", lr);
+            fputc(',', r.metrics);
+            jnum(r.metrics, "grad_norm", norm);
+            fprintf(r.metrics, ",\"tokens\":%.0f,\"tokens_per_s\":%.1f", tok_per_step * (double)s, tps);
+            if (!good) fprintf(r.metrics, ",\"skipped\":true,\"bad_streak\":%ld", r.bad_streak);
+            // Telemetry reads the activations of this step's last micro-batch: before validation
+            // runs its own forward passes over them.
+            if (tele_now) write_telemetry(&r);
+            if (eval_now && good) {
+                double vl = eval_shard_loss(r.m, &r.val_sh, c->batch, c->seq, c->eval_batches, NULL);
+                fputc(',', r.metrics);
+                jnum(r.metrics, "val_loss", vl);
+            }
+            fputs("}\n", r.metrics);
+            fflush(r.metrics);
+        }
+        if (!good) {
+            fprintf(stderr, "%sstep %ld skipped: loss %g, gradient norm %g (%ld consecutive)\n", quiet ? "" : "\n", s,
+                    loss, norm, r.bad_streak);
+            if (r.bad_streak >= c->max_bad_steps) {
+                fprintf(stderr,
+                        "actlab: error: training stopped after %ld consecutive steps with NaN/Inf loss or gradients "
+                        "(step %ld)\n  hint: lower --lr or raise --warmup-steps; the last good checkpoint is %s\n",
+                        r.bad_streak, s, r.ckpt_path);
+                status = 1;
+                break;
+            }
+            continue;
+        }
+        last_loss = loss;
+        int stop_now = s == last && hooks && hooks->ckpt_at_stop;
+        if ((c->ckpt_interval > 0 && s % c->ckpt_interval == 0) || last_step || stop_now) save_checkpoint(&r);
+        if (g_interrupted && !last_step) {
+            save_checkpoint(&r);
+            fprintf(stderr, "\nactlab: interrupted at step %ld of %d; checkpoint written\n  hint: continue with --resume %s\n",
+                    s, c->steps, r.ckpt_path);
+            status = 1;
+            break;
+        }
+        if (!quiet && !last_step) {  // the last step is drawn by progress_finish
+            char extra[96];
+            snprintf(extra, sizeof extra, "loss %.4f  %.0f tok/s", loss, tps);
+            progress_update(&bar, (size_t)(s - first), extra);
+        }
+    }
+    if (!quiet && status == 0 && r.step < c->steps) {
+        fprintf(stderr, "\nstopped at step %ld of %d; continue with --resume %s\n", r.step, c->steps, r.ckpt_path);
+    } else if (!quiet && status == 0) {
+        char extra[96];
+        snprintf(extra, sizeof extra, "loss %.4f  %.0f tok/s", last_loss, tps);
+        progress_finish(&bar, extra);
+    }
+    signal(SIGINT, old_int);
+    signal(SIGTERM, old_term);
+    run_close(&r);
+    return status;
+}

@@ -1,0 +1,238 @@
+// test_model_layers.c — each layer's f32 forward against the double reference (refmodel.c) and
+// its backward against central differences of that reference, one layer at a time.
+//
+// Each layer is reduced to a scalar L = Σ w ⊙ layer(x) with fixed random weights w, so dL/dy = w.
+// Differences are taken in double (step 1e-6: truncation and rounding both < 1e-9), and the f32
+// backward must agree to 2e-4 relative (of |fd| + 1% of the gradient's rms): one layer chains only
+// a few roundings, so its error is ~1e-6; a wrong term is O(1).
+#include "model/layers.h"
+#include "refmodel.h"
+#include "../act/refimpl.h"
+#include "util/check.h"
+#include "util/rng.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static rng_t g_rng;
+
+static void fill_normal(float *x, size_t n, float std) {
+    for (size_t i = 0; i < n; i++) x[i] = std * rng_normal(&g_rng);
+}
+
+static double *to_double(const float *x, size_t n) {
+    double *d = xmalloc(sizeof(double) * n);
+    for (size_t i = 0; i < n; i++) d[i] = x[i];
+    return d;
+}
+
+// The scalar a test differentiates: Σ w ⊙ f(x), f in double.
+typedef struct {
+    void (*f)(double *y, double *x, void *ctx);  // may modify x temporarily; must restore it
+    void *ctx;
+    size_t ny;
+    const double *w;
+    double *y;
+} scalar_fn;
+
+static double eval(scalar_fn *s, double *x) {
+    s->f(s->y, x, s->ctx);
+    double L = 0;
+    for (size_t i = 0; i < s->ny; i++) L += s->w[i] * s->y[i];
+    return L;
+}
+
+// Compares analytic[i] with the central difference at up to max_coords coordinates of x (all when
+// n <= max_coords, else a random subset). Returns the largest relative error seen.
+static double fd_check(const char *what, scalar_fn *s, double *x, size_t n, const float *analytic, int max_coords,
+                       double tol) {
+    double rms = 0, worst = 0;
+    for (size_t i = 0; i < n; i++) rms += (double)analytic[i] * analytic[i];
+    rms = sqrt(rms / n);
+    size_t count = n <= (size_t)max_coords ? n : (size_t)max_coords;
+    for (size_t k = 0; k < count; k++) {
+        size_t i = n <= (size_t)max_coords ? k : rng_u64(&g_rng) % n;
+        double x0 = x[i], h = 1e-6;
+        x[i] = x0 + h;
+        double lp = eval(s, x);
+        x[i] = x0 - h;
+        double lm = eval(s, x);
+        x[i] = x0;
+        double fd = (lp - lm) / (2 * h), err = fabs(analytic[i] - fd) / (fabs(fd) + 1e-2 * rms + 1e-12);
+        if (err > worst) worst = err;
+        if (err > tol) fail_msg("%s: gradient[%zu] backward %.9g vs central difference %.9g (error %.2g)", what, i, analytic[i], fd, err);
+    }
+    printf("  %-28s %zu coordinates, max error %.1e\n", what, count, worst);
+    return worst;
+}
+
+static void assert_close_f(const char *what, const float *got, const double *want, size_t n, double rtol) {
+    double scale = 0;
+    for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(want[i]));
+    for (size_t i = 0; i < n; i++)
+        if (fabs(got[i] - want[i]) > rtol * (fabs(want[i]) + 1e-3 * scale))
+            fail_msg("%s[%zu]: f32 %.9g vs reference %.9g", what, i, got[i], want[i]);
+}
+
+// ---- RMSNorm ----------------------------------------------------------------------------------
+typedef struct { int N, C; double *x, *g; int wrt_g; } rms_ctx;
+static void rms_f(double *y, double *v, void *c_) {
+    rms_ctx *c = c_;
+    ref_rmsnorm(y, c->wrt_g ? c->x : v, c->wrt_g ? v : c->g, c->N, c->C, 1e-5);
+}
+
+static void test_rmsnorm(void **state) {
+    (void)state;
+    enum { N = 5, C = 24 };  // C not a multiple of 16: the column-blocked dg has a tail
+    float x[N * C], g[C], y[N * C], rstd[N], w[N * C], dx[N * C], dx0[N * C], dg[C], dg0[C];
+    fill_normal(x, N * C, 1.5f), fill_normal(w, N * C, 1.0f), fill_normal(dx0, N * C, 1.0f), fill_normal(dg0, C, 1.0f);
+    for (int c = 0; c < C; c++) g[c] = 1.0f + 0.3f * rng_normal(&g_rng);
+    rmsnorm_forward(y, rstd, x, g, N, C, 1e-5f);
+    double *xd = to_double(x, N * C), *gd = to_double(g, C), *wd = to_double(w, N * C), yd[N * C];
+    ref_rmsnorm(yd, xd, gd, N, C, 1e-5);
+    assert_close_f("rmsnorm y", y, yd, N * C, 1e-5);
+    // The backward accumulates: start from nonzero buffers and difference afterwards.
+    memcpy(dx, dx0, sizeof dx), memcpy(dg, dg0, sizeof dg);
+    rmsnorm_backward(dx, dg, w, x, g, rstd, N, C);
+    for (int i = 0; i < N * C; i++) dx[i] -= dx0[i];
+    for (int c = 0; c < C; c++) dg[c] -= dg0[c];
+    rms_ctx ctx = {N, C, xd, gd, 0};
+    scalar_fn s = {rms_f, &ctx, N * C, wd, yd};
+    fd_check("rmsnorm dx", &s, xd, N * C, dx, 1000, 2e-4);
+    ctx.wrt_g = 1;
+    fd_check("rmsnorm dg", &s, gd, C, dg, 1000, 2e-4);
+    free(xd), free(gd), free(wd);
+}
+
+// ---- RoPE -------------------------------------------------------------------------------------
+typedef struct { int B, T, H, D, ld; } rope_ctx;
+static void rope_f(double *y, double *x, void *c_) {
+    rope_ctx *c = c_;
+    size_t n = (size_t)c->B * c->T * c->ld;
+    memcpy(y, x, sizeof(double) * n);
+    ref_rope(y, c->B, c->T, c->H, c->D, c->ld, 10000.0);
+}
+
+static void test_rope(void **state) {
+    (void)state;
+    enum { B = 2, T = 7, H = 3, D = 8, LD = H * D + 5, N = B * T * LD, MAXT = 9 };
+    float x[N], y[N], w[N], cs[MAXT * D / 2], sn[MAXT * D / 2];
+    fill_normal(x, N, 1.0f), fill_normal(w, N, 1.0f);
+    rope_table(cs, sn, MAXT, D, 10000.0f);
+    memcpy(y, x, sizeof y);
+    rope_forward(y, B, T, H, D, LD, cs, sn);
+    double *xd = to_double(x, N), *wd = to_double(w, N), yd[N];
+    rope_ctx ctx = {B, T, H, D, LD};
+    rope_f(yd, xd, &ctx);
+    assert_close_f("rope y", y, yd, N, 1e-5);  // includes the 5 trailing columns, which must stay put
+    float dx[N];
+    memcpy(dx, w, sizeof dx);
+    rope_backward(dx, B, T, H, D, LD, cs, sn);
+    for (int r = 0; r < B * T; r++)  // columns after the heads are passed through unchanged
+        for (int c = H * D; c < LD; c++) dx[r * LD + c] = 0.0f, wd[r * LD + c] = 0.0;
+    scalar_fn s = {rope_f, &ctx, N, wd, yd};
+    fd_check("rope dx", &s, xd, N, dx, 1000, 2e-4);
+    free(xd), free(wd);
+}
+
+// ---- attention --------------------------------------------------------------------------------
+typedef struct { int B, T, H, Hkv, D; } att_ctx;
+static void att_f(double *y, double *x, void *c_) {
+    att_ctx *c = c_;
+    ref_attention(y, x, c->B, c->T, c->H, c->Hkv, c->D);
+}
+
+static void check_attention(int B, int T, int H, int Hkv, int D, const char *label) {
+    size_t ld = (size_t)(H + 2 * Hkv) * D, nin = (size_t)B * T * ld, nout = (size_t)B * T * H * D;
+    float *qkv = xmalloc(sizeof(float) * nin), *out = xmalloc(sizeof(float) * nout), *lse = xmalloc(sizeof(float) * B * H * T);
+    float *w = xmalloc(sizeof(float) * nout), *dqkv = xmalloc(sizeof(float) * nin);
+    fill_normal(qkv, nin, 1.2f), fill_normal(w, nout, 1.0f);
+    attention_forward(out, lse, qkv, B, T, H, Hkv, D);
+    double *xd = to_double(qkv, nin), *wd = to_double(w, nout), *yd = xmalloc(sizeof(double) * nout);
+    att_ctx ctx = {B, T, H, Hkv, D};
+    att_f(yd, xd, &ctx);
+    assert_close_f("attention out", out, yd, nout, 1e-4);
+    for (size_t i = 0; i < nin; i++) dqkv[i] = NAN;  // the backward must overwrite every element
+    attention_backward(dqkv, w, qkv, out, lse, B, T, H, Hkv, D);
+    scalar_fn s = {att_f, &ctx, nout, wd, yd};
+    char what[64];
+    snprintf(what, sizeof what, "attention dqkv (%s)", label);
+    fd_check(what, &s, xd, nin, dqkv, 300, 2e-4);
+    free(qkv), free(out), free(lse), free(w), free(dqkv), free(xd), free(wd), free(yd);
+}
+
+static void test_attention(void **state) {
+    (void)state;
+    check_attention(2, 70, 2, 2, 4, "MHA, T 70");   // T > 64: two row blocks, the second partial
+    check_attention(2, 70, 4, 2, 4, "GQA 4:2");
+    check_attention(1, 9, 3, 1, 6, "GQA 3:1, T 9");
+}
+
+// ---- cross-entropy ----------------------------------------------------------------------------
+typedef struct { const int32_t *t; int N, V; } ce_ctx;
+static void ce_f(double *y, double *x, void *c_) {
+    ce_ctx *c = c_;
+    y[0] = ref_crossentropy(x, c->t, c->N, c->V);
+}
+
+static void test_crossentropy(void **state) {
+    (void)state;
+    enum { N = 6, V = 50 };
+    float logits[N * V], lse[N], dl[N * V];
+    int32_t t[N] = {3, -1, 49, 0, -7, 17};  // negative targets are ignored
+    fill_normal(logits, N * V, 3.0f);
+    for (int j = 0; j < V; j++) logits[2 * V + j] += 90.0f;  // exp would overflow without the max shift
+    int n_valid = 0;
+    double total = crossentropy_forward(lse, logits, t, N, V, &n_valid);
+    assert_int_equal(n_valid, 4);
+    double *xd = to_double(logits, N * V), one = 1.0, y;
+    ce_ctx ctx = {t, N, V};
+    ce_f(&y, xd, &ctx);
+    if (fabs(total / n_valid - y) > 1e-5 * fabs(y)) fail_msg("cross-entropy %.9g vs reference %.9g", total / n_valid, y);
+    crossentropy_backward(dl, logits, lse, t, N, V, 1.0f / (float)n_valid);
+    for (int j = 0; j < V; j++) assert_true(dl[1 * V + j] == 0.0f && dl[4 * V + j] == 0.0f);
+    scalar_fn s = {ce_f, &ctx, 1, &one, &y};
+    fd_check("crossentropy dlogits", &s, xd, N * V, dl, 1000, 2e-4);
+    // In place (the model's use): the same numbers.
+    float inplace[N * V];
+    memcpy(inplace, logits, sizeof inplace);
+    crossentropy_backward(inplace, inplace, lse, t, N, V, 1.0f / (float)n_valid);
+    assert_memory_equal(inplace, dl, sizeof dl);
+    free(xd);
+}
+
+// ---- embedding --------------------------------------------------------------------------------
+static void test_embedding(void **state) {
+    (void)state;
+    enum { V = 11, C = 20, N = 30 };
+    float emb[V * C], x[N * C], dx[N * C], demb[V * C], demb0[V * C];
+    int32_t tok[N];
+    fill_normal(emb, V * C, 1.0f), fill_normal(dx, N * C, 1.0f), fill_normal(demb0, V * C, 1.0f);
+    for (int i = 0; i < N; i++) tok[i] = (int32_t)(rng_u64(&g_rng) % 4);  // many repeats: the scatter must add
+    embedding_forward(x, tok, emb, N, C);
+    for (int i = 0; i < N; i++) assert_memory_equal(x + i * C, emb + tok[i] * C, sizeof(float) * C);
+    memcpy(demb, demb0, sizeof demb);
+    embedding_backward(demb, dx, tok, N, C);
+    for (int v = 0; v < V; v++)
+        for (int c = 0; c < C; c++) {
+            double want = demb0[v * C + c];
+            for (int i = 0; i < N; i++)
+                if (tok[i] == v) want += dx[i * C + c];
+            if (fabs(demb[v * C + c] - want) > 1e-5 * (1 + fabs(want))) fail_msg("embedding grad [%d,%d]", v, c);
+        }
+}
+
+int main(void) {
+    rng_seed(&g_rng, test_seed("test_model_layers"));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rmsnorm),   cmocka_unit_test(test_rope),      cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_crossentropy), cmocka_unit_test(test_embedding),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

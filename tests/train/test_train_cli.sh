@@ -1,0 +1,80 @@
+#!/bin/sh
+# test_train_cli.sh ACTLAB MKSHARDS — train, resume, eval, sample and export through the CLI, plus
+# the usage errors (exit 2) and runtime errors (exit 1) they promise.
+set -eu
+ACTLAB=$1
+MKSHARDS=$2
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/actlab_cli_XXXXXX")
+trap 'rm -rf "$DIR"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_status() {  # expect_status N command...
+    want=$1; shift
+    set +e; "$@" >"$DIR/out.txt" 2>"$DIR/err.txt"; got=$?; set -e
+    [ "$got" = "$want" ] || { cat "$DIR/err.txt" >&2; fail "'$*' exited $got, expected $want"; }
+}
+
+"$MKSHARDS" "$DIR"
+for cmd in train eval sample export; do
+    "$ACTLAB" $cmd --help | grep -q "usage: actlab $cmd" || fail "$cmd --help"
+done
+"$ACTLAB" train --help | grep -q -- "--grad-accum" || fail "train --help lists every key"
+
+TINY="--data-dir $DIR --vocab-size 300 --d-model 32 --n-layers 2 --n-heads 2 --n-kv-heads 2 --max-seq-len 32
+      --batch 4 --seq 32 --warmup-steps 2 --lr 3e-3 --eval-interval 4 --eval-batches 2 --telemetry-interval 4
+      --threads 2"
+expect_status 2 "$ACTLAB" train $TINY --steps 8 --bogus 1
+grep -q "unknown key 'bogus'" "$DIR/err.txt" || fail "unknown flag message"
+expect_status 2 "$ACTLAB" train $TINY --steps 8 --m 3
+expect_status 2 "$ACTLAB" train $TINY --steps eight
+expect_status 2 "$ACTLAB" train $TINY --steps 8 --seq 64
+echo '{"stepz": 3}' > "$DIR/bad.json"
+expect_status 2 "$ACTLAB" train --config "$DIR/bad.json"
+grep -q "stepz" "$DIR/err.txt" || fail "config error names the key"
+expect_status 1 "$ACTLAB" train $TINY --steps 8 --data-dir "$DIR/none" --out "$DIR/r0"
+
+# --m before --act works: the activation is applied first.
+"$ACTLAB" train $TINY --m 2 --act powlu --steps 8 --print-config | grep -q '"m": 2' || fail "--print-config"
+
+# 8 steps straight vs 4 + resume + 4 (--stop-after checkpoints at 4 in the second run).
+"$ACTLAB" train $TINY --act powlu --steps 8 --out "$DIR/a" 2>/dev/null
+"$ACTLAB" train $TINY --act powlu --steps 8 --stop-after 4 --out "$DIR/b" 2>/dev/null
+"$ACTLAB" train --resume "$DIR/b/checkpoint.bin" --out "$DIR/b" 2>"$DIR/resume.txt"
+grep -q "resuming at step 4" "$DIR/resume.txt" || fail "resume banner"
+grep -q "threads: OpenMP 2, OpenBLAS 2" "$DIR/resume.txt" || fail "thread banner"
+test -s "$DIR/a/config.json" || fail "config.json"
+[ "$(wc -l < "$DIR/a/metrics.jsonl")" = 8 ] || fail "metrics lines"
+[ "$(wc -l < "$DIR/b/metrics.jsonl")" = 8 ] || fail "resumed metrics lines"
+grep -q '"p99"' "$DIR/a/metrics.jsonl" || fail "telemetry in metrics"
+# Same parameters, so the same validation loss to the last printed digit (test_trainer compares bits).
+for r in a b; do
+    "$ACTLAB" eval --checkpoint "$DIR/$r/checkpoint.bin" --data "$DIR/val.bin" --batches 2 --json --threads 2 2>/dev/null \
+        | grep -o '"loss": *[0-9.e+-]*' > "$DIR/loss_$r.txt"
+done
+cmp -s "$DIR/loss_a.txt" "$DIR/loss_b.txt" || fail "resumed run differs: $(cat "$DIR/loss_a.txt") vs $(cat "$DIR/loss_b.txt")"
+# A run that resumes with other model flags is refused.
+expect_status 1 "$ACTLAB" train $TINY --act swiglu --steps 8 --out "$DIR/c" --resume "$DIR/a/checkpoint.bin"
+grep -q "activation is powlu in the checkpoint, swiglu here" "$DIR/err.txt" || fail "mismatch message"
+
+# eval: shard and text, JSON.
+"$ACTLAB" eval --checkpoint "$DIR/a/checkpoint.bin" --data "$DIR/val.bin" --batches 4 --json --threads 2 > "$DIR/eval.json" 2>/dev/null
+grep -q '"perplexity"' "$DIR/eval.json" || fail "eval --json"
+"$ACTLAB" eval --checkpoint "$DIR/a/checkpoint.bin" --text "$DIR/sample.txt" --data-dir "$DIR" --threads 2 2>/dev/null \
+    | grep -q "perplexity" || fail "eval --text"
+expect_status 2 "$ACTLAB" eval --checkpoint "$DIR/a/checkpoint.bin"
+expect_status 1 "$ACTLAB" eval --checkpoint "$DIR/none.bin" --data "$DIR/val.bin"
+head -c 100 "$DIR/a/checkpoint.bin" > "$DIR/trunc.bin"
+expect_status 1 "$ACTLAB" eval --checkpoint "$DIR/trunc.bin" --data "$DIR/val.bin"
+grep -q "truncated" "$DIR/err.txt" || fail "truncated checkpoint message"
+
+# sample: deterministic for a seed.
+"$ACTLAB" sample --checkpoint "$DIR/a/checkpoint.bin" --data-dir "$DIR" --prompt "the cat" --tokens 12 --seed 5 > "$DIR/s1.txt"
+"$ACTLAB" sample --checkpoint "$DIR/a/checkpoint.bin" --data-dir "$DIR" --prompt "the cat" --tokens 12 --seed 5 > "$DIR/s2.txt"
+cmp -s "$DIR/s1.txt" "$DIR/s2.txt" || fail "sample is not deterministic for a seed"
+grep -q "^the cat" "$DIR/s1.txt" || fail "sample echoes the prompt"
+expect_status 2 "$ACTLAB" sample --checkpoint "$DIR/a/checkpoint.bin" --temperature -1
+
+# export
+"$ACTLAB" export --checkpoint "$DIR/a/checkpoint.bin" --safetensors "$DIR/hf" > /dev/null
+test -s "$DIR/hf/model.safetensors" && grep -q '"hidden_act": "powlu"' "$DIR/hf/config.json" || fail "export"
+expect_status 2 "$ACTLAB" export --checkpoint "$DIR/a/checkpoint.bin"
+echo "test_train_cli: ok"
