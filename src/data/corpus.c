@@ -132,23 +132,6 @@ char *corpus_join(const corpus_docs *d, int val, size_t *len) {
     return buf;
 }
 
-int corpus_write_file(const char *path, const void *data, size_t n) {
-    size_t plen = strlen(path) + 32;
-    char *tmp = xmalloc(plen);
-    snprintf(tmp, plen, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(data, 1, n, f) == n;
-    if (f && fclose(f) != 0) ok = 0;
-    if (ok && rename(tmp, path) != 0) ok = 0;
-    if (!ok) {
-        fprintf(stderr, "actlab: error: cannot write '%s': %s\n  hint: is the directory writable, the disk full?\n",
-                path, strerror(errno));
-        remove(tmp);
-    }
-    free(tmp);
-    return ok ? 0 : -1;
-}
-
 // zlib reads gzip and dictzip (.dz: gzip with random-access chunks) alike.
 static char *read_gz(const char *path, size_t *len) {
     gzFile g = gzopen(path, "rb");

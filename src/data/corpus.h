@@ -65,8 +65,6 @@ char *corpus_join(const corpus_docs *d, int val, size_t *len);
 // corpus gives the same bytes.
 json_t *corpus_manifest(const corpus_docs *d, const int *used, double val_fraction);
 
-// Writes path atomically (temp file + rename). Returns 0, or -1 with a message on stderr.
-int corpus_write_file(const char *path, const void *data, size_t n);
 // Reads a whole file (gzip-compressed when the name ends in .gz or .dz). NULL if it cannot.
 char *corpus_read_file(const char *path, size_t *len);
 

@@ -11,6 +11,7 @@
 //  72  zeros up to SHARD_HEADER_BYTES (reserved; must read back as zero)
 //  then token count x u16
 // The checksum covers the header too, so a flipped bit in the name or the count is caught.
+#include "util/atomic.h"
 #include "data/shard.h"
 #include "data/corpus.h"
 #include "util/check.h"
@@ -96,7 +97,7 @@ int shard_write(const char *path, const char *tok_name, uint64_t fingerprint, co
     unsigned char *file = xmalloc(SHARD_HEADER_BYTES + 2 * n);
     fill_header(file, tok_name, fingerprint, payload, n);
     memcpy(file + SHARD_HEADER_BYTES, payload, 2 * n);
-    int rc = corpus_write_file(path, file, SHARD_HEADER_BYTES + 2 * n);  // temp file + rename
+    int rc = atomic_write_file(path, file, SHARD_HEADER_BYTES + 2 * n);  // temp file + rename
     free(file);
     free(payload);
     return rc;

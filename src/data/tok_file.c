@@ -8,6 +8,7 @@
 //   n_merges x (i32 left, i32 right, i32 result), in rank order
 //   u64 checksum        FNV-1a of every byte before it
 // Any byte-level BPE fits (GPT-2's too), so the file is the whole definition.
+#include "util/atomic.h"
 #include "corpus.h"
 #include "shard.h"
 #include "tok_internal.h"
@@ -52,7 +53,7 @@ int tok_save_file(const tokenizer *t, const char *path) {
     uint64_t sum = shard_fnv1a(SHARD_FNV_OFFSET, buf, (size_t)(p - buf));
     put_u32(&p, (uint32_t)sum);
     put_u32(&p, (uint32_t)(sum >> 32));
-    int rc = corpus_write_file(path, buf, size);  // atomic: temp file + rename
+    int rc = atomic_write_file(path, buf, size);  // atomic: temp file + rename
     free(buf);
     return rc;
 }

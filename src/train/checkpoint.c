@@ -1,6 +1,6 @@
 // checkpoint.c — see checkpoint.h.
 #include "train/checkpoint.h"
-#include "train/atomic.h"
+#include "util/atomic.h"
 #include "util/check.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 // export.c — see export.h.
 #include "train/export.h"
-#include "train/atomic.h"
+#include "util/atomic.h"
 #include "util/check.h"
 
 #include <jansson.h>

@@ -2,7 +2,7 @@
 #include "train/trainer.h"
 #include "data/shard.h"
 #include "model/model.h"
-#include "train/atomic.h"
+#include "util/atomic.h"
 #include "train/checkpoint.h"
 #include "train/eval.h"
 #include "train/optim.h"

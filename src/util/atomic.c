@@ -1,5 +1,5 @@
 // atomic.c — see atomic.h.
-#include "train/atomic.h"
+#include "util/atomic.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,4 +59,15 @@ int atomic_commit(atomic_file *a, char *err, size_t errlen) {
     }
     fsync_dir_of(a->path);
     return 0;
+}
+
+int atomic_write_file(const char *path, const void *data, size_t n) {
+    atomic_file a;
+    char err[1200];
+    if (atomic_begin(&a, path, err, sizeof err) == 0) {
+        atomic_write(&a, data, n);
+        if (atomic_commit(&a, err, sizeof err) == 0) return 0;
+    }
+    fprintf(stderr, "actlab: error: %s\n", err);
+    return -1;
 }

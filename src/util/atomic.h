@@ -18,5 +18,7 @@ void atomic_write(atomic_file *a, const void *p, size_t n);
 // fsync + rename; on any failure removes the temp file and returns -1 with the reason.
 int atomic_commit(atomic_file *a, char *err, size_t errlen);
 void atomic_abort(atomic_file *a);   // removes the temp file, leaves the target untouched
+// All of it for one buffer. Returns 0, or -1 after printing the reason on stderr.
+int atomic_write_file(const char *path, const void *data, size_t n);
 
 #endif
