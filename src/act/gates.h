@@ -86,8 +86,11 @@ AM_INLINE void gate_powlu(float z, const float *hp, float *f, float *df) {
     float rf = sqrtf(zp), ir0 = 1.0f / rf, q0 = 1.0f / (rf + 1.0f);
     double zd = (double)zp, m = (double)hp[0];
     double ird = (double)ir0, qd = (double)q0;
-    double ir = AM_FMA(0.5 * ird, AM_FMA(-zd * ird, ird, 1.0), ird);   // 1/√z
-    double q = AM_FMA(qd, AM_FMA(-AM_FMA(zd, ir, 1.0), qd, 1.0), qd);  // 1/(√z+1)
+    double ir = AM_FMA(0.5 * ird, AM_FMA(-zd * ird, ird, 1.0), ird);  // 1/√z
+    // √z from the f32 root: rf² is exact in f64, so one correction step needs no accurate 1/√z
+    // and runs beside the one above (a shorter dependency chain).
+    double rd = (double)rf, r = AM_FMA(AM_FMA(-rd, rd, zd), 0.5 * ird, rd);
+    double q = AM_FMA(qd, AM_FMA(-(r + 1.0), qd, 1.0), qd);           // 1/(√z+1)
     double a = m * q, lz = am_logf_wide(zp);
     double fp = am_exp(a * lz) * (double)s;
     double dfp = fp * AM_FMA(a * ir, AM_FMA(-0.5 * q, lz, ir), (double)oms);

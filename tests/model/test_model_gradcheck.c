@@ -18,7 +18,8 @@
 //
 // Kinks (ReLU, ReGLU, PowLU at 0, the clamps of SwiGLU-Clip): when a perturbation moves a
 // pre-activation across a kink, the central difference is not a derivative. Such coordinates
-// show up as a forward and a backward difference that disagree; they are skipped (and counted:
+// show up as a forward and a backward difference that disagree (as do, rarely, coordinates whose
+// gradient is tiny next to the curvature); they are skipped (and counted:
 // a handful at most is expected, so more than 3 per configuration fails the test).
 #include "model/model.h"
 #include "refmodel.h"
