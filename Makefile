@@ -47,7 +47,7 @@ demo:
 	cmake --build $(BUILD) -j$(JOBS)
 	test -f data/val.bin || $(BUILD)/actlab data
 	@for a in $(DEMO_ACTS); do \
-	  $(BENCH_ENV) $(BUILD)/actlab train --act $$a $(DEMO_TRAIN) --out runs/demo/$$a || exit 1; done
+	  $(BENCH_ENV) $(BUILD)/actlab train --act $$a $(DEMO_TRAIN) --out runs/demo/$$a --overwrite || exit 1; done
 	@echo "demo: final validation loss per activation (500 steps, d 128, 2 layers; one seed: not a verdict)"
 	@for a in $(DEMO_ACTS); do \
 	  printf '  %-10s %s\n' $$a "$$(grep -o '"val_loss":[0-9.]*' runs/demo/$$a/metrics.jsonl | tail -1 | cut -d: -f2)"; done

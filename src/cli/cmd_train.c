@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void train_help(void) {
     printf("usage: actlab train [--config FILE.json] [--resume CHECKPOINT] [--KEY VALUE ...]\n\n"
@@ -24,7 +25,9 @@ static void train_help(void) {
            "  --config FILE             JSON settings (keys as below with '_'; \"act_hyper\": {\"m\": 3})\n"
            "  --resume CKPT             continue from a checkpoint.bin\n"
            "  --stop-after N            stop after step N of the schedule (checkpointing there); --resume later\n"
-           "  --print-config            print the resolved settings as JSON and exit\n");
+           "  --print-config            print the resolved settings as JSON and exit\n"
+           "  --overwrite               start afresh even if --out already holds a run (its checkpoint and\n"
+           "                            metrics are replaced); without it such a run is refused\n");
     train_config_print_help(stdout);
     printf("\nexample: actlab train --act powlu --m 3 --steps 2000 --out runs/powlu\n");
 }
@@ -57,7 +60,7 @@ static void config_from_checkpoint(train_config *c, const char *path) {
 int cmd_train(int argc, char **argv) {
     const char *config_path = NULL, *resume = NULL, *act = NULL;
     long stop_after = 0;
-    int print_only = 0;
+    int print_only = 0, overwrite = 0;
     for (int i = 1; i < argc; i++) {
         if (arg_is_help(argv[i])) {
             train_help();
@@ -66,8 +69,9 @@ int cmd_train(int argc, char **argv) {
         if (strncmp(argv[i], "--", 2)) usage_error("train", "unexpected argument '%s'", argv[i]);
         char key[64];
         const char *val = NULL;
-        if (!strcmp(argv[i], "--print-config")) {
-            print_only = 1;
+        if (!strcmp(argv[i], "--print-config") || !strcmp(argv[i], "--overwrite")) {
+            print_only |= !strcmp(argv[i], "--print-config");
+            overwrite |= !strcmp(argv[i], "--overwrite");
             continue;
         }
         split_flag("train", argc, argv, &i, key, sizeof key, &val);
@@ -85,7 +89,7 @@ int cmd_train(int argc, char **argv) {
     // The activation first, so that its hyperparameter flags are known whatever their position.
     if (act) apply(&c, "act", act);
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--print-config")) continue;
+        if (!strcmp(argv[i], "--print-config") || !strcmp(argv[i], "--overwrite")) continue;
         char key[64];
         const char *val;
         split_flag("train", argc, argv, &i, key, sizeof key, &val);
@@ -101,6 +105,12 @@ int cmd_train(int argc, char **argv) {
         free(json);
         return 0;
     }
+    // A fresh start would replace the run already in --out: refuse rather than lose it.
+    char existing[1100];
+    snprintf(existing, sizeof existing, "%s/checkpoint.bin", c.out_dir);
+    if (!resume && !overwrite && access(existing, F_OK) == 0)
+        usage_error("train", "'%s' already holds a run (%s): continue it with --resume %s, choose another --out, "
+                    "or pass --overwrite to replace it", c.out_dir, existing, existing);
     train_hooks hooks = {.stop_after = stop_after, .ckpt_at_stop = 1};
     return train_run(&c, resume, &hooks);
 }

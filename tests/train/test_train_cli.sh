@@ -51,6 +51,12 @@ for r in a b; do
         | grep -o '"loss": *[0-9.e+-]*' > "$DIR/loss_$r.txt"
 done
 cmp -s "$DIR/loss_a.txt" "$DIR/loss_b.txt" || fail "resumed run differs: $(cat "$DIR/loss_a.txt") vs $(cat "$DIR/loss_b.txt")"
+# A fresh start into a folder that holds a run is refused (nothing lost), unless --overwrite.
+cp "$DIR/a/checkpoint.bin" "$DIR/a_before.bin"
+expect_status 2 "$ACTLAB" train $TINY --act powlu --steps 8 --out "$DIR/a"
+grep -q "already holds a run" "$DIR/err.txt" || fail "existing-run message"
+cmp -s "$DIR/a/checkpoint.bin" "$DIR/a_before.bin" || fail "a refused run changed the existing checkpoint"
+expect_status 0 "$ACTLAB" train $TINY --act powlu --steps 8 --out "$DIR/a" --overwrite
 # A run that resumes with other model flags is refused.
 expect_status 1 "$ACTLAB" train $TINY --act swiglu --steps 8 --out "$DIR/c" --resume "$DIR/a/checkpoint.bin"
 grep -q "activation is powlu in the checkpoint, swiglu here" "$DIR/err.txt" || fail "mismatch message"
