@@ -119,7 +119,7 @@ static int plot(const curve_opts *o, const float *xs, const float *f, const floa
             char label[64];
             if (ds->n_hyper == 1) snprintf(label, sizeof label, "%s (%s=%g)", ds->name, ds->hyper[0].name, o->spec[c].hp[0]);
             else snprintf(label, sizeof label, "%s", ds->name);
-            fprintf(g, "%s'%s' using 1:%d with lines lw 2 title '%s'", c ? ", " : "", data, 2 + 2 * c + panel, label);
+            fprintf(g, "%s'%s' using 1:%d with lines lw 2 title '%s' noenhanced", c ? ", " : "", data, 2 + 2 * c + panel, label);
         }
         fputc('\n', g);
     }
