@@ -123,6 +123,26 @@ static inline float num_bf16_to_f32(uint16_t b) {
 void num_f32_to_bf16_array(const float *src, uint16_t *dst, size_t n);
 void num_bf16_to_f32_array(const uint16_t *src, float *dst, size_t n);
 
+// ---------------------------------------------------------------------------------------------
+// FP8 (OCP 8-bit floating point): E4M3 (bias 7, max 448, no infinities, NaN 0x7F/0xFF) and
+// E5M2 (bias 15, max 57344, ±inf 0x7C/0xFC, NaNs above). Round to nearest, ties to even.
+// ---------------------------------------------------------------------------------------------
+
+typedef enum { NUM_E4M3 = 0, NUM_E5M2 = 1 } num_fp8_format;
+
+typedef enum {
+    NUM_SATURATE = 0,  // values beyond the largest finite code become ±max (what training recipes use)
+    NUM_OVERFLOW = 1,  // as hardware without saturation: E4M3 gives NaN, E5M2 gives ±inf
+} num_fp8_overflow;
+
+float num_fp8_max(num_fp8_format f);
+float num_fp8_to_f32(uint8_t code, num_fp8_format f);
+// Round to nearest even. NaN -> NaN; ±inf -> ±max (saturate) or NaN / ±inf (overflow mode).
+uint8_t num_f32_to_fp8(float x, num_fp8_format f, num_fp8_overflow ov);
+// Stochastic rounding: rounds up with probability (|x| − lo)/(hi − lo), where u in [0, 1) is the
+// caller's uniform random number (so the caller owns the seeded generator).
+uint8_t num_f32_to_fp8_stochastic(float x, num_fp8_format f, num_fp8_overflow ov, float u);
+
 #ifdef __cplusplus
 }
 #endif
