@@ -1,6 +1,7 @@
 // cmd_data.c — `actlab data`: extracts the corpus from installed packages, splits it by document,
 // trains or loads the tokenizer, and writes train.txt, val.txt, token shards and a manifest.
 // Deterministic: the same packages and flags give the same bytes (the checksums it prints).
+#include "util/hash.h"
 #include "util/atomic.h"
 #include "args.h"
 #include "commands.h"
@@ -112,7 +113,7 @@ static void extract_all(const data_opts *o, const int *used, corpus_docs *docs) 
     progress_finish(&p, NULL);
 }
 
-static uint64_t checksum(const void *p, size_t n) { return shard_fnv1a(SHARD_FNV_OFFSET, p, n); }
+static uint64_t checksum(const void *p, size_t n) { return fnv1a64(FNV1A64_OFFSET, p, n); }
 
 static char *path_in(const char *dir, const char *name) {
     size_t n = strlen(dir) + strlen(name) + 2;

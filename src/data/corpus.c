@@ -1,5 +1,6 @@
 // corpus.c — document lists, normalisation, the train/validation split, the manifest and file I/O
 // for `actlab data`. The source extractors are in corpus_sources.c.
+#include "util/hash.h"
 #include "data/corpus.h"
 #include "data/corpus_text.h"
 #include "data/shard.h"
@@ -108,7 +109,7 @@ void corpus_split(corpus_docs *d, double val_fraction) {
     if (val_fraction >= 1.0) threshold = UINT64_MAX;
     for (size_t i = 0; i < d->n; i++) {
         corpus_doc *doc = &d->docs[i];
-        uint64_t h = shard_fnv1a(SHARD_FNV_OFFSET, doc->id, strlen(doc->id));
+        uint64_t h = fnv1a64(FNV1A64_OFFSET, doc->id, strlen(doc->id));
         h ^= h >> 33;  // FNV's high bits mix poorly for similar short ids; fold them
         h *= 0xff51afd7ed558ccdull;
         h ^= h >> 33;
@@ -208,13 +209,13 @@ json_t *corpus_manifest(const corpus_docs *d, const int *used, double val_fracti
     char hex[17];
     for (int s = 0; s < n_src; s++) {
         if (!used[s]) continue;
-        uint64_t cnt[2] = {0, 0}, bytes[2] = {0, 0}, sum = SHARD_FNV_OFFSET;
+        uint64_t cnt[2] = {0, 0}, bytes[2] = {0, 0}, sum = FNV1A64_OFFSET;
         for (size_t i = 0; i < d->n; i++) {
             const corpus_doc *doc = &d->docs[i];
             if (doc->source != s) continue;
             cnt[doc->val]++;
             bytes[doc->val] += doc->len;
-            sum = shard_fnv1a(sum, doc->text, doc->len);
+            sum = fnv1a64(sum, doc->text, doc->len);
         }
         json_array_append_new(
             sources, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o}", "name", src[s].name, "package",

@@ -11,6 +11,7 @@
 //  72  zeros up to SHARD_HEADER_BYTES (reserved; must read back as zero)
 //  then token count x u16
 // The checksum covers the header too, so a flipped bit in the name or the count is caught.
+#include "util/hash.h"
 #include "util/atomic.h"
 #include "data/shard.h"
 #include "data/corpus.h"
@@ -42,12 +43,6 @@ static uint64_t get_u64(const unsigned char *p) {
     return v;
 }
 
-uint64_t shard_fnv1a(uint64_t h, const void *data, size_t n) {
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
-
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...) {
     if (!err || !errlen) return;
@@ -76,8 +71,8 @@ static void fill_header(unsigned char h[SHARD_HEADER_BYTES], const char *tok_nam
     memcpy(h + 16, tok_name, strlen(tok_name));
     put_u64(h + 48, fingerprint);
     put_u64(h + 56, (uint64_t)n);
-    uint64_t sum = shard_fnv1a(SHARD_FNV_OFFSET, h, 64);
-    put_u64(h + 64, shard_fnv1a(sum, payload, 2 * n));
+    uint64_t sum = fnv1a64(FNV1A64_OFFSET, h, 64);
+    put_u64(h + 64, fnv1a64(sum, payload, 2 * n));
 }
 
 int shard_write(const char *path, const char *tok_name, uint64_t fingerprint, const int32_t *ids, size_t n) {
@@ -161,7 +156,7 @@ int shard_read(const char *path, shard *out, char *err, size_t errlen) {
     unsigned char *payload = xmalloc(2 * n);
     size_t got = fread(payload, 2, n, f);
     fclose(f);
-    uint64_t sum = shard_fnv1a(shard_fnv1a(SHARD_FNV_OFFSET, h, 64), payload, 2 * got);
+    uint64_t sum = fnv1a64(fnv1a64(FNV1A64_OFFSET, h, 64), payload, 2 * got);
     // Checked after the checksum (which a flipped bit in the name already fails): a file with a
     // valid checksum but garbage in the reserved bytes or an unterminated name is still refused.
     int reserved_clean = h[16 + 31] == 0;

@@ -11,7 +11,6 @@
 
 #define SHARD_VERSION 1
 #define SHARD_HEADER_BYTES 128
-#define SHARD_FNV_OFFSET 0xcbf29ce484222325ull
 
 typedef struct {
     char tokenizer[32];     // tok_name() of the tokenizer that wrote it
@@ -27,9 +26,6 @@ int shard_read(const char *path, shard *out, char *err, size_t errlen);
 // Also refuses a shard written by another tokenizer than expected_fingerprint.
 int shard_read_expect(const char *path, uint64_t expected_fingerprint, shard *out, char *err, size_t errlen);
 void shard_free(shard *s);
-// FNV-1a 64 continued from h over n bytes (start from SHARD_FNV_OFFSET); also used for the corpus
-// checksums that `actlab data` prints.
-uint64_t shard_fnv1a(uint64_t h, const void *data, size_t n);
 
 // Deterministic batches of (B,T) inputs and next-token targets from one shard. Its whole state is
 // the small struct below, so a checkpoint can store it and resume bitwise.

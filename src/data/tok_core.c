@@ -1,5 +1,6 @@
 // tok_core.c — the parts every byte-level BPE tokenizer shares: building one from its merges,
 // encoding (pre-tokenise, then BPE per piece with a per-call word cache), decoding.
+#include "util/hash.h"
 #include "shard.h"
 #include "tok_internal.h"
 #include "util/check.h"
@@ -20,20 +21,20 @@ static void put_u32(uint8_t *p, uint32_t v) {
 // Identifies the definition (not the pre-tokeniser: every tokenizer here uses GPT-2's).
 static uint64_t fingerprint(const tokenizer *t) {
     uint8_t b[12];
-    uint64_t h = shard_fnv1a(SHARD_FNV_OFFSET, "actlab-bpe", 10);
+    uint64_t h = fnv1a64(FNV1A64_OFFSET, "actlab-bpe", 10);
     put_u32(b, (uint32_t)t->vocab_size);
     put_u32(b + 4, (uint32_t)t->eot);
     put_u32(b + 8, (uint32_t)t->n_merges);
-    h = shard_fnv1a(h, b, 12);
+    h = fnv1a64(h, b, 12);
     for (int i = 0; i < 256; i++) {
         put_u32(b, (uint32_t)t->byte_id[i]);
-        h = shard_fnv1a(h, b, 4);
+        h = fnv1a64(h, b, 4);
     }
     for (int r = 0; r < t->n_merges; r++) {
         put_u32(b, (uint32_t)t->merges[r].left);
         put_u32(b + 4, (uint32_t)t->merges[r].right);
         put_u32(b + 8, (uint32_t)t->merges[r].result);
-        h = shard_fnv1a(h, b, 12);
+        h = fnv1a64(h, b, 12);
     }
     return h;
 }

@@ -8,6 +8,7 @@
 //   n_merges x (i32 left, i32 right, i32 result), in rank order
 //   u64 checksum        FNV-1a of every byte before it
 // Any byte-level BPE fits (GPT-2's too), so the file is the whole definition.
+#include "util/hash.h"
 #include "util/atomic.h"
 #include "corpus.h"
 #include "shard.h"
@@ -50,7 +51,7 @@ int tok_save_file(const tokenizer *t, const char *path) {
         put_u32(&p, (uint32_t)t->merges[r].right);
         put_u32(&p, (uint32_t)t->merges[r].result);
     }
-    uint64_t sum = shard_fnv1a(SHARD_FNV_OFFSET, buf, (size_t)(p - buf));
+    uint64_t sum = fnv1a64(FNV1A64_OFFSET, buf, (size_t)(p - buf));
     put_u32(&p, (uint32_t)sum);
     put_u32(&p, (uint32_t)(sum >> 32));
     int rc = atomic_write_file(path, buf, size);  // atomic: temp file + rename
@@ -91,7 +92,7 @@ tokenizer *tok_load_file(const char *path) {
     const uint8_t *sum_at = buf + size - 8;
     uint64_t stored = (uint64_t)get_u32(&sum_at);
     stored |= (uint64_t)get_u32(&sum_at) << 32;
-    if (stored != shard_fnv1a(SHARD_FNV_OFFSET, buf, size - 8)) {
+    if (stored != fnv1a64(FNV1A64_OFFSET, buf, size - 8)) {
         why = "its checksum does not match its contents (corrupt)";
         goto bad;
     }

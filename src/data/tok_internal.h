@@ -4,6 +4,7 @@
 #ifndef ACTLAB_TOK_INTERNAL_H
 #define ACTLAB_TOK_INTERNAL_H
 
+#include "util/hash.h"
 #include "tokenizer.h"
 
 #include <stddef.h>

@@ -1,4 +1,5 @@
 // checkpoint.c — see checkpoint.h.
+#include "util/hash.h"
 #include "train/checkpoint.h"
 #include "util/atomic.h"
 #include "util/check.h"
@@ -15,14 +16,6 @@
 
 static const char MAGIC[8] = {'A', 'C', 'T', 'L', 'C', 'K', 'P', 'T'};
 
-uint64_t ckpt_fnv1a(uint64_t h, const void *data, size_t n) {
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 // The header is a fixed sequence of fields, each written with its own width, so the format does
 // not depend on struct padding.
@@ -82,7 +75,7 @@ int ckpt_write(const char *path, const ckpt_meta *meta, const float *params, con
     hbuf h = {0};
     header_fields(&h, &mm, &config_len, 1);
     uint32_t version = CKPT_VERSION, hbytes = (uint32_t)h.n;
-    uint64_t hsum = ckpt_fnv1a(CKPT_FNV_INIT, h.buf, h.n);
+    uint64_t hsum = fnv1a64(FNV1A64_OFFSET, h.buf, h.n);
 
     atomic_file a;
     if (atomic_begin(&a, path, err, errlen)) return -1;
@@ -95,17 +88,17 @@ int ckpt_write(const char *path, const ckpt_meta *meta, const float *params, con
     size_t n = (size_t)meta->n_params, chunk = 1 << 16;
     float *zeros = (m && v) ? NULL : xcalloc(chunk, sizeof(float));
     const float *arrays[3] = {params, m, v};
-    uint64_t psum = CKPT_FNV_INIT;
+    uint64_t psum = FNV1A64_OFFSET;
     for (int k = 0; k < 3; k++) {
         for (size_t i = 0; i < n; i += chunk) {
             size_t cnt = n - i < chunk ? n - i : chunk;
             const float *src = arrays[k] ? arrays[k] + i : zeros;
-            psum = ckpt_fnv1a(psum, src, cnt * sizeof(float));
+            psum = fnv1a64(psum, src, cnt * sizeof(float));
             atomic_write(&a, src, cnt * sizeof(float));
         }
     }
     free(zeros);
-    psum = ckpt_fnv1a(psum, config_json ? config_json : "", config_len);
+    psum = fnv1a64(psum, config_json ? config_json : "", config_len);
     atomic_write(&a, config_json ? config_json : "", config_len);
     atomic_write(&a, &psum, 8);
     return atomic_commit(&a, err, errlen);
@@ -143,7 +136,7 @@ static FILE *open_checked(const char *path, ckpt_meta *meta, uint64_t *config_le
         snprintf(err, errlen, "checkpoint '%s' is truncated inside its header", path);
         goto fail;
     }
-    if (ckpt_fnv1a(CKPT_FNV_INIT, h.buf, hbytes) != hsum) {
+    if (fnv1a64(FNV1A64_OFFSET, h.buf, hbytes) != hsum) {
         snprintf(err, errlen, "checkpoint '%s' is corrupt: header checksum mismatch", path);
         goto fail;
     }
@@ -183,17 +176,17 @@ int ckpt_read(const char *path, ckpt *out, char *err, size_t errlen) {
     if (!f) return -1;
     size_t n = (size_t)out->meta.n_params;
     float **arrays[3] = {&out->params, &out->m, &out->v};
-    uint64_t psum = CKPT_FNV_INIT, stored = 0;
+    uint64_t psum = FNV1A64_OFFSET, stored = 0;
     int ok = 1;
     for (int k = 0; k < 3 && ok; k++) {
         *arrays[k] = xmalloc(n * sizeof(float));
         ok = fread(*arrays[k], sizeof(float), n, f) == n;
-        if (ok) psum = ckpt_fnv1a(psum, *arrays[k], n * sizeof(float));
+        if (ok) psum = fnv1a64(psum, *arrays[k], n * sizeof(float));
     }
     out->config_json = xmalloc(config_len + 1);
     if (ok) ok = fread(out->config_json, 1, config_len, f) == config_len;
     out->config_json[config_len] = 0;
-    if (ok) psum = ckpt_fnv1a(psum, out->config_json, config_len);
+    if (ok) psum = fnv1a64(psum, out->config_json, config_len);
     if (ok) ok = fread(&stored, 8, 1, f) == 1;
     fclose(f);
     if (!ok) {

@@ -38,9 +38,6 @@ typedef struct {
     char *config_json;         // NUL-terminated
 } ckpt;
 
-// 64-bit FNV-1a, chainable: pass the previous result as h (start with CKPT_FNV_INIT).
-#define CKPT_FNV_INIT 0xcbf29ce484222325ull
-uint64_t ckpt_fnv1a(uint64_t h, const void *data, size_t n);
 
 // Writes atomically (temp file in the same directory, fsync, rename). m and v may be NULL (zeros).
 // Returns 0, or -1 with the reason in err.

@@ -1,6 +1,7 @@
 // test_tok_bpe.c — the BPE trainer against a quadratic reference trainer, determinism, our
 // tokenizer file (round trip; corrupt, truncated, foreign and malformed files refused) and
 // tok_resolve("bpe:N").
+#include "util/hash.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -182,7 +183,7 @@ static void expect_refused(const char *dir, const char *what, const uint8_t *b, 
 }
 
 static void reseal(uint8_t *b, size_t n) {  // a valid checksum over damaged contents
-    uint64_t h = shard_fnv1a(SHARD_FNV_OFFSET, b, n - 8);
+    uint64_t h = fnv1a64(FNV1A64_OFFSET, b, n - 8);
     for (int i = 0; i < 8; i++) b[n - 8 + i] = (uint8_t)(h >> (8 * i));
 }
 
