@@ -18,7 +18,7 @@
 
 typedef struct {
     const char *acts[MAX_ACTS];
-    int n_acts, threads;
+    int n_acts, threads, sections;
     long steps, batch, seq;
     const char *json, *anchor;
 } train_bench_opts;
@@ -38,6 +38,7 @@ static void help(void) {
            "  --steps N            timed steps per activation (default 5)\n"
            "  --batch B, --seq T   default 16 and 256\n"
            "  --threads T          OpenMP and OpenBLAS threads (default: all cores)\n"
+           "  --sections           also print where each step's time goes (attention, FFN matmuls, ...)\n"
            "  --json FILE          results (default out/bench-train.json)\n"
            "  --anchor-json FILE   from scripts/torch_anchor.py train (make bench writes it)\n");
 }
@@ -56,6 +57,7 @@ static void parse(train_bench_opts *o, int argc, char **argv) {
         else if (!strcmp(a, "--seq")) o->seq = arg_long(cmd, a, arg_value(cmd, argc, argv, &i), 1, 65536);
         else if (!strcmp(a, "--threads")) o->threads = (int)arg_long(cmd, a, arg_value(cmd, argc, argv, &i), 1, 1024);
         else if (!strcmp(a, "--json")) o->json = arg_value(cmd, argc, argv, &i);
+        else if (!strcmp(a, "--sections")) o->sections = 1;
         else if (!strcmp(a, "--anchor-json")) o->anchor = arg_value(cmd, argc, argv, &i);
         else usage_error(cmd, "unknown option '%s'", a);
     }
@@ -65,6 +67,17 @@ static void parse(train_bench_opts *o, int argc, char **argv) {
         o->acts[o->n_acts++] = tok;
     }
     if (!o->n_acts) usage_error(cmd, "--acts names no activation");
+}
+
+// The model's own per-section clock over the timed steps, as shares of the forward+backward time.
+static void print_sections(const model *m) {
+    model_timing t[32];
+    int n = model_timings(m, t, 32);
+    double total = 0;
+    for (int i = 0; i < n; i++) total += t[i].forward_s + t[i].backward_s;
+    for (int i = 0; i < n; i++)
+        printf("    %-26s fwd %7.1f ms  bwd %7.1f ms  %5.1f%%\n", t[i].name, 1e3 * t[i].forward_s, 1e3 * t[i].backward_s,
+               total > 0 ? 100 * (t[i].forward_s + t[i].backward_s) / total : 0);
 }
 
 // Median seconds of one training step of model m on a fixed random batch.
@@ -88,6 +101,7 @@ static double time_steps(model *m, const train_bench_opts *o, const int32_t *tok
         double norm = optim_grad_norm(model_grads(m), model_num_params(m));
         adamw_step(&opt, &ac, model_params(m), model_grads(m), optim_clip_scale(norm, ac.grad_clip), ac.lr);
         if (s) t[s - 1] = now_seconds() - t0;  // step 0 allocates the activation workspace
+        else model_timings_reset(m);
     }
     double med = bench_median(t, o->steps);
     adamw_free(&opt);
@@ -143,6 +157,7 @@ int bench_train(int argc, char **argv) {
         mfu_ok &= gflops / sgemm >= 0.6;
         printf("%-13s %7.2fM %10.1f %10.0f %8.1f %6.0f%% %10s\n", o.acts[a], (double)model_num_params(m) / 1e6,
                step * 1e3, tps, gflops, 100 * gflops / sgemm, vs);
+        if (o.sections) print_sections(m);
         json_t *r = json_object();
         json_object_set_new(r, "act", json_string(o.acts[a]));
         json_object_set_new(r, "params", json_integer((json_int_t)model_num_params(m)));
