@@ -56,10 +56,3 @@ void ref_forward(const act_spec *s, const double *params, size_t rows, size_t co
     for (size_t i = 0; i < rows * cols; i++) y[i] = ref_gate(s, params, x[i]) * (u ? ref_value(s, u[i]) : 1.0);
 }
 
-uint64_t test_seed(const char *test_name) {
-    const char *env = getenv("ACTLAB_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : rng_fresh_seed();
-    printf("%s: seed %llu (replay with ACTLAB_SEED=%llu)\n", test_name, (unsigned long long)seed,
-           (unsigned long long)seed);
-    return seed;
-}

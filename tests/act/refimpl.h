@@ -4,6 +4,7 @@
 #define ACTLAB_TEST_REFIMPL_H
 
 #include "actlab.h"
+#include "test_seed.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,8 +16,5 @@ double ref_value(const act_spec *s, double u);
 // The whole activation: x, u, y are (rows, cols); u NULL for non-gated.
 void ref_forward(const act_spec *s, const double *params, size_t rows, size_t cols, const double *x,
                  const double *u, double *y);
-
-// Test helpers: the seed of this run (ACTLAB_SEED or fresh, printed once).
-uint64_t test_seed(const char *test_name);
 
 #endif

@@ -1,4 +1,5 @@
 // cuda_test_util.c — see cuda_test_util.h.
+#include "test_seed.h"
 #include "cuda_test_util.h"
 
 #include <float.h>
@@ -34,9 +35,7 @@ const float cuda_test_edge[] = {
 const size_t cuda_test_n_edge = sizeof cuda_test_edge / sizeof cuda_test_edge[0];
 
 uint64_t cuda_test_seed(rng_t *r) {
-    const char *env = getenv("ACTLAB_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : rng_fresh_seed();
+    uint64_t seed = test_seed("cuda");
     rng_seed(r, seed);
-    printf("seed %llu (replay with ACTLAB_SEED=%llu)\n", (unsigned long long)seed, (unsigned long long)seed);
     return seed;
 }

@@ -1,5 +1,6 @@
 // test_corpus.c — the corpus text processing on literal inputs: each package's markup stripper,
 // dictd index parsing, normalisation, chunking and the train/validation split.
+#include "test_seed.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -187,9 +188,7 @@ static void test_split(void **state) {
 }
 
 int main(void) {
-    const char *env = getenv("ACTLAB_SEED");
-    g_seed = env ? strtoull(env, NULL, 10) : rng_fresh_seed();
-    printf("test_corpus: seed %" PRIu64 " (replay with ACTLAB_SEED=%" PRIu64 ")\n", g_seed, g_seed);
+    g_seed = test_seed("test_corpus");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gcide),       cmocka_unit_test(test_foldoc_jargon),
         cmocka_unit_test(test_wordnet),     cmocka_unit_test(test_brown),

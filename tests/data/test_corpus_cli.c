@@ -1,6 +1,7 @@
 // test_corpus_cli.c — `actlab data` end to end on a small fake package tree (every source, a few
 // small files in the installed layout): same inputs -> same bytes, the Bible on one side, no
 // document on both sides, shards that read back, and clear failures (missing package, too small).
+#include "test_seed.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -297,9 +298,7 @@ static void test_failures(void **state) {
 }
 
 int main(void) {
-    const char *env = getenv("ACTLAB_SEED");
-    g_seed = env ? strtoull(env, NULL, 10) : rng_fresh_seed();
-    printf("test_corpus_cli: seed %" PRIu64 " (replay with ACTLAB_SEED=%" PRIu64 ")\n", g_seed, g_seed);
+    g_seed = test_seed("test_corpus_cli");
     snprintf(g_dir, sizeof g_dir, "/tmp/actlab_test_corpus_XXXXXX");
     if (!mkdtemp(g_dir)) return 1;
     snprintf(g_root, sizeof g_root, "%s/root", g_dir);

@@ -1,5 +1,6 @@
 // test_shard.c — token shards (round trip, each kind of damage refused with its own message) and
 // the batch loader (determinism, shifted targets, resume from a copied state).
+#include "test_seed.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -264,9 +265,7 @@ static void test_loader_random_covers_ends(void **state) {
 }
 
 int main(void) {
-    const char *env = getenv("ACTLAB_SEED");
-    g_seed = env ? strtoull(env, NULL, 10) : rng_fresh_seed();
-    printf("test_shard: seed %" PRIu64 " (replay with ACTLAB_SEED=%" PRIu64 ")\n", g_seed, g_seed);
+    g_seed = test_seed("test_shard");
     snprintf(g_dir, sizeof g_dir, "/tmp/actlab_test_shard_XXXXXX");
     if (!mkdtemp(g_dir)) return 1;
     const struct CMUnitTest tests[] = {

@@ -5,21 +5,13 @@
 #ifndef ACTLAB_TEST_TOK_COMMON_H
 #define ACTLAB_TEST_TOK_COMMON_H
 
+#include "test_seed.h"
 #include "data/tok_internal.h"
 #include "util/rng.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static inline uint64_t test_seed(const char *what) {
-    const char *s = getenv("ACTLAB_SEED");
-    uint64_t seed = s && *s ? strtoull(s, NULL, 10) : rng_fresh_seed();
-    printf("%s: seed %llu (replay with ACTLAB_SEED=%llu)\n", what, (unsigned long long)seed,
-           (unsigned long long)seed);
-    fflush(stdout);
-    return seed;
-}
 
 // n random bytes in one of four styles: uniform bytes, English-like words, UTF-8 text with some
 // truncated or stray continuation bytes, and whitespace-heavy text.

@@ -41,7 +41,7 @@ static int setup(void **state) {
     test_tmpdir(f->dir, sizeof f->dir, "ckpt");
     snprintf(f->path, sizeof f->path, "%s/c.bin", f->dir);
     rng_t r;
-    rng_seed(&r, test_seed());
+    rng_seed(&r, test_seed(__func__));
     fill_meta(&f->meta, &r);
     for (int i = 0; i < N; i++) f->p[i] = rng_normal(&r), f->m[i] = rng_normal(&r), f->v[i] = rng_uniform(&r);
     char err[512];

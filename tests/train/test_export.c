@@ -21,7 +21,7 @@ static void check_export(const char *act, int tied) {
     c.vocab_size = 100; c.d_model = 32; c.n_layers = 2; c.n_heads = 2; c.n_kv_heads = 1; c.max_seq_len = 16;
     c.tied_embeddings = tied;
     act_spec_init(&c.act, act);
-    model *m = model_create(&c, test_seed());
+    model *m = model_create(&c, test_seed(__func__));
     assert_int_equal(export_safetensors(m, "bpe:300", dir, err, sizeof err), 0);
 
     snprintf(path, sizeof path, "%s/model.safetensors", dir);

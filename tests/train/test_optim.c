@@ -18,7 +18,7 @@ static void test_adamw_matches_reference(void **state) {
     (void)state;
     enum { N = 9, STEPS = 3 };
     rng_t r;
-    rng_seed(&r, test_seed());
+    rng_seed(&r, test_seed(__func__));
     float p[N], g[STEPS][N];
     double rp[N], rm[N] = {0}, rv[N] = {0};
     for (int i = 0; i < N; i++) rp[i] = p[i] = rng_normal(&r);
@@ -73,7 +73,7 @@ static void test_grad_norm_and_clip(void **state) {
     size_t n = 100003;
     float *g = malloc(n * sizeof(float));
     rng_t r;
-    rng_seed(&r, test_seed());
+    rng_seed(&r, test_seed(__func__));
     double ref = 0;
     for (size_t i = 0; i < n; i++) {
         g[i] = rng_normal(&r);

@@ -15,7 +15,7 @@ static void test_greedy_and_top1(void **state) {
     (void)state;
     float logits[5] = {0.1f, 2.0f, -1.0f, 1.9f, 0.0f};
     rng_t r;
-    rng_seed(&r, test_seed());
+    rng_seed(&r, test_seed(__func__));
     sample_opts greedy = {0, 0, 0}, top1 = {1.0f, 1, 0};
     for (int i = 0; i < 20; i++) {
         assert_int_equal(sample_pick(logits, 5, &greedy, r.s), 1);
@@ -33,7 +33,7 @@ static void check_frequencies(float temperature, int top_k) {
         total += w[i];
     }
     rng_t r;
-    rng_seed(&r, test_seed());
+    rng_seed(&r, test_seed(__func__));
     sample_opts o = {temperature, top_k, 0};
     int counts[4] = {0}, draws = 40000;
     for (int i = 0; i < draws; i++) counts[sample_pick(logits, 4, &o, r.s)]++;

@@ -27,7 +27,7 @@ static double ref_quantile(const float *sorted, size_t n, double q) {
 static void test_quantiles_exact(void **state) {
     (void)state;
     rng_t r;
-    rng_seed(&r, test_seed());
+    rng_seed(&r, test_seed(__func__));
     for (int trial = 0; trial < 200; trial++) {
         size_t n = 1 + rng_u64(&r) % 3000;
         int ties = trial % 3 == 0;
@@ -50,7 +50,7 @@ static void test_moments_known_distributions(void **state) {
     size_t n = 1 << 20;
     float *x = malloc(n * sizeof(float));
     rng_t r;
-    rng_seed(&r, test_seed());
+    rng_seed(&r, test_seed(__func__));
     tensor_stats st;
     for (size_t i = 0; i < n; i++) x[i] = 2.0f * rng_normal(&r);
     stats_compute(x, n, &st);
@@ -86,7 +86,7 @@ static void test_strided_quantiles(void **state) {
     size_t n = STATS_EXACT_MAX * 2 + 7;
     float *x = malloc(n * sizeof(float));
     rng_t r;
-    rng_seed(&r, test_seed());
+    rng_seed(&r, test_seed(__func__));
     for (size_t i = 0; i < n; i++) x[i] = (float)i / (float)n;
     for (size_t i = n - 1; i > 0; i--) {
         size_t j = rng_u64(&r) % (i + 1);

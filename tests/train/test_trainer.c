@@ -26,7 +26,7 @@ static int setup(void **state) {
     test_tmpdir(f->dir, sizeof f->dir, "trainer");
     snprintf(f->data, sizeof f->data, "%s/data", f->dir);
     mkdir(f->data, 0755);
-    fix_write_shards(f->data, test_seed());
+    fix_write_shards(f->data, test_seed(__func__));
     *state = f;
     return 0;
 }

@@ -2,20 +2,13 @@
 #ifndef ACTLAB_TRAIN_TESTUTIL_H
 #define ACTLAB_TRAIN_TESTUTIL_H
 
+#include "test_seed.h"
 #include "util/rng.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-// A fresh seed per run, printed; ACTLAB_SEED=<n> replays one.
-static inline uint64_t test_seed(void) {
-    const char *s = getenv("ACTLAB_SEED");
-    uint64_t seed = s ? strtoull(s, NULL, 10) : rng_fresh_seed();
-    printf("seed %llu (replay with ACTLAB_SEED=%llu)\n", (unsigned long long)seed, (unsigned long long)seed);
-    return seed;
-}
 
 // A new empty folder under $TMPDIR (or /tmp); the path is written to buf.
 static inline void test_tmpdir(char *buf, size_t len, const char *tag) {
