@@ -33,27 +33,21 @@ test-asan:
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS) -LE slow
 
-# The main job. Until `actlab compare` lands (issue 5), the demo runs the pipeline it will use:
-# corpus and tokenizer (`actlab data`), short side-by-side training runs of a small model per
-# activation (validation loss printed from each run's metrics), the benchmarks against PyTorch,
-# and the gate-comparison figure. Everything lands in data/, runs/demo/ and out/.
-DEMO_ACTS  ?= swiglu powlu polynorm
-DEMO_TRAIN  = --d-model 128 --n-layers 2 --n-heads 4 --n-kv-heads 4 --max-seq-len 128 --seq 128 --batch 8 \
-              --steps 500 --warmup-steps 50 --lr 1e-3 --eval-interval 100 --telemetry-interval 100
+# The main job: corpus and tokenizer (`actlab data`, once), then `actlab compare`: the built-in
+# suite of training runs reproducing E1-E5 at small scale (~20-30 min on 2 cores; rerunning resumes
+# where it stopped), its report with plots and verdicts (runs/compare/report.md and .html), then the
+# benchmarks against PyTorch and the gate-comparison figure. COMPARE_FLAGS=--quick for a 2-minute run.
+COMPARE_FLAGS ?=
 
 demo:
 	@scripts/setup.sh demo
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 	test -f data/val.bin || $(BUILD)/actlab data
-	@for a in $(DEMO_ACTS); do \
-	  $(BENCH_ENV) $(BUILD)/actlab train --act $$a $(DEMO_TRAIN) --out runs/demo/$$a --overwrite || exit 1; done
-	@echo "demo: final validation loss per activation (500 steps, d 128, 2 layers; one seed: not a verdict)"
-	@for a in $(DEMO_ACTS); do \
-	  printf '  %-10s %s\n' $$a "$$(grep -o '"val_loss":[0-9.]*' runs/demo/$$a/metrics.jsonl | tail -1 | cut -d: -f2)"; done
+	$(BENCH_ENV) $(BUILD)/actlab compare $(COMPARE_FLAGS)
 	$(MAKE) --no-print-directory bench
 	$(BUILD)/actlab curve --plot swiglu powlu swiglu_clip gelu --from -4 --to 16 --out out/gates.png
-	@echo "demo: results in data/, runs/demo/ and out/ (bench-*.json, torch-*.json, gates.png)"
+	@echo "demo: report in runs/compare$(if $(findstring quick,$(COMPARE_FLAGS)),-quick,)/report.html; benchmarks and gates.png in out/"
 
 bench:
 	@scripts/setup.sh bench

@@ -143,6 +143,49 @@ uint8_t num_f32_to_fp8(float x, num_fp8_format f, num_fp8_overflow ov);
 // caller's uniform random number (so the caller owns the seeded generator).
 uint8_t num_f32_to_fp8_stochastic(float x, num_fp8_format f, num_fp8_overflow ov, float u);
 
+// ---------------------------------------------------------------------------------------------
+// Scaled quantisation: what an FP8/bf16 matmul does to its inputs, emulated in f32 (scaling.c).
+// A tensor x is multiplied by a scale, rounded to the format (saturating, nearest even), and
+// multiplied back by 1/scale: y = Q(x·s)/s. Statistics say what the rounding did.
+// ---------------------------------------------------------------------------------------------
+
+typedef struct {
+    uint64_t n;      // elements quantised
+    uint64_t n_sat;  // of those, saturated: |x·s| rounded beyond the format's max (or ±inf)
+    uint64_t n_ftz;  // non-zero elements that became zero (underflow)
+    float amax;      // max |x| over finite elements, before scaling
+} num_qstats;
+
+void num_qstats_clear(num_qstats *s);
+void num_qstats_merge(num_qstats *into, const num_qstats *s);
+// max |x| over the finite elements (0 for none).
+float num_amax(const float *x, size_t n);
+// The scale that maps amax onto the format's max, backed off by 2^margin (Transformer Engine:
+// fp8_max / amax / 2^margin). Returns `fallback` when amax is 0 or not finite.
+float num_fp8_scale(num_fp8_format f, float amax, float margin, float fallback);
+// x: (n) -> y: (n), y = Q(x·scale)/scale; y may alias x. NaN stays NaN. st (may be NULL) += counts;
+// its amax takes the max with this tensor's.
+void num_fp8_qdq(float *y, const float *x, size_t n, num_fp8_format f, float scale, num_qstats *st);
+// x: (n) -> y: (n) rounded to bf16 and back (no scale: bf16 has f32's range); y may alias x.
+void num_bf16_qdq(float *y, const float *x, size_t n, num_qstats *st);
+// Block-wise scaling (DeepSeek-V3): x: (rows, cols) in tiles of br × bc (edge tiles smaller), each
+// with its own current scale num_fp8_scale(f, tile amax, margin, 1). *min_scale (may be NULL)
+// gets the smallest tile scale (the one of the tile holding the tensor's amax).
+void num_fp8_qdq_blocks(float *y, const float *x, int rows, int cols, int br, int bc, num_fp8_format f,
+                        float margin, num_qstats *st, float *min_scale);
+
+// Delayed scaling (Transformer Engine's default recipe): the scale used now comes from the amax
+// history of earlier steps. After a step's quantisations, push that step's amax: the history
+// window (newest `len` entries) gives amax_h = max(window), and the next scale is
+// num_fp8_scale(f, amax_h, margin, previous scale). The caller owns `hist` (len floats).
+typedef struct {
+    float *hist;  // ring buffer of the last len amaxes (zero-filled at start)
+    int len, pos;
+    float scale;  // the scale to use now (1 before any history, as in Transformer Engine)
+} num_delayed;
+void num_delayed_init(num_delayed *d, float *hist, int len);
+void num_delayed_push(num_delayed *d, float amax, num_fp8_format f, float margin);
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,12 +19,14 @@
 typedef struct {
     const char *acts[MAX_ACTS];
     int n_acts, threads, sections;
+    model_precision prec;
     long steps, batch, seq;
     const char *json, *anchor;
 } train_bench_opts;
 
 static void help(void) {
     printf("usage: actlab bench train [--acts A,B,...] [--steps N] [--batch B] [--seq T] [--threads T]\n"
+           "                          [--precision fp32|bf16|fp8] [--fp8-scaling delayed|current|block]\n"
            "                          [--json FILE] [--anchor-json FILE]\n\n"
            "Times full training steps (forward, backward, global-norm clipping, AdamW) of the anchor model\n"
            "(V 8192, d 256, 4 layers, 4 heads, T 256, B 16; FFN hidden 704 gated / 1056 non-gated) on random\n"
@@ -39,6 +41,9 @@ static void help(void) {
            "  --batch B, --seq T   default 16 and 256\n"
            "  --threads T          OpenMP and OpenBLAS threads (default: all cores)\n"
            "  --sections           also print where each step's time goes (attention, FFN matmuls, ...)\n"
+           "  --precision P        bf16 or fp8: also time the step with emulated low-precision matmul inputs\n"
+           "                       and report its overhead against fp32 measured in the same run\n"
+           "  --fp8-scaling S      the fp8 recipe: delayed (default), current or block\n"
            "  --json FILE          results (default out/bench-train.json)\n"
            "  --anchor-json FILE   from scripts/torch_anchor.py train (make bench writes it)\n");
 }
@@ -48,6 +53,7 @@ static void parse(train_bench_opts *o, int argc, char **argv) {
     const char *cmd = "bench train";
     o->steps = 5, o->batch = 16, o->seq = 256, o->threads = omp_get_num_procs();
     o->json = "out/bench-train.json", o->anchor = NULL;
+    model_precision_default(&o->prec);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (arg_is_help(a)) { help(); exit(0); }
@@ -59,6 +65,19 @@ static void parse(train_bench_opts *o, int argc, char **argv) {
         else if (!strcmp(a, "--json")) o->json = arg_value(cmd, argc, argv, &i);
         else if (!strcmp(a, "--sections")) o->sections = 1;
         else if (!strcmp(a, "--anchor-json")) o->anchor = arg_value(cmd, argc, argv, &i);
+        else if (!strcmp(a, "--precision")) {
+            const char *v = arg_value(cmd, argc, argv, &i);
+            for (int k = PREC_FP32; k <= PREC_FP8 + 1; k++) {
+                if (k > PREC_FP8) usage_error(cmd, "--precision must be fp32, bf16 or fp8, not '%s'", v);
+                if (!strcmp(v, precision_name((precision_kind)k))) { o->prec.precision = (precision_kind)k; break; }
+            }
+        } else if (!strcmp(a, "--fp8-scaling")) {
+            const char *v = arg_value(cmd, argc, argv, &i);
+            for (int k = FP8_DELAYED; k <= FP8_BLOCK + 1; k++) {
+                if (k > FP8_BLOCK) usage_error(cmd, "--fp8-scaling must be delayed, current or block, not '%s'", v);
+                if (!strcmp(v, fp8_scaling_name((fp8_scaling_kind)k))) { o->prec.scaling = (fp8_scaling_kind)k; break; }
+            }
+        }
         else usage_error(cmd, "unknown option '%s'", a);
     }
     for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
@@ -118,8 +137,13 @@ int bench_train(int argc, char **argv) {
     const double sgemm = bench_sgemm_gflops();
     printf("actlab bench train: B %ld, T %ld, median of %ld steps; sgemm 1024^3 %.1f GFLOP/s\n", o.batch, o.seq, o.steps,
            sgemm);
-    printf("%-13s %8s %10s %10s %8s %7s %10s\n", "activation", "params", "step ms", "tokens/s", "GFLOP/s", "of sgemm",
-           "vs torch");
+    const int lowp = o.prec.precision != PREC_FP32;
+    if (lowp)
+        printf("precision %s%s%s (emulated): each step timed in fp32 and in %s; overhead = step / fp32 step\n",
+               precision_name(o.prec.precision), o.prec.precision == PREC_FP8 ? ", scaling " : "",
+               o.prec.precision == PREC_FP8 ? fp8_scaling_name(o.prec.scaling) : "", precision_name(o.prec.precision));
+    printf("%-13s %8s %10s %10s %8s %7s %10s%s\n", "activation", "params", "step ms", "tokens/s", "GFLOP/s", "of sgemm",
+           "vs torch", lowp ? "  fp32 ms  overhead" : "");
     json_t *root = json_object(), *rows = json_array();
     json_object_set_new(root, "benchmark", json_string("train"));
     json_object_set_new(root, "config", config);
@@ -144,6 +168,12 @@ int bench_train(int argc, char **argv) {
         }
         model *m = model_create(&c, 1);
         float loss = 0;
+        double step32 = lowp ? time_steps(m, &o, tok, tgt, &loss) : 0;
+        if (lowp) {
+            model_free(m);  // the low-precision run starts from the same initial weights
+            m = model_create(&c, 1);
+            model_set_precision(m, &o.prec);
+        }
         double step = time_steps(m, &o, tok, tgt, &loss);
         double tps = (double)ntok / step, gflops = model_flops_per_token(m, (int)o.seq) * tps / 1e9;
         json_t *trow = bench_anchor_row(anchor, "train", o.acts[a]);
@@ -155,8 +185,10 @@ int bench_train(int argc, char **argv) {
             torch_ok &= tps / torch_tps >= 2.5;
         }
         mfu_ok &= gflops / sgemm >= 0.6;
-        printf("%-13s %7.2fM %10.1f %10.0f %8.1f %6.0f%% %10s\n", o.acts[a], (double)model_num_params(m) / 1e6,
+        printf("%-13s %7.2fM %10.1f %10.0f %8.1f %6.0f%% %10s", o.acts[a], (double)model_num_params(m) / 1e6,
                step * 1e3, tps, gflops, 100 * gflops / sgemm, vs);
+        if (lowp) printf("  %7.1f  %7.2fx", step32 * 1e3, step / step32);
+        putchar('\n');
         if (o.sections) print_sections(m);
         json_t *r = json_object();
         json_object_set_new(r, "act", json_string(o.acts[a]));
@@ -167,6 +199,12 @@ int bench_train(int argc, char **argv) {
         json_object_set_new(r, "gflops", json_real(gflops));
         json_object_set_new(r, "fraction_of_sgemm", json_real(gflops / sgemm));
         json_object_set_new(r, "loss_after_steps", json_real(loss));
+        json_object_set_new(r, "precision", json_string(precision_name(o.prec.precision)));
+        if (o.prec.precision == PREC_FP8) json_object_set_new(r, "fp8_scaling", json_string(fp8_scaling_name(o.prec.scaling)));
+        if (lowp) {
+            json_object_set_new(r, "fp32_step_ms", json_real(step32 * 1e3));
+            json_object_set_new(r, "overhead_vs_fp32", json_real(step / step32));
+        }
         if (torch_tps > 0) {
             json_object_set_new(r, "torch_tok_s", json_real(torch_tps));
             json_object_set_new(r, "speedup_vs_torch", json_real(tps / torch_tps));

@@ -20,7 +20,10 @@ static void train_help(void) {
            "The run folder (--out) receives config.json (resolved settings), metrics.jsonl (one JSON object\n"
            "per logged step: loss, lr, grad_norm, tokens_per_s, val_loss, and every --telemetry-interval\n"
            "steps per-layer min/max/P1/P99/RMS/kurtosis of the FFN activations and gradients) and\n"
-           "checkpoint.bin. Exit status: 0 done, 1 runtime error or stopped on NaN/Inf, 2 usage error.\n\n"
+           "checkpoint.bin. --precision bf16|fp8 emulates low-precision matmul inputs (--fp8-scaling\n"
+           "delayed|current|block) and adds per-tensor saturation/underflow counts (\"lowp\"); loss spikes\n"
+           "(\"spike\") and divergence (\"diverged\") are logged in every precision (docs/lowp.md).\n"
+           "Exit status: 0 done, 1 runtime error or interrupted, 2 usage error, 3 diverged.\n\n"
            "options:\n"
            "  --config FILE             JSON settings (keys as below with '_'; \"act_hyper\": {\"m\": 3})\n"
            "  --resume CKPT             continue from a checkpoint.bin\n"
@@ -112,5 +115,6 @@ int cmd_train(int argc, char **argv) {
         usage_error("train", "'%s' already holds a run (%s): continue it with --resume %s, choose another --out, "
                     "or pass --overwrite to replace it", c.out_dir, existing, existing);
     train_hooks hooks = {.stop_after = stop_after, .ckpt_at_stop = 1};
-    return train_run(&c, resume, &hooks);
+    int status = train_run(&c, resume, &hooks);
+    return status == 2 ? 3 : status;  // 2 is the usage-error status of every command
 }

@@ -16,10 +16,13 @@ static const command COMMANDS[] = {
     {"bench", cmd_bench, "benchmarks (kernels) with JSON output"},
     {"data", cmd_data, "extract the corpus, split it, train the tokenizer, write token shards"},
     {"tokenize", cmd_tokenize, "text on stdin to token ids (gpt2 or a trained bpe:N), or back with --decode"},
+    {"compare", cmd_compare, "the main job: reproduce the papers' claims (E1-E5) at small scale, write a report"},
     {"train", cmd_train, "pre-train the model with a chosen FFN activation"},
     {"eval", cmd_eval, "loss and perplexity of a checkpoint on a shard or text"},
     {"sample", cmd_sample, "generate text from a checkpoint"},
     {"export", cmd_export, "write a checkpoint as safetensors + config.json"},
+    {"sweep", cmd_sweep, "run a grid of training runs from a SPEC.json (resumable)"},
+    {"report", cmd_report, "report.md/.html, figures and verdicts for a sweep folder"},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -69,16 +69,27 @@ typedef struct {
 typedef struct {
     float *gate, *up, *down, *act;  // same shapes as ffn_weights, +=
 } ffn_grads;
+// Low precision (lowp.h): the FFN's quantised tensors and where their quantised copies live.
+// NULL everywhere below means f32 (nothing quantised).
+struct lowp;
+typedef struct {
+    struct lowp *lp;
+    int id_x, id_down_x, id_gate_dy, id_up_dy, id_down_dy;  // lowp tensor ids
+    float *xq;       // (N,C) the quantised FFN input, kept for the backward
+    float *aq;       // (N,h) the quantised down-projection input, kept for the backward
+    float *scratch;  // (N,max(C,h)) a quantised output gradient
+} ffn_lowp;
 // xn: (N,C) -> z: (N,h) gate pre-activation (gated only), u: (N,h) up output, a: (N,h) activation
 // output (the down-projection input), y: (N,C)
 // act_time (may be NULL): seconds spent in the activation are added to it.
 void ffn_forward(float *y, float *z, float *u, float *a, const float *xn, const ffn_weights *w,
-                 const act_spec *spec, int N, int C, int h, double *act_time);
+                 const act_spec *spec, int N, int C, int h, const ffn_lowp *q, double *act_time);
 // dy: (N,C) -> dxn: (N,C) (overwritten); dz, du: (N,h) gradients at the gate / up outputs
 // (dz untouched when not gated); da: (N,h) scratch.
 void ffn_backward(float *dxn, float *dz, float *du, float *da, ffn_grads *g, const float *dy,
                   const float *xn, const float *z, const float *u, const float *a,
-                  const ffn_weights *w, const act_spec *spec, int N, int C, int h, double *act_time);
+                  const ffn_weights *w, const act_spec *spec, int N, int C, int h, const ffn_lowp *q,
+                  double *act_time);
 
 // ---- crossentropy.c ---------------------------------------------------------------------------
 // logits: (N,V), targets: (N) (< 0: ignored) -> lse: (N); returns the summed loss over valid rows

@@ -17,6 +17,7 @@
 #include "model.h"
 
 #include "layers.h"
+#include "lowp.h"
 #include "util/check.h"
 #include "util/rng.h"
 #include "util/timer.h"
@@ -47,6 +48,9 @@ typedef struct {  // activations of one layer kept for the backward; rows N = BÂ
     float *xn2, *rstd2;  // (N,d), (N)   post_attention_layernorm
     float *z, *u, *a;    // (N,h)        gate output (gated only), up output, activation output
     float *dz, *du;      // (N,h)        their gradients (kept for telemetry)
+    // low precision only: the projections' inputs as the matmuls saw them (kept for the backward)
+    float *xq1, *attq, *xq2;  // (N,d)
+    float *aq;                // (N,h)
 } layer_acts;
 
 struct model {
@@ -69,6 +73,10 @@ struct model {
     layer_acts *la;
     float *xnf, *rstdf, *logits, *lse_ce;
     float *dres, *dxn, *dqkv, *datt, *da;  // backward scratch
+    lowp *lp;                  // NULL in fp32
+    model_precision prec;
+    float *wq;                 // low precision: the parameters as the matmuls see them (quantised matrices)
+    float *xqf, *dq;           // low precision: quantised LM-head input (N,d); a quantised gradient (N,max(d,h))
     double prof[SEC_COUNT][2];             // seconds per section, [0] forward, [1] backward
 };
 
@@ -174,6 +182,7 @@ model *model_create(const model_config *cfg, uint64_t seed) {
     memset(m->grads, 0, sizeof(float) * m->n_params);
     init_params(m, seed);
     size_t half = (size_t)m->head_dim / 2;
+    model_precision_default(&m->prec);
     m->rope_cos = xmalloc(sizeof(float) * (size_t)cfg->max_seq_len * half);
     m->rope_sin = xmalloc(sizeof(float) * (size_t)cfg->max_seq_len * half);
     rope_table(m->rope_cos, m->rope_sin, cfg->max_seq_len, m->head_dim, cfg->rope_theta);
@@ -196,6 +205,8 @@ static void free_workspace(model *m) {
 void model_free(model *m) {
     if (!m) return;
     free_workspace(m);
+    lowp_free(m->lp);
+    free(m->wq);
     free(m->params);
     free(m->grads);
     free(m->tensors);
@@ -245,7 +256,7 @@ static float *take(float *base, size_t *used, size_t n) {
 static size_t layout_workspace(model *m, float *base, size_t N) {
     const model_config *c = &m->cfg;
     size_t d = c->d_model, h = m->hidden, V = c->vocab_size, H = c->n_heads, L = c->n_layers, u = 0;
-    int gated = m->act->gated;
+    int gated = m->act->gated, lp = m->lp != NULL;
     for (size_t l = 0; l <= L; l++) m->res[l] = take(base, &u, N * d);
     for (size_t l = 0; l < L; l++) {
         layer_acts *a = &m->la[l];
@@ -262,7 +273,13 @@ static size_t layout_workspace(model *m, float *base, size_t N) {
         a->a = take(base, &u, N * h);
         a->dz = gated ? take(base, &u, N * h) : NULL;
         a->du = take(base, &u, N * h);
+        a->xq1 = lp ? take(base, &u, N * d) : NULL;
+        a->attq = lp ? take(base, &u, N * d) : NULL;
+        a->xq2 = lp ? take(base, &u, N * d) : NULL;
+        a->aq = lp ? take(base, &u, N * h) : NULL;
     }
+    m->xqf = lp ? take(base, &u, N * d) : NULL;
+    m->dq = lp ? take(base, &u, N * (d > h ? d : h)) : NULL;
     m->xnf = take(base, &u, N * d);
     m->rstdf = take(base, &u, N);
     m->logits = take(base, &u, N * V);
@@ -303,6 +320,61 @@ static ffn_weights ffn_w(const layer_offsets *o, const float *base) {
     return w;
 }
 
+// ---- low precision -----------------------------------------------------------------------------
+
+// The tensor x: (rows, cols) as a matmul sees it: quantised into buf, or x itself in fp32.
+static const float *q_act(model *m, int id, float *buf, const float *x, int rows, int cols) {
+    if (!m->lp) return x;
+    lowp_quantize(m->lp, id, buf, x, rows, cols);
+    return buf;
+}
+
+static ffn_lowp ffn_q(model *m, int l) {
+    layer_acts *a = &m->la[l];
+    ffn_lowp q = {m->lp, lowp_id(m->lp, l, LP_FFN_X), lowp_id(m->lp, l, LP_DOWN_X), lowp_id(m->lp, l, LP_GATE_DY),
+                  lowp_id(m->lp, l, LP_UP_DY), lowp_id(m->lp, l, LP_DOWN_DY), a->xq2, a->aq, m->dq};
+    return q;
+}
+
+// wq = the parameters with every projection matrix quantised (norm gains and activation scalars
+// copied: they do not enter a matmul). A tied embedding is the LM head's weight, so the lookup
+// reads it as the head does; an untied one stays f32.
+static const float *quantize_weights(model *m) {
+    const model_config *c = &m->cfg;
+    memcpy(m->wq, m->params, sizeof(float) * m->n_params);
+    int d = c->d_model, h = m->hidden;
+    for (int l = 0; l < c->n_layers; l++) {
+        const layer_offsets *o = &m->lo[l];
+        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_QKV_W), m->wq + o->qkv, m->params + o->qkv, m->qkv_dim, d);
+        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_O_W), m->wq + o->o, m->params + o->o, d, d);
+        if (o->gate != ABSENT) lowp_quantize(m->lp, lowp_id(m->lp, l, LP_GATE_W), m->wq + o->gate, m->params + o->gate, h, d);
+        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_UP_W), m->wq + o->up, m->params + o->up, h, d);
+        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_DOWN_W), m->wq + o->down, m->params + o->down, d, h);
+    }
+    lowp_quantize(m->lp, lowp_head_id(m->lp, LP_HEAD_W), m->wq + m->off_head, m->params + m->off_head, c->vocab_size, d);
+    return m->wq;
+}
+
+void model_set_precision(model *m, const model_precision *p) {
+    free_workspace(m);  // the quantised copies join (or leave) the workspace layout
+    lowp_free(m->lp);
+    free(m->wq);
+    m->prec = *p;
+    m->lp = lowp_create(p, m->cfg.n_layers, m->act->gated);
+    m->wq = m->lp ? xaligned(sizeof(float) * m->n_params) : NULL;
+}
+
+int model_lowp_stats(const model *m, model_lowp_stat *out, int max) { return m->lp ? lowp_stats(m->lp, out, max) : 0; }
+void model_lowp_stats_reset(model *m) { if (m->lp) lowp_stats_reset(m->lp); }
+void model_lowp_step_end(model *m) { if (m->lp) lowp_step_end(m->lp); }
+void model_lowp_set_recording(model *m, int on) { if (m->lp) lowp_set_recording(m->lp, on); }
+size_t model_lowp_state_size(const model *m) { return m->lp ? lowp_state_size(m->lp) : 0; }
+void model_lowp_state_save(const model *m, float *out) { if (m->lp) lowp_state_save(m->lp, out); }
+int model_lowp_state_load(model *m, const float *in, size_t n) {
+    if (!m->lp) return n == 0 ? 0 : -1;
+    return lowp_state_load(m->lp, in, n);
+}
+
 static void check_ids(const int32_t *ids, int N, int V, int allow_negative, const char *what) {
     for (int i = 0; i < N; i++)
         if (ids[i] >= V || (ids[i] < 0 && !allow_negative))
@@ -323,27 +395,32 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
     m->B = B, m->T = T, m->has_targets = targets != NULL, m->backward_done = 0;
     blas_set_threads(1);
 
-    const float *P = m->params;
+    const float *P = m->lp ? quantize_weights(m) : m->params;
     TIMED(SEC_EMBED, 0, embedding_forward(m->res[0], tokens, P + m->off_embed, N, d));
     for (int l = 0; l < c->n_layers; l++) {
         const layer_offsets *o = &m->lo[l];
         layer_acts *a = &m->la[l];
         TIMED(SEC_NORM, 0, rmsnorm_forward(a->xn1, a->rstd1, m->res[l], P + o->ln1, N, d, c->norm_eps));
-        TIMED(SEC_ATTN_MM, 0, linear_forward(a->qkv, a->xn1, P + o->qkv, N, d, m->qkv_dim));
+        const float *x1 = q_act(m, lowp_id(m->lp, l, LP_QKV_X), a->xq1, a->xn1, N, d);
+        TIMED(SEC_ATTN_MM, 0, linear_forward(a->qkv, x1, P + o->qkv, N, d, m->qkv_dim));
         // q and k heads are adjacent in a qkv row: one pass rotates both
         TIMED(SEC_ROPE, 0, rope_forward(a->qkv, B, T, H + Hkv, D, m->qkv_dim, m->rope_cos, m->rope_sin));
         TIMED(SEC_ATTN, 0, attention_forward(a->att, a->lse, a->qkv, B, T, H, Hkv, D));
-        TIMED(SEC_ATTN_MM, 0, linear_forward(a->mid, a->att, P + o->o, N, d, d));
+        const float *x2 = q_act(m, lowp_id(m->lp, l, LP_O_X), a->attq, a->att, N, d);
+        TIMED(SEC_ATTN_MM, 0, linear_forward(a->mid, x2, P + o->o, N, d, d));
         TIMED(SEC_RESID, 0, add_inplace(a->mid, m->res[l], (size_t)N * d));
         TIMED(SEC_NORM, 0, rmsnorm_forward(a->xn2, a->rstd2, a->mid, P + o->ln2, N, d, c->norm_eps));
         ffn_weights w = ffn_w(o, P);
+        ffn_lowp fq = ffn_q(m, l);
         double t_act = 0;
-        TIMED(SEC_FFN_MM, 0, ffn_forward(m->res[l + 1], a->z, a->u, a->a, a->xn2, &w, &c->act, N, d, m->hidden, &t_act));
+        TIMED(SEC_FFN_MM, 0, ffn_forward(m->res[l + 1], a->z, a->u, a->a, a->xn2, &w, &c->act, N, d, m->hidden,
+                                         m->lp ? &fq : NULL, &t_act));
         m->prof[SEC_FFN_MM][0] -= t_act, m->prof[SEC_ACT][0] += t_act;
         TIMED(SEC_RESID, 0, add_inplace(m->res[l + 1], a->mid, (size_t)N * d));
     }
     TIMED(SEC_NORM, 0, rmsnorm_forward(m->xnf, m->rstdf, m->res[c->n_layers], P + m->off_norm, N, d, c->norm_eps));
-    TIMED(SEC_HEAD, 0, linear_forward(m->logits, m->xnf, P + m->off_head, N, d, V));
+    const float *xf = q_act(m, m->lp ? lowp_head_id(m->lp, LP_HEAD_X) : 0, m->xqf, m->xnf, N, d);
+    TIMED(SEC_HEAD, 0, linear_forward(m->logits, xf, P + m->off_head, N, d, V));
     if (!targets) return 0.0f;
     double total;
     TIMED(SEC_CE, 0, total = crossentropy_forward(m->lse_ce, m->logits, targets, N, V, &m->n_valid));
@@ -359,13 +436,14 @@ void model_backward(model *m) {
     int B = m->B, T = m->T, N = B * T, d = c->d_model, H = c->n_heads, Hkv = c->n_kv_heads, D = m->head_dim;
     int V = c->vocab_size, h = m->hidden;
     blas_set_threads(1);
-    const float *P = m->params;
+    const float *P = m->lp ? m->wq : m->params;  // the dgrad matmuls see the weights the forward saw
     float *G = m->grads;
 
     // The logits buffer becomes dlogits: a second (N,V) array would cost 128 MiB at the anchor size.
     float scale = m->n_valid ? 1.0f / (float)m->n_valid : 0.0f;
     TIMED(SEC_CE, 1, crossentropy_backward(m->logits, m->logits, m->lse_ce, m->targets, N, V, scale));
-    TIMED(SEC_HEAD, 1, linear_backward(m->dxn, G + m->off_head, m->logits, m->xnf, P + m->off_head, N, d, V, 0));
+    if (m->lp) lowp_quantize(m->lp, lowp_head_id(m->lp, LP_HEAD_DY), m->logits, m->logits, N, V);
+    TIMED(SEC_HEAD, 1, linear_backward(m->dxn, G + m->off_head, m->logits, m->lp ? m->xqf : m->xnf, P + m->off_head, N, d, V, 0));
     memset(m->dres, 0, sizeof(float) * (size_t)N * d);
     TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + m->off_norm, m->dxn, m->res[c->n_layers], P + m->off_norm, m->rstdf, N, d));
     for (int l = c->n_layers - 1; l >= 0; l--) {
@@ -375,14 +453,18 @@ void model_backward(model *m) {
         ffn_grads g = {o->gate == ABSENT ? NULL : G + o->gate, G + o->up, G + o->down,
                        o->act == ABSENT ? NULL : G + o->act};
         // dres is dL/d(layer output); each residual branch adds its input gradient into it in place.
+        ffn_lowp fq = ffn_q(m, l);
         double t_act = 0;
-        TIMED(SEC_FFN_MM, 1, ffn_backward(m->dxn, a->dz, a->du, m->da, &g, m->dres, a->xn2, a->z, a->u, a->a, &w, &c->act, N, d, h, &t_act));
+        TIMED(SEC_FFN_MM, 1, ffn_backward(m->dxn, a->dz, a->du, m->da, &g, m->dres, a->xn2, a->z, a->u, a->a, &w, &c->act,
+                                          N, d, h, m->lp ? &fq : NULL, &t_act));
         m->prof[SEC_FFN_MM][1] -= t_act, m->prof[SEC_ACT][1] += t_act;
         TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + o->ln2, m->dxn, a->mid, P + o->ln2, a->rstd2, N, d));
-        TIMED(SEC_ATTN_MM, 1, linear_backward(m->datt, G + o->o, m->dres, a->att, P + o->o, N, d, d, 0));
+        const float *dyo = q_act(m, lowp_id(m->lp, l, LP_O_DY), m->dq, m->dres, N, d);
+        TIMED(SEC_ATTN_MM, 1, linear_backward(m->datt, G + o->o, dyo, m->lp ? a->attq : a->att, P + o->o, N, d, d, 0));
         TIMED(SEC_ATTN, 1, attention_backward(m->dqkv, m->datt, a->qkv, a->att, a->lse, B, T, H, Hkv, D));
         TIMED(SEC_ROPE, 1, rope_backward(m->dqkv, B, T, H + Hkv, D, m->qkv_dim, m->rope_cos, m->rope_sin));
-        TIMED(SEC_ATTN_MM, 1, linear_backward(m->dxn, G + o->qkv, m->dqkv, a->xn1, P + o->qkv, N, d, m->qkv_dim, 0));
+        q_act(m, lowp_id(m->lp, l, LP_QKV_DY), m->dqkv, m->dqkv, N, m->qkv_dim);  // in place: dqkv is scratch
+        TIMED(SEC_ATTN_MM, 1, linear_backward(m->dxn, G + o->qkv, m->dqkv, m->lp ? a->xq1 : a->xn1, P + o->qkv, N, d, m->qkv_dim, 0));
         TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + o->ln1, m->dxn, m->res[l], P + o->ln1, a->rstd1, N, d));
     }
     TIMED(SEC_EMBED, 1, embedding_backward(G + m->off_embed, m->dres, m->tokens, N, d));

@@ -75,6 +75,47 @@ void model_zero_grad(model *m);
 const float *model_logits(const model *m);   // (B,T,V) of the last forward
 // (valid until model_backward, which reuses that buffer for the logits' gradient; NULL after it)
 
+// ---- Low precision (emulated): what FP8/bf16 training does to every matmul input ----------------
+// fp32: nothing is quantised. bf16: every projection's inputs (activations, weights, output
+// gradients) rounded to bf16. fp8: activations and weights E4M3, gradients E5M2, each with a scale
+// from the recipe; the LM head stays bf16 (as in DeepSeek-V3 and Transformer Engine practice) and
+// the attention core (QKᵀ, PV) stays f32 in every precision. Master weights, gradients and the
+// optimiser state are always f32.
+typedef enum { PREC_FP32, PREC_BF16, PREC_FP8 } precision_kind;
+typedef enum {
+    FP8_DELAYED,  // per tensor, scale from the amax history of earlier steps (Transformer Engine)
+    FP8_CURRENT,  // per tensor, scale from this tensor's own amax
+    FP8_BLOCK,    // 1x128 tiles for activations and gradients, 128x128 blocks for weights (DeepSeek-V3)
+} fp8_scaling_kind;
+typedef struct {
+    precision_kind precision;
+    fp8_scaling_kind scaling;
+    int amax_history;   // delayed: history length (Transformer Engine's default 1024)
+    float margin;       // scales back off by 2^margin (default 0)
+    int keep_act_bf16;  // fp8: the FFN down-projection input (the activation output) stays bf16
+} model_precision;
+void model_precision_default(model_precision *p);  // fp32; delayed, 1024, margin 0
+const char *precision_name(precision_kind k);      // "fp32", "bf16", "fp8"
+const char *fp8_scaling_name(fp8_scaling_kind k);  // "delayed", "current", "block"
+// Sets the precision of later forward/backward passes (resets the scaling state).
+void model_set_precision(model *m, const model_precision *p);
+// Per quantised tensor, since the last reset: "L0.ffn_down.x" (x, w or dy of a projection).
+typedef struct {
+    const char *name;
+    const char *fmt;         // "e4m3", "e5m2", "bf16"
+    float amax;              // max |x| seen (before scaling)
+    float scale;             // the scale of the last quantisation (block: the smallest tile scale)
+    uint64_t n, n_sat, n_ftz;
+} model_lowp_stat;
+int model_lowp_stats(const model *m, model_lowp_stat *out, int max);  // 0 in fp32
+void model_lowp_stats_reset(model *m);
+void model_lowp_step_end(model *m);              // after each optimiser step (delayed scaling)
+void model_lowp_set_recording(model *m, int on); // off: evaluation passes leave scales and counts alone
+// The scaling state (for checkpoints): size in floats, save, load (0, or -1 if n does not fit).
+size_t model_lowp_state_size(const model *m);
+void model_lowp_state_save(const model *m, float *out);
+int model_lowp_state_load(model *m, const float *in, size_t n);
+
 // Telemetry views of the last forward/backward, per layer l (rows = B*T, cols = FFN hidden):
 const float *model_ffn_act_out(const model *m, int l);    // the down-projection input (forward)
 const float *model_ffn_grad_up(const model *m, int l);    // dL/d(up-projection output) (backward)

@@ -36,7 +36,7 @@ static void get(hbuf *h, void *p, size_t n) {
 }
 
 // One function walks the fields for both directions, so writer and reader cannot drift apart.
-static void header_fields(hbuf *h, ckpt_meta *m, uint64_t *config_len, int writing) {
+static void header_fields(hbuf *h, ckpt_meta *m, uint64_t *config_len, uint32_t version, int writing) {
     void (*io)(hbuf *, void *, size_t) = writing ? put : get;
     model_config *c = &m->cfg;
     int32_t ints[8] = {c->vocab_size, c->d_model, c->n_layers, c->n_heads,
@@ -65,15 +65,22 @@ static void header_fields(hbuf *h, ckpt_meta *m, uint64_t *config_len, int writi
     io(h, m->rng, sizeof m->rng);
     io(h, &m->seed, 8);
     io(h, config_len, 8);
+    if (version >= 2) io(h, &m->state_len, 8);
+    else m->state_len = 0;
 }
 
 int ckpt_write(const char *path, const ckpt_meta *meta, const float *params, const float *m, const float *v,
-               const char *config_json, char *err, size_t errlen) {
+               const float *state, const char *config_json, char *err, size_t errlen) {
     ckpt_meta mm = *meta;
+    if (mm.state_len && !state) {
+        snprintf(err, errlen, "checkpoint '%s': %llu floats of trainer state announced but none given", path,
+                 (unsigned long long)mm.state_len);
+        return -1;
+    }
     mm.tokenizer[sizeof mm.tokenizer - 1] = 0;
     uint64_t config_len = config_json ? strlen(config_json) : 0;
     hbuf h = {0};
-    header_fields(&h, &mm, &config_len, 1);
+    header_fields(&h, &mm, &config_len, CKPT_VERSION, 1);
     uint32_t version = CKPT_VERSION, hbytes = (uint32_t)h.n;
     uint64_t hsum = fnv1a64(FNV1A64_OFFSET, h.buf, h.n);
 
@@ -98,6 +105,10 @@ int ckpt_write(const char *path, const ckpt_meta *meta, const float *params, con
         }
     }
     free(zeros);
+    if (mm.state_len) {
+        psum = fnv1a64(psum, state, mm.state_len * sizeof(float));
+        atomic_write(&a, state, mm.state_len * sizeof(float));
+    }
     psum = fnv1a64(psum, config_json ? config_json : "", config_len);
     atomic_write(&a, config_json ? config_json : "", config_len);
     atomic_write(&a, &psum, 8);
@@ -121,9 +132,9 @@ static FILE *open_checked(const char *path, ckpt_meta *meta, uint64_t *config_le
         snprintf(err, errlen, "checkpoint '%s' is truncated inside its header", path);
         goto fail;
     }
-    if (version != CKPT_VERSION) {
-        snprintf(err, errlen, "checkpoint '%s' has format version %u; this build reads version %d", path, version,
-                 CKPT_VERSION);
+    if (version < 1 || version > CKPT_VERSION) {
+        snprintf(err, errlen, "checkpoint '%s' has format version %u; this build reads versions 1 to %d", path,
+                 version, CKPT_VERSION);
         goto fail;
     }
     hbuf h = {0};
@@ -141,14 +152,18 @@ static FILE *open_checked(const char *path, ckpt_meta *meta, uint64_t *config_le
         goto fail;
     }
     memset(meta, 0, sizeof *meta);
-    header_fields(&h, meta, config_len, 0);
+    header_fields(&h, meta, config_len, version, 0);
     if (h.bad || h.n != hbytes) {
         snprintf(err, errlen, "checkpoint '%s' is corrupt: header holds %u bytes, expected %zu", path, hbytes, h.n);
         goto fail;
     }
     meta->tokenizer[sizeof meta->tokenizer - 1] = 0;
     struct stat st;
-    uint64_t want = 8 + 4 + 4 + (uint64_t)hbytes + 8 + 3 * meta->n_params * 4 + *config_len + 8;
+    if (meta->state_len > ((uint64_t)1 << 40) || meta->n_params > ((uint64_t)1 << 40)) {
+        snprintf(err, errlen, "checkpoint '%s' is corrupt: implausible sizes in its header", path);
+        goto fail;
+    }
+    uint64_t want = 8 + 4 + 4 + (uint64_t)hbytes + 8 + (3 * meta->n_params + meta->state_len) * 4 + *config_len + 8;
     if (fstat(fileno(f), &st) != 0 || (uint64_t)st.st_size != want) {
         snprintf(err, errlen, "checkpoint '%s' is %s: %lld bytes on disk, the header promises %llu", path,
                  (uint64_t)st.st_size < want ? "truncated" : "corrupt (trailing bytes)", (long long)st.st_size,
@@ -183,6 +198,12 @@ int ckpt_read(const char *path, ckpt *out, char *err, size_t errlen) {
         ok = fread(*arrays[k], sizeof(float), n, f) == n;
         if (ok) psum = fnv1a64(psum, *arrays[k], n * sizeof(float));
     }
+    size_t ns = (size_t)out->meta.state_len;
+    if (ok && ns) {
+        out->state = xmalloc(ns * sizeof(float));
+        ok = fread(out->state, sizeof(float), ns, f) == ns;
+        if (ok) psum = fnv1a64(psum, out->state, ns * sizeof(float));
+    }
     out->config_json = xmalloc(config_len + 1);
     if (ok) ok = fread(out->config_json, 1, config_len, f) == config_len;
     out->config_json[config_len] = 0;
@@ -207,8 +228,9 @@ void ckpt_free(ckpt *c) {
     free(c->params);
     free(c->m);
     free(c->v);
+    free(c->state);
     free(c->config_json);
-    c->params = c->m = c->v = NULL;
+    c->params = c->m = c->v = c->state = NULL;
     c->config_json = NULL;
 }
 

@@ -2,11 +2,14 @@
 //
 // Layout (little-endian):
 //   "ACTLCKPT"  u32 version  u32 header_bytes  header[header_bytes]  u64 header_fnv
-//   payload: params f32[n] | adam m f32[n] | adam v f32[n] | resolved config JSON (config_len bytes)
+//   payload: params f32[n] | adam m f32[n] | adam v f32[n] | trainer state f32[state_len]
+//            | resolved config JSON (config_len bytes)
 //   u64 payload_fnv
 // FNV-1a 64 over the header and over the payload; the file size must match the header exactly.
 // Corrupt, truncated, wrong-version and mismatched (model config, tokenizer) files are refused
-// with a message that says which.
+// with a message that says which. Version 1 files (no trainer state) are still read.
+// The trainer state holds what bitwise resumption needs beyond the optimiser: the low-precision
+// scaling histories and the loss-spike detector's window (see trainer.c).
 #ifndef ACTLAB_CHECKPOINT_H
 #define ACTLAB_CHECKPOINT_H
 
@@ -15,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CKPT_VERSION 1
+#define CKPT_VERSION 2
 
 typedef struct {
     model_config cfg;
@@ -30,19 +33,21 @@ typedef struct {
     int32_t loader_random;
     uint64_t rng[4];           // the trainer's own generator
     uint64_t seed;
+    uint64_t state_len;        // floats of trainer state (0 in version 1 files)
 } ckpt_meta;
 
 typedef struct {
     ckpt_meta meta;
     float *params, *m, *v;     // n_params each
+    float *state;              // meta.state_len (NULL when 0)
     char *config_json;         // NUL-terminated
 } ckpt;
 
 
-// Writes atomically (temp file in the same directory, fsync, rename). m and v may be NULL (zeros).
-// Returns 0, or -1 with the reason in err.
+// Writes atomically (temp file in the same directory, fsync, rename). m and v may be NULL (zeros);
+// state holds meta->state_len floats. Returns 0, or -1 with the reason in err.
 int ckpt_write(const char *path, const ckpt_meta *meta, const float *params, const float *m, const float *v,
-               const char *config_json, char *err, size_t errlen);
+               const float *state, const char *config_json, char *err, size_t errlen);
 // Reads and validates everything it can without a model. Returns 0, or -1 with the reason in err.
 int ckpt_read(const char *path, ckpt *out, char *err, size_t errlen);
 // Reads only the header (for tools that just need the config). Returns 0 or -1 as ckpt_read.

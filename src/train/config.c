@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { K_INT, K_U64, K_FLOAT, K_STR, K_SCHED, K_ACT } key_type;
+typedef enum { K_INT, K_U64, K_FLOAT, K_STR, K_SCHED, K_ACT, K_ENUM } key_type;
 
 typedef struct {
     const char *name;
@@ -17,49 +17,63 @@ typedef struct {
     size_t offset;
     double lo, hi;  // accepted closed range for numbers
     const char *help;
+    const char *const *choices;  // K_ENUM: the names of the values 0, 1, ... (NULL-terminated)
 } key_desc;
+
+static const char *const PRECISIONS[] = {"fp32", "bf16", "fp8", NULL};
+static const char *const SCALINGS[] = {"delayed", "current", "block", NULL};
 
 #define OFF(f) offsetof(train_config, f)
 static const key_desc KEYS[] = {
-    {"act", K_ACT, OFF(model.act), 0, 0, "FFN activation (see 'actlab --help'); its hyperparameters are keys too"},
-    {"vocab_size", K_INT, OFF(model.vocab_size), 2, 1 << 20, "vocabulary size (>= the tokenizer's)"},
-    {"d_model", K_INT, OFF(model.d_model), 8, 65536, "model width"},
-    {"n_layers", K_INT, OFF(model.n_layers), 1, 1024, "transformer blocks"},
-    {"n_heads", K_INT, OFF(model.n_heads), 1, 1024, "attention heads"},
-    {"n_kv_heads", K_INT, OFF(model.n_kv_heads), 1, 1024, "key/value heads (grouped-query attention)"},
-    {"max_seq_len", K_INT, OFF(model.max_seq_len), 1, 1 << 20, "context length of the model"},
-    {"ffn_hidden", K_INT, OFF(model.ffn_hidden), 0, 1 << 20, "FFN hidden size (0: equal-parameter rule)"},
-    {"tied_embeddings", K_INT, OFF(model.tied_embeddings), 0, 1, "1: LM head shares the token embedding"},
-    {"rope_theta", K_FLOAT, OFF(model.rope_theta), 1, 1e9, "RoPE base"},
-    {"norm_eps", K_FLOAT, OFF(model.norm_eps), 0, 1, "RMSNorm epsilon"},
-    {"init_std", K_FLOAT, OFF(model.init_std), 0, 10, "weight init standard deviation"},
-    {"lr", K_FLOAT, OFF(opt.lr), 0, 10, "peak learning rate"},
-    {"min_lr", K_FLOAT, OFF(opt.min_lr), 0, 10, "learning rate at the end of the decay"},
-    {"beta1", K_FLOAT, OFF(opt.beta1), 0, 0.999999, "AdamW beta1"},
-    {"beta2", K_FLOAT, OFF(opt.beta2), 0, 0.999999, "AdamW beta2"},
-    {"eps", K_FLOAT, OFF(opt.eps), 0, 1, "AdamW epsilon"},
-    {"weight_decay", K_FLOAT, OFF(opt.weight_decay), 0, 10, "decoupled weight decay (matrices and embeddings only)"},
-    {"grad_clip", K_FLOAT, OFF(opt.grad_clip), 0, 1e9, "global gradient-norm clip (0: off)"},
-    {"schedule", K_SCHED, OFF(sched.kind), 0, 0, "learning-rate schedule: cosine, wsd or constant"},
-    {"warmup_steps", K_INT, OFF(sched.warmup_steps), 0, 1e9, "linear warmup steps"},
-    {"decay_frac", K_FLOAT, OFF(sched.decay_frac), 0, 1, "wsd: final fraction of the steps that decays to min_lr"},
-    {"data_dir", K_STR, OFF(data_dir), 0, 0, "data folder (tokenizers, shards)"},
-    {"train_data", K_STR, OFF(train_data), 0, 0, "training shard (empty: <data_dir>/train.bin)"},
-    {"val_data", K_STR, OFF(val_data), 0, 0, "validation shard (empty: <data_dir>/val.bin)"},
-    {"tokenizer", K_STR, OFF(tokenizer), 0, 0, "expected tokenizer of the shards, e.g. bpe:8192 or gpt2 (empty: any)"},
-    {"out", K_STR, OFF(out_dir), 0, 0, "run folder for config.json, metrics.jsonl, checkpoint.bin"},
-    {"steps", K_INT, OFF(steps), 1, 1e9, "optimiser steps"},
-    {"batch", K_INT, OFF(batch), 1, 1 << 16, "micro-batch size B"},
-    {"seq", K_INT, OFF(seq), 1, 1 << 20, "sequence length T (<= max_seq_len)"},
-    {"grad_accum", K_INT, OFF(grad_accum), 1, 1 << 16, "micro-batches per optimiser step"},
-    {"eval_interval", K_INT, OFF(eval_interval), 0, 1e9, "validation loss every N steps (0: at the end only)"},
-    {"eval_batches", K_INT, OFF(eval_batches), 1, 1e6, "validation batches (sequential over the val shard)"},
-    {"log_interval", K_INT, OFF(log_interval), 1, 1e9, "metrics line every N steps"},
-    {"telemetry_interval", K_INT, OFF(telemetry_interval), 0, 1e9, "per-layer outlier statistics every K steps (0: off)"},
-    {"ckpt_interval", K_INT, OFF(ckpt_interval), 0, 1e9, "checkpoint every C steps (0: at the end only)"},
-    {"max_bad_steps", K_INT, OFF(max_bad_steps), 1, 1e6, "stop after this many consecutive NaN/Inf steps"},
-    {"threads", K_INT, OFF(threads), 0, 4096, "OpenMP and OpenBLAS threads (0: all online cores)"},
-    {"seed", K_U64, OFF(seed), 0, 9.2e18, "seed for initialisation and data order"},
+    {"act", K_ACT, OFF(model.act), 0, 0, "FFN activation (see 'actlab --help'); its hyperparameters are keys too", NULL},
+    {"vocab_size", K_INT, OFF(model.vocab_size), 2, 1 << 20, "vocabulary size (>= the tokenizer's)", NULL},
+    {"d_model", K_INT, OFF(model.d_model), 8, 65536, "model width", NULL},
+    {"n_layers", K_INT, OFF(model.n_layers), 1, 1024, "transformer blocks", NULL},
+    {"n_heads", K_INT, OFF(model.n_heads), 1, 1024, "attention heads", NULL},
+    {"n_kv_heads", K_INT, OFF(model.n_kv_heads), 1, 1024, "key/value heads (grouped-query attention)", NULL},
+    {"max_seq_len", K_INT, OFF(model.max_seq_len), 1, 1 << 20, "context length of the model", NULL},
+    {"ffn_hidden", K_INT, OFF(model.ffn_hidden), 0, 1 << 20, "FFN hidden size (0: equal-parameter rule)", NULL},
+    {"tied_embeddings", K_INT, OFF(model.tied_embeddings), 0, 1, "1: LM head shares the token embedding", NULL},
+    {"rope_theta", K_FLOAT, OFF(model.rope_theta), 1, 1e9, "RoPE base", NULL},
+    {"norm_eps", K_FLOAT, OFF(model.norm_eps), 0, 1, "RMSNorm epsilon", NULL},
+    {"init_std", K_FLOAT, OFF(model.init_std), 0, 10, "weight init standard deviation", NULL},
+    {"lr", K_FLOAT, OFF(opt.lr), 0, 10, "peak learning rate", NULL},
+    {"min_lr", K_FLOAT, OFF(opt.min_lr), 0, 10, "learning rate at the end of the decay", NULL},
+    {"beta1", K_FLOAT, OFF(opt.beta1), 0, 0.999999, "AdamW beta1", NULL},
+    {"beta2", K_FLOAT, OFF(opt.beta2), 0, 0.999999, "AdamW beta2", NULL},
+    {"eps", K_FLOAT, OFF(opt.eps), 0, 1, "AdamW epsilon", NULL},
+    {"weight_decay", K_FLOAT, OFF(opt.weight_decay), 0, 10, "decoupled weight decay (matrices and embeddings only)", NULL},
+    {"grad_clip", K_FLOAT, OFF(opt.grad_clip), 0, 1e9, "global gradient-norm clip (0: off)", NULL},
+    {"schedule", K_SCHED, OFF(sched.kind), 0, 0, "learning-rate schedule: cosine, wsd or constant", NULL},
+    {"warmup_steps", K_INT, OFF(sched.warmup_steps), 0, 1e9, "linear warmup steps", NULL},
+    {"decay_frac", K_FLOAT, OFF(sched.decay_frac), 0, 1, "wsd: final fraction of the steps that decays to min_lr", NULL},
+    {"data_dir", K_STR, OFF(data_dir), 0, 0, "data folder (tokenizers, shards)", NULL},
+    {"train_data", K_STR, OFF(train_data), 0, 0, "training shard (empty: <data_dir>/train.bin)", NULL},
+    {"val_data", K_STR, OFF(val_data), 0, 0, "validation shard (empty: <data_dir>/val.bin)", NULL},
+    {"tokenizer", K_STR, OFF(tokenizer), 0, 0, "expected tokenizer of the shards, e.g. bpe:8192 or gpt2 (empty: any)", NULL},
+    {"out", K_STR, OFF(out_dir), 0, 0, "run folder for config.json, metrics.jsonl, checkpoint.bin", NULL},
+    {"steps", K_INT, OFF(steps), 1, 1e9, "optimiser steps", NULL},
+    {"batch", K_INT, OFF(batch), 1, 1 << 16, "micro-batch size B", NULL},
+    {"seq", K_INT, OFF(seq), 1, 1 << 20, "sequence length T (<= max_seq_len)", NULL},
+    {"grad_accum", K_INT, OFF(grad_accum), 1, 1 << 16, "micro-batches per optimiser step", NULL},
+    {"eval_interval", K_INT, OFF(eval_interval), 0, 1e9, "validation loss every N steps (0: at the end only)", NULL},
+    {"eval_batches", K_INT, OFF(eval_batches), 1, 1e6, "validation batches (sequential over the val shard)", NULL},
+    {"log_interval", K_INT, OFF(log_interval), 1, 1e9, "metrics line every N steps", NULL},
+    {"telemetry_interval", K_INT, OFF(telemetry_interval), 0, 1e9, "per-layer outlier statistics every K steps (0: off)", NULL},
+    {"ckpt_interval", K_INT, OFF(ckpt_interval), 0, 1e9, "checkpoint every C steps (0: at the end only)", NULL},
+    {"max_bad_steps", K_INT, OFF(max_bad_steps), 1, 1e6, "stop after this many consecutive NaN/Inf steps", NULL},
+    {"threads", K_INT, OFF(threads), 0, 4096, "OpenMP and OpenBLAS threads (0: all online cores)", NULL},
+    {"seed", K_U64, OFF(seed), 0, 9.2e18, "seed for initialisation and data order", NULL},
+    {"precision", K_ENUM, OFF(prec.precision), 0, 0, "matmul inputs: fp32, bf16, or fp8 (emulated; see docs/lowp.md)",
+     PRECISIONS},
+    {"fp8_scaling", K_ENUM, OFF(prec.scaling), 0, 0, "fp8 scaling recipe: delayed, current or block", SCALINGS},
+    {"amax_history", K_INT, OFF(prec.amax_history), 1, 1 << 16, "delayed scaling: amax history length (TE: 1024)", NULL},
+    {"fp8_margin", K_FLOAT, OFF(prec.margin), 0, 64, "fp8 scales back off by 2^margin (TE: 0)", NULL},
+    {"keep_act_bf16", K_INT, OFF(prec.keep_act_bf16), 0, 1, "fp8: 1 keeps the FFN down-projection input in bf16", NULL},
+    {"spike_k", K_FLOAT, OFF(spike_k), 0, 1e6, "loss spike: above the trailing mean by k std (0: off)", NULL},
+    {"spike_window", K_INT, OFF(spike_window), 2, 1e6, "loss spike: trailing window of good steps", NULL},
+    {"divergence_loss", K_FLOAT, OFF(divergence_loss), 0, 1e9,
+     "declare divergence and stop when the loss exceeds this (0: ln(vocab_size) + 1)", NULL},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -85,6 +99,10 @@ void train_config_default(train_config *c) {
     c->threads = 0;
     c->seed = 1337;
     c->sched.total_steps = c->steps;
+    model_precision_default(&c->prec);
+    c->spike_k = 4;
+    c->spike_window = 50;
+    c->divergence_loss = 0;
 }
 
 // "grad-accum" -> "grad_accum"
@@ -159,6 +177,18 @@ static int set_hyper(train_config *c, const char *key, double x, const char *tex
 static int set_string(train_config *c, const key_desc *k, const char *value, char *err, size_t errlen) {
     char *dst = (char *)c + k->offset;
     if (k->type == K_ACT) return set_act(c, value, err, errlen);
+    if (k->type == K_ENUM) {
+        for (int i = 0; k->choices[i]; i++)
+            if (!strcmp(value, k->choices[i])) {
+                *(int *)(void *)dst = i;
+                return 0;
+            }
+        int n = snprintf(err, errlen, "'%s': unknown value '%s' (one of:", k->name, value);
+        for (int i = 0; k->choices[i] && n > 0 && (size_t)n < errlen; i++)
+            n += snprintf(err + n, errlen - (size_t)n, " %s", k->choices[i]);
+        if (n > 0 && (size_t)n < errlen) snprintf(err + n, errlen - (size_t)n, ")");
+        return -1;
+    }
     if (k->type == K_SCHED) {
         if (sched_parse(value, (sched_kind *)(void *)dst) == 0) return 0;
         snprintf(err, errlen, "'%s': unknown schedule '%s' (cosine, wsd or constant)", k->name, value);
@@ -209,7 +239,7 @@ int train_config_set(train_config *c, const char *key, const char *value, char *
         return set_hyper(c, key, x, value, err, errlen);
     }
     int r;
-    if (k->type == K_STR || k->type == K_SCHED || k->type == K_ACT) r = set_string(c, k, value, err, errlen);
+    if (k->type == K_STR || k->type == K_SCHED || k->type == K_ACT || k->type == K_ENUM) r = set_string(c, k, value, err, errlen);
     else if (k->type == K_U64) r = parse_u64(c, k, value, err, errlen);
     else r = parse_number(k->name, value, &x, err, errlen) || store_number(c, k, x, value, err, errlen) ? -1 : 0;
     if (!r && k->offset == OFF(steps)) c->sched.total_steps = c->steps;
@@ -222,7 +252,7 @@ static int set_json_value(train_config *c, const char *key, json_t *v, char *err
         snprintf(err, errlen, "unknown key '%s'", key);
         return -1;
     }
-    if (k->type == K_STR || k->type == K_SCHED || k->type == K_ACT) {
+    if (k->type == K_STR || k->type == K_SCHED || k->type == K_ACT || k->type == K_ENUM) {
         if (!json_is_string(v)) {
             snprintf(err, errlen, "'%s': expected a string", key);
             return -1;
@@ -334,6 +364,7 @@ char *train_config_to_json(const train_config *c) {
         case K_STR: v = json_string((const char *)p); break;
         case K_SCHED: v = json_string(sched_name(*(const sched_kind *)p)); break;
         case K_ACT: v = json_string(act_desc_of(c->model.act.kind)->name); break;
+        case K_ENUM: v = json_string(k->choices[*(const int *)p]); break;
         }
         json_object_set_new(root, k->name, v);
         if (k->type == K_ACT) {
@@ -387,7 +418,7 @@ void train_config_print_help(FILE *out) {
         const key_desc *k = &KEYS[i];
         const void *p = (const char *)&d + k->offset;
         char flag[64], def[96];
-        static const char *PLACEHOLDER[] = {"N", "N", "X", "S", "NAME", "NAME"};
+        static const char *PLACEHOLDER[] = {"N", "N", "X", "S", "NAME", "NAME", "NAME"};
         snprintf(flag, sizeof flag, "--%s %s", k->name, PLACEHOLDER[k->type]);
         for (char *q = flag + 2; *q && *q != ' '; q++)
             if (*q == '_') *q = '-';
@@ -398,6 +429,7 @@ void train_config_print_help(FILE *out) {
         case K_STR: snprintf(def, sizeof def, "\"%s\"", (const char *)p); break;
         case K_SCHED: snprintf(def, sizeof def, "%s", sched_name(*(const sched_kind *)p)); break;
         case K_ACT: snprintf(def, sizeof def, "%s", act_desc_of(d.model.act.kind)->name); break;
+        case K_ENUM: snprintf(def, sizeof def, "%s", k->choices[*(const int *)p]); break;
         }
         fprintf(out, "  %-25s %s (default %s)\n", flag, k->help, def);
     }

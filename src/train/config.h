@@ -34,6 +34,10 @@ typedef struct {
     int max_bad_steps;        // stop after this many consecutive NaN/Inf steps
     int threads;              // OpenMP and OpenBLAS threads (0: all online cores)
     uint64_t seed;            // model init and data order
+    model_precision prec;     // bf16 / fp8 emulation of the matmul inputs and the fp8 scaling recipe
+    float spike_k;            // a loss above the trailing mean by spike_k std is a spike (0: off)
+    int spike_window;         // trailing window of good steps for the spike detector
+    float divergence_loss;    // loss above this declares divergence (0: ln(vocab_size) + 1)
 } train_config;
 
 void train_config_default(train_config *c);

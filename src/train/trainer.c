@@ -5,6 +5,8 @@
 #include "util/atomic.h"
 #include "train/checkpoint.h"
 #include "train/eval.h"
+#include "train/lowp_log.h"
+#include "train/spike.h"
 #include "train/optim.h"
 #include "train/stats.h"
 #include "util/check.h"
@@ -35,6 +37,8 @@ typedef struct {
     FILE *metrics;
     char ckpt_path[TC_PATH + 32], metrics_path[TC_PATH + 32];
     const train_hooks *hooks;
+    spike_detector spikes;
+    double divergence_loss;  // resolved threshold
 } run;
 
 // Ctrl-C / SIGTERM: finish the current step, checkpoint, and stop (a second signal kills as usual).
@@ -119,7 +123,24 @@ static void resume_from(run *r, const char *path) {
     memcpy(r->ld.rng, c.meta.loader_rng, sizeof r->ld.rng);
     r->ld.random = c.meta.loader_random;
     memcpy(r->rng.s, c.meta.rng, sizeof r->rng.s);
+    size_t ns = spike_state_size(&r->spikes), nl = model_lowp_state_size(r->m);
+    if (c.meta.state_len != ns + nl || spike_state_load(&r->spikes, c.state, ns) ||
+        model_lowp_state_load(r->m, c.state + ns, nl))
+        die("resume with the precision, fp8 recipe, amax_history and spike_window the run started with",
+            "checkpoint '%s' holds %llu floats of trainer state; this configuration needs %zu", path,
+            (unsigned long long)c.meta.state_len, ns + nl);
     ckpt_free(&c);
+}
+
+// The trainer's state beyond the optimiser: the spike detector's window, then the low-precision
+// scaling histories. Returns malloc'd floats, their count in *n.
+static float *trainer_state(const run *r, size_t *n) {
+    size_t ns = spike_state_size(&r->spikes), nl = model_lowp_state_size(r->m);
+    float *st = xmalloc((ns + nl + 1) * sizeof(float));
+    spike_state_save(&r->spikes, st);
+    model_lowp_state_save(r->m, st + ns);
+    *n = ns + nl;
+    return st;
 }
 
 static void save_checkpoint(run *r) {
@@ -137,10 +158,14 @@ static void save_checkpoint(run *r) {
     meta.loader_random = r->ld.random;
     memcpy(meta.rng, r->rng.s, sizeof meta.rng);
     meta.seed = r->cfg.seed;
+    size_t ns;
+    float *state = trainer_state(r, &ns);
+    meta.state_len = ns;
     char *json = train_config_to_json(&r->cfg), err[512];
-    if (ckpt_write(r->ckpt_path, &meta, model_params(r->m), r->opt.m, r->opt.v, json, err, sizeof err))
+    if (ckpt_write(r->ckpt_path, &meta, model_params(r->m), r->opt.m, r->opt.v, state, json, err, sizeof err))
         die("free disk space or choose another --out", "checkpoint: %s", err);
     free(json);
+    free(state);
 }
 
 static void save_config(run *r) {
@@ -154,21 +179,16 @@ static void save_config(run *r) {
     free(json);
 }
 
-// JSON has no NaN/Inf: they become null, which is also what a reader should see for them.
-static void jnum(FILE *f, const char *key, double x) {
-    if (isfinite(x)) fprintf(f, "\"%s\":%.7g", key, x);
-    else fprintf(f, "\"%s\":null", key);
-}
 
 static void write_stats(FILE *f, const char *key, const tensor_stats *s) {
     fprintf(f, ",\"%s\":{", key);
-    jnum(f, "min", s->min); fputc(',', f);
-    jnum(f, "max", s->max); fputc(',', f);
-    jnum(f, "amax", s->amax); fputc(',', f);
-    jnum(f, "p1", s->p1); fputc(',', f);
-    jnum(f, "p99", s->p99); fputc(',', f);
-    jnum(f, "rms", s->rms); fputc(',', f);
-    jnum(f, "kurtosis", s->kurtosis);
+    jsonl_num(f, "min", s->min); fputc(',', f);
+    jsonl_num(f, "max", s->max); fputc(',', f);
+    jsonl_num(f, "amax", s->amax); fputc(',', f);
+    jsonl_num(f, "p1", s->p1); fputc(',', f);
+    jsonl_num(f, "p99", s->p99); fputc(',', f);
+    jsonl_num(f, "rms", s->rms); fputc(',', f);
+    jsonl_num(f, "kurtosis", s->kurtosis);
     fprintf(f, ",\"nonfinite\":%zu}", s->n_nonfinite);
 }
 
@@ -243,6 +263,7 @@ static int train_step(run *r, float lr, double *loss, double *norm) {
     if (!isfinite(*loss) || !isfinite(*norm)) return 0;
     float gscale = optim_clip_scale(*norm, c->opt.grad_clip) / (float)c->grad_accum;
     adamw_step(&r->opt, &c->opt, model_params(r->m), g, gscale, lr);
+    if (r->hooks && r->hooks->after_update) r->hooks->after_update(r->hooks->ctx, r->step, model_params(r->m), n);
     return 1;
 }
 
@@ -280,6 +301,9 @@ static void run_open(run *r, const train_config *cfg, const char *resume_path, c
     snprintf(r->metrics_path, sizeof r->metrics_path, "%s/metrics.jsonl", cfg->out_dir);
     load_shards(r);
     r->m = model_create(&cfg->model, cfg->seed);
+    model_set_precision(r->m, &cfg->prec);
+    spike_init(&r->spikes, cfg->spike_window, cfg->spike_k);
+    r->divergence_loss = cfg->divergence_loss > 0 ? cfg->divergence_loss : log((double)cfg->model.vocab_size) + 1.0;
     init_optimizer(r);
     loader_init(&r->ld, &r->train_sh, 1, cfg->seed ^ 0x5eedda7aull);
     rng_seed(&r->rng, cfg->seed);
@@ -298,6 +322,7 @@ static void run_close(run *r) {
     free(r->tokens);
     free(r->targets);
     adamw_free(&r->opt);
+    spike_free(&r->spikes);
     model_free(r->m);
     shard_free(&r->train_sh);
     shard_free(&r->val_sh);
@@ -311,6 +336,11 @@ static void print_banner(const run *r, int threads) {
     fprintf(stderr, "model: %s, d %d, %d layers, %d heads, ffn %d, vocab %d, %zu parameters\n",
             act_desc_of(c->model.act.kind)->name, c->model.d_model, c->model.n_layers, c->model.n_heads,
             model_ffn_hidden(&c->model), c->model.vocab_size, model_num_params(r->m));
+    if (c->prec.precision != PREC_FP32)
+        fprintf(stderr, "precision: %s%s%s (emulated: matmul inputs quantised, f32 accumulation)%s\n",
+                precision_name(c->prec.precision), c->prec.precision == PREC_FP8 ? ", scaling " : "",
+                c->prec.precision == PREC_FP8 ? fp8_scaling_name(c->prec.scaling) : "",
+                c->prec.precision == PREC_FP8 && c->prec.keep_act_bf16 ? ", down-projection input bf16" : "");
     fprintf(stderr, "data: %llu training tokens, %llu validation tokens (tokenizer %s); %d tokens per step\n",
             (unsigned long long)r->train_sh.n_tokens, (unsigned long long)r->val_sh.n_tokens, r->train_sh.tokenizer,
             c->batch * c->seq * c->grad_accum);
@@ -337,43 +367,67 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
         float lr = schedule_lr(&c->sched, c->opt.lr, c->opt.min_lr, r.step);
         double loss, norm, t0 = now_seconds();
         int good = train_step(&r, lr, &loss, &norm);
+        model_lowp_step_end(r.m);
         tps = tok_per_step / (now_seconds() - t0);
         long s = ++r.step;
         r.bad_streak = good ? 0 : r.bad_streak + 1;
+        const char *diverged = !good && r.bad_streak >= c->max_bad_steps ? "nan"
+                               : good && loss > r.divergence_loss        ? "threshold"
+                                                                         : NULL;
+        double sp_mean = 0, sp_std = 0;
+        int spike = good && !diverged && spike_observe(&r.spikes, loss, &sp_mean, &sp_std);
         int last_step = s == c->steps;
-        int eval_now = (c->eval_interval > 0 && s % c->eval_interval == 0) || last_step;
+        int eval_now = !diverged && ((c->eval_interval > 0 && s % c->eval_interval == 0) || last_step);
         int tele_now = good && c->telemetry_interval > 0 && s % c->telemetry_interval == 0;
-        if (s % c->log_interval == 0 || eval_now || tele_now || !good) {
+        if (s % c->log_interval == 0 || eval_now || tele_now || !good || spike || diverged) {
             fprintf(r.metrics, "{\"step\":%ld,", s);
-            jnum(r.metrics, "loss", loss);
+            jsonl_num(r.metrics, "loss", loss);
             fputc(',', r.metrics);
-            jnum(r.metrics, "lr", lr);
+            jsonl_num(r.metrics, "lr", lr);
             fputc(',', r.metrics);
-            jnum(r.metrics, "grad_norm", norm);
+            jsonl_num(r.metrics, "grad_norm", norm);
             fprintf(r.metrics, ",\"tokens\":%.0f,\"tokens_per_s\":%.1f", tok_per_step * (double)s, tps);
             if (!good) fprintf(r.metrics, ",\"skipped\":true,\"bad_streak\":%ld", r.bad_streak);
+            if (spike) {
+                fputs(",\"spike\":{", r.metrics);
+                jsonl_num(r.metrics, "mean", sp_mean);
+                fputc(',', r.metrics);
+                jsonl_num(r.metrics, "std", sp_std);
+                fputc(',', r.metrics);
+                jsonl_num(r.metrics, "k", c->spike_k);
+                fputc('}', r.metrics);
+            }
+            if (diverged) fprintf(r.metrics, ",\"diverged\":\"%s\"", diverged);
+            lowp_log_write(r.metrics, r.m, tele_now);
             // Telemetry reads the activations of this step's last micro-batch: before validation
             // runs its own forward passes over them.
             if (tele_now) write_telemetry(&r);
             if (eval_now && good) {
+                model_lowp_set_recording(r.m, 0);  // validation must not move the fp8 scales
                 double vl = eval_shard_loss(r.m, &r.val_sh, c->batch, c->seq, c->eval_batches, NULL);
+                model_lowp_set_recording(r.m, 1);
                 fputc(',', r.metrics);
-                jnum(r.metrics, "val_loss", vl);
+                jsonl_num(r.metrics, "val_loss", vl);
             }
             fputs("}\n", r.metrics);
             fflush(r.metrics);
         }
+        if (spike && !quiet)
+            fprintf(stderr, "\nstep %ld: loss spike %.4f (trailing mean %.4f, std %.4f)\n", s, loss, sp_mean, sp_std);
+        if (diverged) {
+            fprintf(stderr,
+                    "%sactlab: training diverged at step %ld: %s\n  hint: lower --lr, raise --warmup-steps, or "
+                    "try another --precision / --fp8-scaling; the last good checkpoint is %s\n",
+                    quiet ? "" : "\n", s,
+                    !strcmp(diverged, "nan") ? "NaN/Inf loss or gradients on consecutive steps (max_bad_steps)"
+                                             : "loss above divergence_loss",
+                    r.ckpt_path);
+            status = 2;
+            break;
+        }
         if (!good) {
             fprintf(stderr, "%sstep %ld skipped: loss %g, gradient norm %g (%ld consecutive)\n", quiet ? "" : "\n", s,
                     loss, norm, r.bad_streak);
-            if (r.bad_streak >= c->max_bad_steps) {
-                fprintf(stderr,
-                        "actlab: error: training stopped after %ld consecutive steps with NaN/Inf loss or gradients "
-                        "(step %ld)\n  hint: lower --lr or raise --warmup-steps; the last good checkpoint is %s\n",
-                        r.bad_streak, s, r.ckpt_path);
-                status = 1;
-                break;
-            }
             continue;
         }
         last_loss = loss;

@@ -2,6 +2,9 @@
 // accumulation, NaN/Inf step skipping, AdamW, validation, metrics JSONL with per-layer outlier
 // telemetry, checkpoints, and bitwise-exact resume.
 //
+// Low precision (cfg->prec): the model emulates bf16/fp8 matmul inputs; the metrics gain "lowp"
+// counts, loss spikes are flagged ("spike"), divergence is declared and stops the run.
+//
 // Run folder (cfg->out_dir): config.json (resolved), metrics.jsonl (one object per logged step),
 // checkpoint.bin (every ckpt_interval steps and at the end; never written after a bad step).
 #ifndef ACTLAB_TRAINER_H
@@ -15,16 +18,21 @@ typedef struct {
     // Test hook, called once per step after the gradients are complete and before they are checked:
     // it may corrupt them (NaN injection). NULL: none.
     void (*after_backward)(void *ctx, long step, float *grads, size_t n);
+    // Test hook, called after each applied update: it may perturb the parameters (planted loss
+    // spikes). NULL: none.
+    void (*after_update)(void *ctx, long step, float *params, size_t n);
     void *ctx;
     long stop_after;  // > 0: return after this many steps in total, as if interrupted
     int ckpt_at_stop; // 1: write a checkpoint when stop_after ends the run (0 simulates a crash)
     int quiet;        // 1: no banner or progress bar
 } train_hooks;
 
-// Trains (or resumes from resume_path, whose model config and tokenizer must match). Returns 0 when
-// all steps ran (or stop_after was reached), 1 when training stopped after max_bad_steps consecutive
-// bad steps (the message is on stderr and the last good checkpoint is left untouched) or on SIGINT/
-// SIGTERM (after the current step, with a checkpoint there). Dies with a message on I/O errors.
+// Trains (or resumes from resume_path, whose model config and tokenizer must match). Returns
+//   0  all steps ran (or stop_after was reached);
+//   1  stopped by SIGINT/SIGTERM after the current step, with a checkpoint there;
+//   2  diverged: max_bad_steps consecutive NaN/Inf steps, or a loss above divergence_loss. The step
+//      and reason are in metrics.jsonl ("diverged"); the last good checkpoint is left untouched.
+// Dies with a message on I/O errors.
 int train_run(const train_config *cfg, const char *resume_path, const train_hooks *hooks);
 
 // Sets OpenMP and OpenBLAS to n threads (0: all online cores); returns the count set.

@@ -1,5 +1,6 @@
 // test_checkpoint.c — round trip, and a clear refusal for every kind of bad checkpoint.
 #include "train/checkpoint.h"
+#include "util/hash.h"
 #include "util/rng.h"
 #include "testutil.h"
 
@@ -18,7 +19,7 @@ enum { N = 1000 };
 typedef struct {
     char dir[256], path[600];  // dir first: test_teardown_dir
     ckpt_meta meta;
-    float p[N], m[N], v[N];
+    float p[N], m[N], v[N], st[5];
 } fixture;
 
 static void fill_meta(ckpt_meta *meta, rng_t *r) {
@@ -44,8 +45,10 @@ static int setup(void **state) {
     rng_seed(&r, test_seed(__func__));
     fill_meta(&f->meta, &r);
     for (int i = 0; i < N; i++) f->p[i] = rng_normal(&r), f->m[i] = rng_normal(&r), f->v[i] = rng_uniform(&r);
+    for (int i = 0; i < 5; i++) f->st[i] = rng_normal(&r);
+    f->meta.state_len = 5;
     char err[512];
-    assert_int_equal(ckpt_write(f->path, &f->meta, f->p, f->m, f->v, "{\"a\": 1}\n", err, sizeof err), 0);
+    assert_int_equal(ckpt_write(f->path, &f->meta, f->p, f->m, f->v, f->st, "{\"a\": 1}\n", err, sizeof err), 0);
     *state = f;
     return 0;
 }
@@ -58,6 +61,8 @@ static void test_round_trip(void **state) {
     assert_memory_equal(c.params, f->p, sizeof f->p);
     assert_memory_equal(c.m, f->m, sizeof f->m);
     assert_memory_equal(c.v, f->v, sizeof f->v);
+    assert_int_equal(c.meta.state_len, 5);
+    assert_memory_equal(c.state, f->st, sizeof f->st);
     assert_string_equal(c.config_json, "{\"a\": 1}\n");
     assert_int_equal(c.meta.step, 77);
     assert_int_equal(c.meta.opt_t, 75);
@@ -105,6 +110,35 @@ static void test_refuses_other_version(void **state) {
     fixture *f = *state;
     flip_byte(f->path, 8);
     expect_refusal(f, "format version");
+}
+
+// A version-1 file (no trainer state) is still read: built from a version-2 one without state by
+// dropping the header's last field (state_len) and fixing version and checksum.
+static void test_reads_version_1(void **state) {
+    fixture *f = *state;
+    char err[512];
+    f->meta.state_len = 0;
+    assert_int_equal(ckpt_write(f->path, &f->meta, f->p, f->m, f->v, NULL, "{}", err, sizeof err), 0);
+    size_t n = 0;
+    unsigned char *b = test_slurp(f->path, &n);
+    uint32_t version = 1, hbytes;
+    memcpy(&hbytes, b + 12, 4);
+    hbytes -= 8;
+    memcpy(b + 8, &version, 4);
+    memcpy(b + 12, &hbytes, 4);
+    memmove(b + 16 + hbytes, b + 16 + hbytes + 8, n - (16 + hbytes + 8));
+    n -= 8;
+    uint64_t hsum = fnv1a64(FNV1A64_OFFSET, b + 16, hbytes);
+    memcpy(b + 16 + hbytes, &hsum, 8);
+    test_spit(f->path, b, n);
+    free(b);
+    ckpt c;
+    assert_int_equal(ckpt_read(f->path, &c, err, sizeof err), 0);
+    assert_int_equal(c.meta.state_len, 0);
+    assert_null(c.state);
+    assert_memory_equal(c.params, f->p, sizeof f->p);
+    assert_int_equal(c.meta.step, 77);
+    ckpt_free(&c);
 }
 
 static void test_refuses_corrupt_header(void **state) {
@@ -172,7 +206,7 @@ static void test_write_into_missing_folder_fails_cleanly(void **state) {
     fixture *f = *state;
     char path[700], err[512] = "";
     snprintf(path, sizeof path, "%s/no/such/dir/c.bin", f->dir);
-    assert_int_equal(ckpt_write(path, &f->meta, f->p, NULL, NULL, NULL, err, sizeof err), -1);
+    assert_int_equal(ckpt_write(path, &f->meta, f->p, NULL, NULL, f->st, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot create"));
 }
 
@@ -181,6 +215,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, test_teardown_dir),
         cmocka_unit_test_setup_teardown(test_refuses_bad_magic, setup, test_teardown_dir),
         cmocka_unit_test_setup_teardown(test_refuses_other_version, setup, test_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_reads_version_1, setup, test_teardown_dir),
         cmocka_unit_test_setup_teardown(test_refuses_corrupt_header, setup, test_teardown_dir),
         cmocka_unit_test_setup_teardown(test_refuses_corrupt_payload, setup, test_teardown_dir),
         cmocka_unit_test_setup_teardown(test_refuses_truncated, setup, test_teardown_dir),

@@ -1,0 +1,270 @@
+// runner.c — sweep_run: the parent's loop. It forks one child per run (at most `jobs` at once),
+// follows their metrics.jsonl for one overall progress bar, records the outcome of each, and
+// forwards SIGINT/SIGTERM so that every active run checkpoints before the sweep exits.
+#include "exp/child.h"
+#include "exp/folder.h"
+#include "exp/runinfo.h"
+#include "exp/sweep.h"
+#include "util/atomic.h"
+#include "util/progress.h"
+#include "util/timer.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+    pid_t pid;          // 0: free
+    int idx;            // index into the plan
+    int fd;             // read end of the child's report pipe
+    double t0;
+    long step;          // last step seen in its metrics.jsonl
+    long moff;          // bytes of metrics.jsonl already scanned
+} slot;
+
+typedef struct {
+    const sweep_plan *p;
+    const char *dir;
+    progress_t bar;
+    slot *slots;
+    int jobs, threads, n_started, n_pending, n_finished, n_failed, n_interrupted;
+    size_t steps_done;  // steps of pending runs that have finished
+} sweep_state;
+
+static volatile sig_atomic_t g_signal, g_signals;
+
+static void on_signal(int sig) {
+    g_signal = sig;
+    g_signals++;
+}
+
+int sweep_jobs_auto(int cores) {
+    // Measured on a 2-core machine (docs/sweep.md): two single-threaded runs side by side give more
+    // tokens/s in total than one run on both cores, since the small models scale poorly across threads.
+    return cores >= 2 ? 2 : 1;
+}
+
+static void run_dir_of(const sweep_state *s, int idx, char *out, size_t len) {
+    snprintf(out, len, "%s/runs/%s", s->dir, s->p->runs[idx].name);
+}
+
+// Follows a child's metrics.jsonl from where the last call stopped (complete lines only).
+static void poll_step(const sweep_state *s, slot *sl) {
+    char path[1100];
+    run_dir_of(s, sl->idx, path, sizeof path - 16);
+    strcat(path, "/metrics.jsonl");
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && st.st_size < sl->moff) sl->moff = 0;  // rewritten (resume trims it)
+    fseek(f, sl->moff, SEEK_SET);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0 && line[n - 1] == '\n') {
+        long step;
+        if (sscanf(line, "{\"step\":%ld", &step) == 1) sl->step = step;
+        sl->moff += n;
+    }
+    free(line);
+    fclose(f);
+}
+
+static size_t progress_done(const sweep_state *s) {
+    size_t d = s->steps_done;
+    for (int j = 0; j < s->jobs; j++)
+        if (s->slots[j].pid) d += (size_t)s->slots[j].step;
+    return d;
+}
+
+static void draw(sweep_state *s) {
+    char extra[160];
+    int active = 0;
+    for (int j = 0; j < s->jobs; j++) active += s->slots[j].pid != 0;
+    snprintf(extra, sizeof extra, "runs %d/%d done, %d active", s->n_finished, s->n_pending, active);
+    progress_update(&s->bar, progress_done(s), extra);
+}
+
+static void say(sweep_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(sweep_state *s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (s->bar.tty) fputs("\r\033[K", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (s->bar.tty) s->bar.t_last_draw = 0;  // redraw the bar below the line at once
+}
+
+static void record_timing(const sweep_state *s, const char *name, double wall) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/timing.json", s->dir);
+    json_t *t = json_load_file(path, 0, NULL);
+    if (!json_is_object(t)) json_decref(t), t = json_object();
+    json_t *old = json_object_get(json_object_get(t, name), "wall_s");
+    json_t *e = json_object();
+    json_object_set_new(e, "wall_s", json_real(wall + (json_is_number(old) ? json_number_value(old) : 0)));
+    json_object_set_new(e, "jobs", json_integer(s->jobs));
+    json_object_set_new(e, "threads", json_integer(s->threads));
+    json_object_set_new(t, name, e);
+    char *txt = json_dumps(t, JSON_INDENT(2));
+    atomic_write_file(path, txt, strlen(txt));
+    free(txt);
+    json_decref(t);
+}
+
+static void launch(sweep_state *s, slot *sl, int idx) {
+    char run_dir[1024];
+    run_dir_of(s, idx, run_dir, sizeof run_dir);
+    int fds[2];
+    if (pipe(fds)) {
+        perror("actlab sweep: pipe");
+        exit(1);
+    }
+    fflush(NULL);
+    pid_t parent = getpid(), pid = fork();
+    if (pid < 0) {
+        perror("actlab sweep: fork");
+        exit(1);
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        child_main(&s->p->runs[idx], run_dir, s->threads, fds[1], parent);
+    }
+    close(fds[1]);
+    *sl = (slot){pid, idx, fds[0], now_seconds(), 0, 0};
+    s->n_started++;
+}
+
+// A child ended: its run.json says how, unless it crashed or was interrupted.
+static void reap(sweep_state *s, slot *sl, int wstatus) {
+    const sweep_entry *e = &s->p->runs[sl->idx];
+    char run_dir[1024], status[32], vl[40];
+    run_dir_of(s, sl->idx, run_dir, sizeof run_dir);
+    child_report rep = {-1, -1};
+    if (read(sl->fd, &rep, sizeof rep) != (ssize_t)sizeof rep) rep = (child_report){-1, -1};
+    close(sl->fd);
+    double wall = now_seconds() - sl->t0;
+    record_timing(s, e->name, wall);
+    int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    run_json_read(run_dir, status, sizeof status, vl, sizeof vl);
+    int interrupted = !status[0] && (code == CHILD_INTERRUPTED || code == CHILD_ORPHANED || g_signals);
+    if (interrupted) {
+        s->n_interrupted++;
+        say(s, "  %-40s interrupted (resumes from its checkpoint)\n", e->name);
+    } else {
+        if (!status[0]) {  // crashed or died on an error: see train.log
+            run_outcome o = {"failed", code, rep.n_params, rep.n_params_nonembed};
+            run_json_write(run_dir, e, &o);
+            snprintf(status, sizeof status, "failed");
+        }
+        s->n_failed += !strcmp(status, "failed");
+        s->n_finished++;
+        s->steps_done += (size_t)e->cfg.steps;
+        say(s, "  %-40s %-8s val_loss %s  (%.1f s)%s%s%s\n", e->name, status, vl, wall,
+            strcmp(status, "failed") ? "" : "  see ", strcmp(status, "failed") ? "" : run_dir,
+            strcmp(status, "failed") ? "" : "/train.log");
+    }
+    sl->pid = 0;
+}
+
+static void forward_signal(sweep_state *s, int sig) {
+    for (int j = 0; j < s->jobs; j++)
+        if (s->slots[j].pid) kill(s->slots[j].pid, sig);
+}
+
+// Which runs still need to run; finished ones are skipped (failed ones too unless retry_failed),
+// and with --force a run whose configuration changed starts over.
+static int *pending_runs(sweep_state *s, const sweep_opts *o, int *n) {
+    int *idx = malloc((size_t)(s->p->n_runs + 1) * sizeof *idx);
+    *n = 0;
+    for (int i = 0; i < s->p->n_runs; i++) {
+        char run_dir[1024], status[32], vl[40];
+        run_dir_of(s, i, run_dir, sizeof run_dir);
+        if (o->force && folder_run_changed(&s->p->runs[i], run_dir)) {
+            fprintf(stderr, "  %-40s configuration changed: starting over\n", s->p->runs[i].name);
+            folder_run_clear(run_dir);
+        }
+        run_json_read(run_dir, status, sizeof status, vl, sizeof vl);
+        if (status[0] && o->retry_failed && !strcmp(status, "failed")) {
+            folder_run_clear(run_dir);  // a crash leaves nothing worth resuming from for sure
+            status[0] = 0;
+        }
+        if (!status[0]) idx[(*n)++] = i;
+    }
+    return idx;
+}
+
+int sweep_run(const sweep_plan *p, const char *dir, const sweep_opts *o) {
+    sweep_state s = {.p = p, .dir = dir, .jobs = o->jobs > 0 ? o->jobs : 1};
+    char runs[1100], err[512];
+    snprintf(runs, sizeof runs, "%s/runs", dir);
+    if (folder_make(runs, err, sizeof err)) {
+        fprintf(stderr, "actlab sweep: error: %s\n", err);
+        return 1;
+    }
+    int n, *todo = pending_runs(&s, o, &n);
+    s.n_pending = n;
+    if (!n) {
+        fprintf(stderr, "sweep %s: all %d runs are finished; nothing to do\n", p->name, p->n_runs);
+        free(todo);
+        return 0;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    s.threads = cores / s.jobs > 1 ? (int)(cores / s.jobs) : 1;
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += (size_t)p->runs[todo[i]].cfg.steps;
+    fprintf(stderr, "sweep %s: %d runs (%d to run, %d finished), %d at once with %d thread%s each\n", p->name,
+            p->n_runs, n, p->n_runs - n, s.jobs, s.threads, s.threads == 1 ? "" : "s");
+    s.slots = calloc((size_t)s.jobs, sizeof *s.slots);
+    g_signal = g_signals = 0;
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    progress_start(&s.bar, "sweep", total);
+    int next = 0, forwarded = 0, active = 0;
+    while (active || (next < n && !g_signals)) {
+        if (g_signals && forwarded != (int)g_signals) {
+            // First signal: each run checkpoints and stops. A second one: stop now.
+            forward_signal(&s, g_signals == 1 ? g_signal : SIGKILL);
+            forwarded = (int)g_signals;
+        }
+        for (int j = 0; j < s.jobs && next < n && !g_signals; j++)
+            if (!s.slots[j].pid) launch(&s, &s.slots[j], todo[next++]), active++;
+        int wst;
+        pid_t pid;
+        while ((pid = waitpid(-1, &wst, WNOHANG)) > 0)
+            for (int j = 0; j < s.jobs; j++)
+                if (s.slots[j].pid == pid) reap(&s, &s.slots[j], wst), active--;
+        for (int j = 0; j < s.jobs; j++)
+            if (s.slots[j].pid) poll_step(&s, &s.slots[j]);
+        draw(&s);
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (!g_signals) progress_finish(&s.bar, NULL);
+    free(todo);
+    free(s.slots);
+    if (g_signals) {
+        fprintf(stderr, "\nactlab sweep: interrupted; %d run%s checkpointed\n  hint: rerun the same command to "
+                "continue where it stopped\n", s.n_interrupted, s.n_interrupted == 1 ? "" : "s");
+        return 130;
+    }
+    if (s.n_failed) {
+        fprintf(stderr, "actlab sweep: %d run%s failed (see their train.log)\n  hint: rerun with --retry-failed "
+                "after fixing the cause\n", s.n_failed, s.n_failed == 1 ? "" : "s");
+        return 1;
+    }
+    return 0;
+}

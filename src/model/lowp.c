@@ -1,0 +1,189 @@
+// lowp.c — see lowp.h. The recipes themselves (rounding, scales, amax histories) are libactlab's
+// (src/act/scaling.c); this file decides which tensor gets which format and recipe, and keeps
+// their state.
+#include "lowp.h"
+
+#include "util/check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { FMT_BF16, FMT_E4M3, FMT_E5M2 };
+enum { ROLE_X, ROLE_W, ROLE_DY };
+#define BLOCK 128  // DeepSeek-V3's tile: 1x128 for activations and gradients, 128x128 for weights
+
+typedef struct {
+    char name[32];
+    int fmt, role, used;
+    num_delayed dl;    // delayed scaling (FP8_DELAYED only)
+    float step_amax;   // amax over this optimiser step's quantisations
+    float last_scale;  // telemetry
+    num_qstats acc;    // since the last stats reset
+} lp_tensor;
+
+struct lowp {
+    model_precision p;
+    int n_layers, n, recording;
+    lp_tensor *t;
+    float *hist;  // n × amax_history
+};
+
+static const char *const SITE_NAMES[LP_PER_LAYER] = {
+    "attn_qkv.x", "attn_qkv.w", "attn_qkv.dy", "attn_o.x", "attn_o.w", "attn_o.dy", "ffn_in.x",
+    "ffn_gate.w", "ffn_up.w", "ffn_gate.dy", "ffn_up.dy", "ffn_down.x", "ffn_down.w", "ffn_down.dy"};
+static const char *const HEAD_NAMES[LP_HEAD_COUNT] = {"lm_head.x", "lm_head.w", "lm_head.dy"};
+
+static int role_of(const char *name) {
+    const char *dot = strrchr(name, '.');
+    return !strcmp(dot, ".w") ? ROLE_W : !strcmp(dot, ".dy") ? ROLE_DY : ROLE_X;
+}
+
+void model_precision_default(model_precision *p) {
+    memset(p, 0, sizeof *p);
+    p->precision = PREC_FP32;
+    p->scaling = FP8_DELAYED;
+    p->amax_history = 1024;
+    p->margin = 0;
+}
+
+const char *precision_name(precision_kind k) {
+    static const char *const N[] = {"fp32", "bf16", "fp8"};
+    return k >= PREC_FP32 && k <= PREC_FP8 ? N[k] : "?";
+}
+
+const char *fp8_scaling_name(fp8_scaling_kind k) {
+    static const char *const N[] = {"delayed", "current", "block"};
+    return k >= FP8_DELAYED && k <= FP8_BLOCK ? N[k] : "?";
+}
+
+static void init_tensor(lowp *q, lp_tensor *t, const char *name, int head, int is_down_x, int used, float *hist) {
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->role = role_of(name);
+    t->used = used;
+    if (q->p.precision == PREC_BF16 || head || (is_down_x && q->p.keep_act_bf16)) t->fmt = FMT_BF16;
+    else t->fmt = t->role == ROLE_DY ? FMT_E5M2 : FMT_E4M3;
+    num_delayed_init(&t->dl, hist, q->p.amax_history);
+    t->last_scale = 1.0f;
+}
+
+lowp *lowp_create(const model_precision *p, int n_layers, int gated) {
+    if (p->precision == PREC_FP32) return NULL;
+    lowp *q = xcalloc(1, sizeof *q);
+    q->p = *p;
+    if (q->p.amax_history < 1) q->p.amax_history = 1;
+    q->n_layers = n_layers;
+    q->n = n_layers * LP_PER_LAYER + LP_HEAD_COUNT;
+    q->recording = 1;
+    q->t = xcalloc((size_t)q->n, sizeof *q->t);
+    q->hist = xcalloc((size_t)q->n * (size_t)q->p.amax_history, sizeof(float));
+    char name[32];
+    for (int i = 0; i < q->n; i++) {
+        int l = i / LP_PER_LAYER, site = i % LP_PER_LAYER, head = l >= n_layers;
+        if (head) snprintf(name, sizeof name, "%s", HEAD_NAMES[i - n_layers * LP_PER_LAYER]);
+        else snprintf(name, sizeof name, "L%d.%s", l, SITE_NAMES[site]);
+        int used = head || gated || (site != LP_GATE_W && site != LP_GATE_DY);
+        init_tensor(q, &q->t[i], name, head, !head && site == LP_DOWN_X, used,
+                    q->hist + (size_t)i * (size_t)q->p.amax_history);
+    }
+    return q;
+}
+
+void lowp_free(lowp *q) {
+    if (!q) return;
+    free(q->t);
+    free(q->hist);
+    free(q);
+}
+
+int lowp_id(const lowp *q, int layer, int which) {
+    (void)q;
+    return layer * LP_PER_LAYER + which;
+}
+int lowp_head_id(const lowp *q, int which) { return q->n_layers * LP_PER_LAYER + which; }
+
+void lowp_set_recording(lowp *q, int on) { q->recording = on; }
+
+void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int cols) {
+    lp_tensor *t = &q->t[id];
+    size_t n = (size_t)rows * (size_t)cols;
+    num_qstats st;
+    num_qstats_clear(&st);
+    float scale = 1.0f;
+    if (t->fmt == FMT_BF16) {
+        num_bf16_qdq(out, x, n, &st);
+    } else {
+        num_fp8_format f = t->fmt == FMT_E4M3 ? NUM_E4M3 : NUM_E5M2;
+        switch (q->p.scaling) {
+        case FP8_DELAYED:
+            scale = t->dl.scale;
+            num_fp8_qdq(out, x, n, f, scale, &st);
+            break;
+        case FP8_CURRENT:
+            scale = num_fp8_scale(f, num_amax(x, n), q->p.margin, 1.0f);
+            num_fp8_qdq(out, x, n, f, scale, &st);
+            break;
+        case FP8_BLOCK:
+            num_fp8_qdq_blocks(out, x, rows, cols, t->role == ROLE_W ? BLOCK : 1, BLOCK, f, q->p.margin, &st, &scale);
+            break;
+        }
+    }
+    if (!q->recording) return;
+    t->last_scale = scale;
+    if (st.amax > t->step_amax) t->step_amax = st.amax;
+    num_qstats_merge(&t->acc, &st);
+}
+
+void lowp_step_end(lowp *q) {
+    for (int i = 0; i < q->n; i++) {
+        lp_tensor *t = &q->t[i];
+        if (t->fmt != FMT_BF16 && q->p.scaling == FP8_DELAYED && t->used)
+            num_delayed_push(&t->dl, t->step_amax, t->fmt == FMT_E4M3 ? NUM_E4M3 : NUM_E5M2, q->p.margin);
+        t->step_amax = 0;
+    }
+}
+
+int lowp_stats(const lowp *q, model_lowp_stat *out, int max) {
+    static const char *const FMT_NAMES[3] = {"bf16", "e4m3", "e5m2"};
+    int k = 0;
+    for (int i = 0; i < q->n && k < max; i++) {
+        const lp_tensor *t = &q->t[i];
+        if (!t->used) continue;
+        out[k++] = (model_lowp_stat){t->name, FMT_NAMES[t->fmt], t->acc.amax, t->last_scale,
+                                     t->acc.n, t->acc.n_sat, t->acc.n_ftz};
+    }
+    return k;
+}
+
+void lowp_stats_reset(lowp *q) {
+    for (int i = 0; i < q->n; i++) num_qstats_clear(&q->t[i].acc);
+}
+
+// Per tensor: scale, ring position, then the history; counters and statistics are not state
+// (they restart with each metrics line).
+size_t lowp_state_size(const lowp *q) { return (size_t)q->n * (2 + (size_t)q->p.amax_history); }
+
+void lowp_state_save(const lowp *q, float *out) {
+    for (int i = 0; i < q->n; i++) {
+        const lp_tensor *t = &q->t[i];
+        *out++ = t->dl.scale;
+        *out++ = (float)t->dl.pos;
+        memcpy(out, t->dl.hist, sizeof(float) * (size_t)t->dl.len);
+        out += t->dl.len;
+    }
+}
+
+int lowp_state_load(lowp *q, const float *in, size_t n) {
+    if (n != lowp_state_size(q)) return -1;
+    for (int i = 0; i < q->n; i++) {
+        lp_tensor *t = &q->t[i];
+        float scale = *in++, pos = *in++;
+        if (!(pos >= 0 && pos < (float)t->dl.len) || !(scale > 0) || !isfinite(scale)) return -1;
+        t->dl.scale = scale;
+        t->dl.pos = (int)pos;
+        memcpy(t->dl.hist, in, sizeof(float) * (size_t)t->dl.len);
+        in += t->dl.len;
+    }
+    return 0;
+}

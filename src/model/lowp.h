@@ -1,0 +1,43 @@
+// lowp.h — emulated low-precision matmul inputs (internal to src/model): every quantised tensor
+// of the model, its format, its scaling state and its statistics. The matmuls stay f32 with f32
+// accumulation; their inputs pass through Q(x·s)/s first, which is exactly what an FP8 (or bf16)
+// GEMM with f32 accumulation computes from the same inputs.
+#ifndef ACTLAB_MODEL_LOWP_H
+#define ACTLAB_MODEL_LOWP_H
+
+#include "model.h"
+
+// The quantised tensors of one layer (x: a matmul's activation input, w: its weight, dy: the
+// gradient at its output), then the LM head's. Gate and up share their input (LP_FFN_X).
+enum {
+    LP_QKV_X, LP_QKV_W, LP_QKV_DY,
+    LP_O_X, LP_O_W, LP_O_DY,
+    LP_FFN_X, LP_GATE_W, LP_UP_W, LP_GATE_DY, LP_UP_DY,
+    LP_DOWN_X, LP_DOWN_W, LP_DOWN_DY,
+    LP_PER_LAYER
+};
+enum { LP_HEAD_X, LP_HEAD_W, LP_HEAD_DY, LP_HEAD_COUNT };
+
+typedef struct lowp lowp;
+
+// NULL for PREC_FP32 (nothing is quantised). gated: whether the gate tensors exist.
+lowp *lowp_create(const model_precision *p, int n_layers, int gated);
+void lowp_free(lowp *q);
+// Tensor id of (layer, LP_*) and of the head's LP_HEAD_*.
+int lowp_id(const lowp *q, int layer, int which);
+int lowp_head_id(const lowp *q, int which);
+
+// x: (rows, cols) -> out: (rows, cols), the tensor as the matmul sees it (out may alias x).
+// Records the amax and counts unless recording is off.
+void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int cols);
+void lowp_set_recording(lowp *q, int on);
+// End of an optimiser step: delayed scaling pushes the step's amax into each history.
+void lowp_step_end(lowp *q);
+
+int lowp_stats(const lowp *q, model_lowp_stat *out, int max);
+void lowp_stats_reset(lowp *q);
+size_t lowp_state_size(const lowp *q);
+void lowp_state_save(const lowp *q, float *out);
+int lowp_state_load(lowp *q, const float *in, size_t n);
+
+#endif

@@ -1,0 +1,274 @@
+// report_load.c — reads a sweep folder into an rp_sweep: plan.json, then for every planned run its
+// run.json (absent: "not finished", no metrics read, since a running sweep may be mid-line),
+// config.json and metrics.jsonl. Every error names the file, and the line for metrics.jsonl.
+#include "report/rp.h"
+#include "util/check.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *const RP_TENSOR_NAMES[RP_NT] = {"act_out", "grad_up", "grad_gate"};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int rp_is_fp32(const rp_run *r) { return !strcmp(r->precision, "fp32"); }
+int rp_in_exp(const rp_run *r, int e) { return r->finished && (r->exps >> (e - 1) & 1u); }
+
+// A JSON number (null -> NAN); absent keys give `dflt`.
+static double num_or(const json_t *o, const char *key, double dflt) {
+    const json_t *v = json_object_get(o, key);
+    if (!v) return dflt;
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void str_or(const json_t *o, const char *key, const char *dflt, char *out, size_t n) {
+    const json_t *v = json_object_get(o, key);
+    snprintf(out, n, "%s", json_is_string(v) ? json_string_value(v) : dflt);
+}
+
+static json_t *load_json(const char *path, char *err, size_t errlen) {
+    json_error_t e;
+    json_t *j = json_load_file(path, 0, &e);
+    if (!j) {
+        if (access(path, F_OK)) fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        else fail(err, errlen, "%s:%d: not valid JSON: %s", path, e.line, e.text);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        fail(err, errlen, "%s: expected a JSON object", path);
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static int parse_plan_run(const json_t *o, size_t i, const char *dir, const char *path, rp_run *r, char *err,
+                          size_t errlen) {
+    const json_t *name = json_object_get(o, "name"), *rdir = json_object_get(o, "dir");
+    const json_t *exps = json_object_get(o, "experiments");
+    if (!json_is_string(name) || !json_is_array(exps))
+        return fail(err, errlen, "%s: runs[%zu] needs a string \"name\" and an \"experiments\" array", path, i);
+    snprintf(r->name, sizeof r->name, "%s", json_string_value(name));
+    const char *sub = json_is_string(rdir) ? json_string_value(rdir) : NULL;
+    char fallback[RP_NAME + 8];
+    snprintf(fallback, sizeof fallback, "runs/%s", r->name);
+    snprintf(r->dir, sizeof r->dir, "%s/%s", dir, sub ? sub : fallback);
+    size_t k;
+    const json_t *e;
+    json_array_foreach(exps, k, e) {
+        const char *id = json_string_value(e);
+        if (!id || (id[0] != 'E' && id[0] != 'e') || id[1] < '1' || id[1] > '0' + RP_N_EXP || id[2])
+            return fail(err, errlen, "%s: runs[%zu] (%s): experiment ids are E1..E6", path, i, r->name);
+        r->exps |= 1u << (id[1] - '1');
+    }
+    r->steps_planned = (long)num_or(o, "steps", -1);
+    return 0;
+}
+
+static int load_run_json(rp_run *r, char *err, size_t errlen) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/run.json", r->dir);
+    if (access(path, F_OK)) {
+        snprintf(r->status, sizeof r->status, "not finished");
+        return 0;
+    }
+    json_t *j = load_json(path, err, errlen);
+    if (!j) return -1;
+    r->finished = 1;
+    str_or(j, "status", "", r->status, sizeof r->status);
+    int rc = 0;
+    if (!r->status[0]) rc = fail(err, errlen, "%s: missing string \"status\"", path);
+    double v = num_or(j, "steps_done", -1);
+    r->steps_done = isfinite(v) ? (long)v : -1;
+    v = num_or(j, "n_params", -1);
+    r->n_params = isfinite(v) ? (long)v : -1;
+    v = num_or(j, "n_params_nonembed", -1);
+    r->n_params_nonembed = isfinite(v) ? (long)v : -1;
+    json_decref(j);
+    return rc;
+}
+
+static int load_config(rp_run *r, char *err, size_t errlen) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/config.json", r->dir);
+    json_t *j = load_json(path, err, errlen);
+    if (!j) return -1;
+    str_or(j, "act", "", r->act, sizeof r->act);
+    str_or(j, "precision", "fp32", r->precision, sizeof r->precision);
+    // The trainer writes fp8_scaling in every precision; it is a recipe only under fp8.
+    str_or(j, "fp8_scaling", "-", r->recipe, sizeof r->recipe);
+    if (strcmp(r->precision, "fp8")) snprintf(r->recipe, sizeof r->recipe, "-");
+    int rc = r->act[0] ? 0 : fail(err, errlen, "%s: missing string \"act\"", path);
+    r->m = num_or(json_object_get(j, "act_hyper"), "m", NAN);
+    r->lr = num_or(j, "lr", NAN);
+    r->seed = (long)num_or(j, "seed", 0);
+    r->d_model = (long)num_or(j, "d_model", 0);
+    r->n_layers = (long)num_or(j, "n_layers", 0);
+    r->n_heads = (long)num_or(j, "n_heads", 0);
+    r->ffn_hidden = (long)num_or(j, "ffn_hidden", 0);
+    r->batch = (long)num_or(j, "batch", 0);
+    r->seq = (long)num_or(j, "seq", 0);
+    r->grad_accum = (long)num_or(j, "grad_accum", 1);
+    json_decref(j);
+    return rc;
+}
+
+// Reduces one telemetry line's "layers" array over layers.
+static int parse_layers(const json_t *layers, rp_tele *t, const char *path, long line, char *err, size_t errlen) {
+    memset(t->has, 0, sizeof t->has);
+    size_t i;
+    const json_t *L;
+    json_array_foreach(layers, i, L) {
+        for (int k = 0; k < RP_NT; k++) {
+            const json_t *q = json_object_get(L, RP_TENSOR_NAMES[k]);
+            if (!q) continue;
+            if (!json_is_object(q))
+                return fail(err, errlen, "%s:%ld: layers[%zu].%s is not an object", path, line, i, RP_TENSOR_NAMES[k]);
+            rp_band x = {num_or(q, "min", NAN), num_or(q, "max", NAN), num_or(q, "p1", NAN), num_or(q, "p99", NAN),
+                         num_or(q, "amax", NAN)};
+            rp_band *b = &t->b[k];
+            if (!t->has[k]) *b = x, t->has[k] = 1;
+            else {
+                // fmin/fmax ignore a NAN (a null written for a non-finite value) on one side.
+                b->lo = fmin(b->lo, x.lo), b->hi = fmax(b->hi, x.hi);
+                b->p1 = fmin(b->p1, x.p1), b->p99 = fmax(b->p99, x.p99), b->amax = fmax(b->amax, x.amax);
+            }
+        }
+    }
+    return 0;
+}
+
+#define GROW(arr, n, cap)                                                     \
+    do {                                                                      \
+        if ((n) == (cap)) {                                                   \
+            (cap) = (cap) ? 2 * (cap) : 64;                                   \
+            void *p_ = realloc((arr), (cap) * sizeof *(arr));                 \
+            if (!p_) die(NULL, "out of memory reading metrics");             \
+            (arr) = p_;                                                       \
+        }                                                                     \
+    } while (0)
+
+static int parse_metrics_line(rp_run *r, const json_t *j, const char *path, long line, size_t cap[3], char *err,
+                              size_t errlen) {
+    const json_t *step = json_object_get(j, "step");
+    if (!json_is_integer(step)) return fail(err, errlen, "%s:%ld: missing integer \"step\"", path, line);
+    long s = (long)json_integer_value(step);
+    if (json_object_get(j, "loss")) {
+        GROW(r->loss, r->n_loss, cap[0]);
+        r->loss[r->n_loss++] = (rp_pt){s, num_or(j, "loss", NAN)};
+        r->final_loss = r->loss[r->n_loss - 1].v;
+    }
+    if (json_object_get(j, "val_loss")) {
+        GROW(r->val, r->n_val, cap[1]);
+        r->val[r->n_val++] = (rp_pt){s, num_or(j, "val_loss", NAN)};
+        r->final_val = r->val[r->n_val - 1].v;
+    }
+    const json_t *layers = json_object_get(j, "layers");
+    if (layers) {
+        if (!json_is_array(layers)) return fail(err, errlen, "%s:%ld: \"layers\" is not an array", path, line);
+        GROW(r->tele, r->n_tele, cap[2]);
+        rp_tele *t = &r->tele[r->n_tele];
+        t->step = s;
+        if (parse_layers(layers, t, path, line, err, errlen)) return -1;
+        r->n_tele++;
+    }
+    if (json_object_get(j, "spike")) {
+        if (r->last_spike_step < 0 || s != r->last_spike_step + 1) r->n_spikes++;  // a new event
+        r->last_spike_step = s;
+    }
+    if (json_object_get(j, "diverged") && r->diverged_step < 0) r->diverged_step = s;
+    const json_t *lp = json_object_get(j, "lowp");
+    if (json_is_object(lp)) {
+        r->has_lowp = 1;
+        r->lowp_n += num_or(lp, "n", 0), r->lowp_sat += num_or(lp, "sat", 0), r->lowp_ftz += num_or(lp, "ftz", 0);
+    }
+    return 0;
+}
+
+static int load_metrics(rp_run *r, char *err, size_t errlen) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", r->dir);
+    FILE *f = fopen(path, "rb");
+    if (!f) return fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t bufcap = 0, cap[3] = {0, 0, 0};
+    ssize_t len;
+    long line = 0;
+    int rc = 0;
+    while (!rc && (len = getline(&buf, &bufcap, f)) >= 0) {
+        line++;
+        if (len == 0 || (len == 1 && buf[0] == '\n')) continue;
+        json_error_t e;
+        json_t *j = json_loads(buf, 0, &e);
+        if (!j || !json_is_object(j)) rc = fail(err, errlen, "%s:%ld: not a JSON object: %s", path, line, j ? "" : e.text);
+        else rc = parse_metrics_line(r, j, path, line, cap, err, errlen);
+        json_decref(j);
+    }
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+static int load_run(rp_run *r, char *err, size_t errlen) {
+    if (load_run_json(r, err, errlen)) return -1;
+    if (!r->finished) return 0;
+    char path[1100];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", r->dir);
+    // A run that crashed at start-up may have left nothing behind; anything else must have both.
+    if (!strcmp(r->status, "failed") && access(path, F_OK)) return 0;
+    if (load_config(r, err, errlen) || load_metrics(r, err, errlen)) return -1;
+    if (!strcmp(r->status, "diverged") && r->diverged_step < 0) r->diverged_step = r->steps_done;
+    return 0;
+}
+
+int rp_load(const char *dir, rp_sweep *s, char *err, size_t errlen) {
+    memset(s, 0, sizeof *s);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/plan.json", dir);
+    json_t *plan = load_json(path, err, errlen);
+    if (!plan) return -1;
+    const json_t *runs = json_object_get(plan, "runs");
+    int rc = 0;
+    if (num_or(plan, "version", 0) != 1) rc = fail(err, errlen, "%s: expected \"version\": 1", path);
+    else if (!json_is_array(runs)) rc = fail(err, errlen, "%s: missing \"runs\" array", path);
+    str_or(plan, "name", "", s->name, sizeof s->name);
+    s->n = rc ? 0 : json_array_size(runs);
+    s->runs = xcalloc(s->n + 1, sizeof(rp_run));
+    for (size_t i = 0; !rc && i < s->n; i++) {
+        rp_run *r = &s->runs[i];
+        r->final_loss = r->final_val = r->m = r->lr = NAN;
+        r->diverged_step = -1;
+        r->last_spike_step = -1;
+        snprintf(r->act, sizeof r->act, "?");
+        snprintf(r->precision, sizeof r->precision, "fp32");
+        snprintf(r->recipe, sizeof r->recipe, "-");
+        rc = parse_plan_run(json_array_get(runs, i), i, dir, path, r, err, errlen);
+        if (!rc) rc = load_run(r, err, errlen);
+    }
+    json_decref(plan);
+    if (rc) rp_free(s);
+    return rc;
+}
+
+void rp_free(rp_sweep *s) {
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->runs[i].loss);
+        free(s->runs[i].val);
+        free(s->runs[i].tele);
+    }
+    free(s->runs);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,83 @@
+// rp.h — the report layer's internal data model: one sweep folder as loaded from disk, a growing
+// text buffer, and the small statistics every section shares.
+#ifndef ACTLAB_REPORT_RP_H
+#define ACTLAB_REPORT_RP_H
+
+#include <stddef.h>
+
+#define RP_NAME 128
+#define RP_N_EXP 6   // E1..E6
+
+// The FFN tensors the trainer's telemetry watches: the down-projection input and the
+// up/gate-projection output gradients.
+enum { RP_ACT_OUT, RP_GRAD_UP, RP_GRAD_GATE, RP_NT };
+extern const char *const RP_TENSOR_NAMES[RP_NT];
+
+typedef struct { long step; double v; } rp_pt;
+
+// One telemetry step, reduced over layers: min of mins, max of maxes, min of P1, max of P99,
+// max of amax.
+typedef struct { double lo, hi, p1, p99, amax; } rp_band;
+typedef struct {
+    long step;
+    int has[RP_NT];
+    rp_band b[RP_NT];
+} rp_tele;
+
+typedef struct {
+    char name[RP_NAME];
+    char dir[1024];            // DIR/runs/<name> (never printed: the report must not depend on paths)
+    unsigned exps;             // bit k: experiment E(k+1) asked for this run
+    int finished;              // run.json exists
+    char status[24];           // run.json "status", or "not finished"
+    long steps_planned, steps_done;
+    long n_params, n_params_nonembed;   // -1 when unknown
+    // from config.json
+    char act[32], precision[16], recipe[24];
+    double m, lr;              // m: NAN when the activation has none
+    long seed, d_model, n_layers, n_heads, ffn_hidden, batch, seq, grad_accum;
+    // from metrics.jsonl
+    rp_pt *loss; size_t n_loss;
+    rp_pt *val; size_t n_val;  // val_loss lines (null -> NAN)
+    rp_tele *tele; size_t n_tele;
+    double final_loss, final_val;   // last "loss" / last "val_loss" (NAN if none or null)
+    long n_spikes;             // spike events: runs of consecutive steps flagged "spike" (docs/lowp.md)
+    long last_spike_step;      // while loading: the last flagged step (-1: none)
+    long diverged_step;        // -1: not diverged
+    int has_lowp;
+    double lowp_n, lowp_sat, lowp_ftz;
+} rp_run;
+
+typedef struct {
+    char name[RP_NAME];
+    rp_run *runs;
+    size_t n;
+} rp_sweep;
+
+// report_load.c
+int rp_load(const char *dir, rp_sweep *s, char *err, size_t errlen);
+void rp_free(rp_sweep *s);
+int rp_is_fp32(const rp_run *r);
+int rp_in_exp(const rp_run *r, int e);   // e: 1..6, finished runs only
+
+// rp_buf.c: an append-only string
+typedef struct { char *p; size_t n, cap; } rp_buf;
+void rp_printf(rp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rp_puts(rp_buf *b, const char *s);
+void rp_append(rp_buf *b, const char *s, size_t n);
+void rp_buf_free(rp_buf *b);
+int rp_read_file(const char *path, rp_buf *out);   // 0, or -1 (errno kept)
+
+// report_stats.c
+typedef struct { double mean, sd; int n; } rp_stat;   // sd: sample (n-1) standard deviation
+rp_stat rp_stat_of(const double *x, size_t n);         // NAN entries are skipped
+// Mean over runs per step of several series (a step counts the runs that logged it).
+// Returns the number of points written to *out (malloc'd, sorted by step).
+size_t rp_mean_series(const rp_pt *const *series, const size_t *ns, size_t k, rp_pt **out);
+// Bias-corrected exponential moving average with weight w on the past: the train-loss smoothing.
+void rp_ema(rp_pt *p, size_t n, double w);
+// Distinct activation names among runs picked by `use`, in plan order. Returns the count.
+typedef int (*rp_pick)(const rp_run *r, const void *ctx);
+int rp_acts(const rp_sweep *s, rp_pick use, const void *ctx, char names[][32], int max);
+
+#endif

@@ -1,0 +1,219 @@
+// test_scaling.c — scaled quantisation (scaling.c) against the scalar FP8 encoder/decoder of
+// fp8.c (itself tested against a brute-force reference in test_fp8.c): bit-identical values and
+// exact saturation / flush-to-zero counts on random tensors spanning every range; per-tile
+// scales for block-wise scaling; the delayed-scaling history as Transformer Engine defines it.
+#include "refimpl.h"
+#include "util/rng.h"
+
+#include <float.h>
+#include <math.h>
+#include <omp.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static uint64_t g_seed;
+
+// Values from below E5M2's subnormals (2^-30) to beyond both maxima (2^20), both signs, with
+// exact zeros, f32 subnormals, infinities and NaNs mixed in.
+static void fill_wide(float *x, size_t n, rng_t *r) {
+    for (size_t i = 0; i < n; i++) {
+        float v = ldexpf(1.0f + rng_uniform(r), (int)(rng_u64(r) % 52) - 31);
+        switch (rng_u64(r) % 64) {
+        case 0: v = 0; break;
+        case 1: v = 1e-40f; break;
+        case 2: v = INFINITY; break;
+        case 3: v = NAN; break;
+        case 4: v = FLT_MAX; break;
+        default: break;
+        }
+        x[i] = rng_uniform(r) < 0.5f ? -v : v;
+    }
+}
+
+// The reference: encode (saturating) and decode one element, and what the rounding did to it.
+static float ref_qdq(float x, num_fp8_format f, float scale, int *sat, int *ftz) {
+    float v = x * scale;
+    uint8_t c = num_f32_to_fp8(v, f, NUM_SATURATE);
+    float over = num_fp8_to_f32(num_f32_to_fp8(v, f, NUM_OVERFLOW), f);
+    *sat = !isnan(v) && (isnan(over) || isinf(over));
+    float r = num_fp8_to_f32(c, f);
+    *ftz = x != 0 && r == 0;
+    return r * (1.0f / scale);
+}
+
+static int same_bits(float a, float b) {
+    if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+static void test_qdq_matches_codec(void **state) {
+    (void)state;
+    enum { N = 200000 };
+    float *x = malloc(N * sizeof(float)), *y = malloc(N * sizeof(float));
+    rng_t r;
+    rng_seed(&r, g_seed);
+    fill_wide(x, N, &r);
+    const float scales[4] = {1.0f, 0.0173f, 448.0f / 3.7f, 65536.0f};
+    for (int f = 0; f < 2; f++)
+        for (int k = 0; k < 4; k++) {
+            num_qstats st;
+            num_qstats_clear(&st);
+            num_fp8_qdq(y, x, N, (num_fp8_format)f, scales[k], &st);
+            uint64_t sat = 0, ftz = 0;
+            float amax = 0;
+            for (size_t i = 0; i < N; i++) {
+                int s, z;
+                float want = ref_qdq(x[i], (num_fp8_format)f, scales[k], &s, &z);
+                if (!same_bits(y[i], want))
+                    fail_msg("format %d scale %g: x = %a -> %a, reference %a", f, scales[k], x[i], y[i], want);
+                sat += (uint64_t)s, ftz += (uint64_t)z;
+                if (isfinite(x[i]) && fabsf(x[i]) > amax) amax = fabsf(x[i]);
+            }
+            assert_int_equal(st.n, N);
+            assert_int_equal(st.n_sat, sat);
+            assert_int_equal(st.n_ftz, ftz);
+            assert_true(st.amax == amax);
+            assert_true(sat > 0 && ftz > 0);  // the input really reaches both ends
+        }
+    free(x);
+    free(y);
+}
+
+static void test_bf16_qdq(void **state) {
+    (void)state;
+    enum { N = 50000 };
+    float x[N], y[N];
+    rng_t r;
+    rng_seed(&r, g_seed + 1);
+    fill_wide(x, N, &r);
+    x[0] = FLT_MAX;  // rounds up past bf16's largest finite value
+    num_qstats st;
+    num_qstats_clear(&st);
+    num_bf16_qdq(y, x, N, &st);
+    uint64_t ftz = 0;
+    for (size_t i = 0; i < N; i++) {
+        assert_true(same_bits(y[i], num_bf16_to_f32(num_f32_to_bf16(x[i]))));
+        ftz += x[i] != 0 && y[i] == 0;
+    }
+    assert_int_equal(st.n_ftz, ftz);
+    assert_true(st.n_sat >= 1);
+}
+
+static void test_scale_formula(void **state) {
+    (void)state;
+    assert_true(num_fp8_scale(NUM_E4M3, 448.0f, 0, 7) == 1.0f);
+    assert_true(num_fp8_scale(NUM_E4M3, 2.0f, 0, 7) == 224.0f);
+    assert_true(num_fp8_scale(NUM_E5M2, 57344.0f, 1, 7) == 0.5f);  // margin 1 halves the scale
+    assert_true(num_fp8_scale(NUM_E4M3, 0.0f, 0, 7) == 7.0f);      // nothing seen: keep the old scale
+    assert_true(num_fp8_scale(NUM_E4M3, NAN, 0, 7) == 7.0f);
+    assert_true(num_fp8_scale(NUM_E4M3, INFINITY, 0, 7) == 7.0f);
+    // at the scale for its own amax, a tensor never saturates
+    float x[3] = {-3.3f, 1e-3f, 0.25f}, y[3];
+    num_qstats st;
+    num_qstats_clear(&st);
+    num_fp8_qdq(y, x, 3, NUM_E4M3, num_fp8_scale(NUM_E4M3, num_amax(x, 3), 0, 1), &st);
+    assert_int_equal(st.n_sat, 0);
+    assert_true(st.amax == 3.3f);
+}
+
+// Block-wise: every tile equals a per-tensor quantisation of that tile at its own amax.
+static void test_blocks(void **state) {
+    (void)state;
+    enum { R = 130, C = 300, BR = 128, BC = 128 };
+    float *x = malloc(R * C * sizeof(float)), *y = malloc(R * C * sizeof(float));
+    float tile[BR * BC], out[BR * BC];
+    rng_t r;
+    rng_seed(&r, g_seed + 2);
+    for (int i = 0; i < R * C; i++) x[i] = rng_normal(&r) * ldexpf(1, (int)(rng_u64(&r) % 8));
+    x[5 * C + 200] = 1e4f;  // one outlier: only its tile's scale drops
+    num_qstats st;
+    num_qstats_clear(&st);
+    float smin;
+    num_fp8_qdq_blocks(y, x, R, C, BR, BC, NUM_E4M3, 0, &st, &smin);
+    assert_int_equal(st.n, R * C);
+    assert_int_equal(st.n_sat, 0);  // current scales: nothing saturates
+    assert_true(smin == num_fp8_scale(NUM_E4M3, 1e4f, 0, 1));
+    for (int r0 = 0; r0 < R; r0 += BR)
+        for (int c0 = 0; c0 < C; c0 += BC) {
+            int nr = R - r0 < BR ? R - r0 : BR, nc = C - c0 < BC ? C - c0 : BC;
+            for (int i = 0; i < nr; i++) memcpy(tile + i * nc, x + (size_t)(r0 + i) * C + c0, sizeof(float) * nc);
+            float s = num_fp8_scale(NUM_E4M3, num_amax(tile, (size_t)nr * nc), 0, 1);
+            num_fp8_qdq(out, tile, (size_t)nr * nc, NUM_E4M3, s, NULL);
+            for (int i = 0; i < nr; i++)
+                for (int j = 0; j < nc; j++)
+                    if (!same_bits(out[i * nc + j], y[(size_t)(r0 + i) * C + c0 + j]))
+                        fail_msg("tile (%d,%d) element (%d,%d) differs", r0, c0, i, j);
+        }
+    free(x);
+    free(y);
+}
+
+// Transformer Engine's delayed scaling: the scale in use comes from the max over the last `len`
+// amaxes; an outlier pins it for exactly len pushes, then drops out of the window.
+static void test_delayed_history(void **state) {
+    (void)state;
+    float hist[4];
+    num_delayed d;
+    num_delayed_init(&d, hist, 4);
+    assert_true(d.scale == 1.0f);
+    num_delayed_push(&d, 2.0f, NUM_E4M3, 0);
+    assert_true(d.scale == 224.0f);
+    num_delayed_push(&d, 100.0f, NUM_E4M3, 0);  // outlier
+    for (int k = 0; k < 3; k++) {
+        assert_true(d.scale == 4.48f);
+        num_delayed_push(&d, 1.0f, NUM_E4M3, 0);
+    }
+    assert_true(d.scale == 4.48f);               // the outlier is still the 4th newest
+    num_delayed_push(&d, 1.0f, NUM_E4M3, 0);
+    assert_true(d.scale == 448.0f);              // ... and now it has left the window
+    num_delayed_push(&d, NAN, NUM_E4M3, 0);      // not recorded; the window max stays 1
+    assert_true(d.scale == 448.0f);
+    num_delayed_push(&d, 4.0f, NUM_E4M3, 2);     // margin 2: a quarter of max/amax
+    assert_true(d.scale == 28.0f);
+}
+
+// Counts and values do not depend on the OpenMP thread count.
+static void test_thread_invariance(void **state) {
+    (void)state;
+    enum { N = 300000 };
+    float *x = malloc(N * sizeof(float)), *y1 = malloc(N * sizeof(float)), *y2 = malloc(N * sizeof(float));
+    rng_t r;
+    rng_seed(&r, g_seed + 3);
+    fill_wide(x, N, &r);
+    num_qstats a, b;
+    num_qstats_clear(&a);
+    num_qstats_clear(&b);
+    omp_set_num_threads(1);
+    num_fp8_qdq(y1, x, N, NUM_E5M2, 3.0f, &a);
+    omp_set_num_threads(3);
+    num_fp8_qdq(y2, x, N, NUM_E5M2, 3.0f, &b);
+    assert_memory_equal(y1, y2, N * sizeof(float));
+    assert_memory_equal(&a, &b, sizeof a);
+    num_qstats_clear(&a);
+    num_qstats_clear(&b);
+    omp_set_num_threads(1);
+    num_bf16_qdq(y1, x, N, &a);
+    omp_set_num_threads(3);
+    num_bf16_qdq(y2, x, N, &b);
+    assert_memory_equal(y1, y2, N * sizeof(float));
+    assert_memory_equal(&a, &b, sizeof a);
+    for (size_t i = 0; i < N; i++) assert_true(same_bits(y1[i], num_bf16_to_f32(num_f32_to_bf16(x[i]))));
+    free(x);
+    free(y1);
+    free(y2);
+}
+
+int main(void) {
+    g_seed = test_seed("test_scaling");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_qdq_matches_codec), cmocka_unit_test(test_bf16_qdq),
+        cmocka_unit_test(test_scale_formula),     cmocka_unit_test(test_blocks),
+        cmocka_unit_test(test_delayed_history),   cmocka_unit_test(test_thread_invariance),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

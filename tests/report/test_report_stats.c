@@ -1,0 +1,162 @@
+// test_report_stats.c — mean ± sd over seeds, series averaged over runs, the loss smoothing, the
+// markdown-to-HTML subset, and the loader's error messages on hand-made folders.
+#include "report/rp.h"
+#include "report/rp_html.h"
+#include "test_seed.h"
+#include "util/rng.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+static void test_stat(void **state) {
+    (void)state;
+    double x[5] = {1, 2, NAN, 4, 5};
+    rp_stat s = rp_stat_of(x, 5);
+    assert_int_equal(s.n, 4);
+    assert_true(fabs(s.mean - 3) < 1e-15);
+    assert_true(fabs(s.sd - sqrt(10.0 / 3)) < 1e-15);   // sample sd: sum of squares 10 over n-1 = 3
+    s = rp_stat_of(x, 1);
+    assert_int_equal(s.n, 1);
+    assert_true(s.mean == 1 && isnan(s.sd));
+    s = rp_stat_of(x + 2, 1);
+    assert_int_equal(s.n, 0);
+    assert_true(isnan(s.mean));
+}
+
+// Against a direct two-pass computation on fresh random values.
+static void test_stat_random(void **state) {
+    (void)state;
+    rng_t r;
+    rng_seed(&r, test_seed("test_report_stats stat"));
+    for (int t = 0; t < 50; t++) {
+        int n = 2 + (int)(rng_u64(&r) % 20);
+        double x[32], sum = 0, ss = 0;
+        for (int i = 0; i < n; i++) x[i] = 3 + 0.1 * rng_normal(&r), sum += x[i];
+        for (int i = 0; i < n; i++) ss += (x[i] - sum / n) * (x[i] - sum / n);
+        rp_stat s = rp_stat_of(x, (size_t)n);
+        assert_true(fabs(s.mean - sum / n) < 1e-12);
+        assert_true(fabs(s.sd - sqrt(ss / (n - 1))) < 1e-12);
+    }
+}
+
+static void test_mean_series(void **state) {
+    (void)state;
+    rp_pt a[3] = {{1, 4.0}, {2, 3.0}, {3, NAN}}, b[2] = {{2, 5.0}, {3, 1.0}};
+    const rp_pt *ser[2] = {a, b};
+    size_t ns[2] = {3, 2};
+    rp_pt *out;
+    size_t n = rp_mean_series(ser, ns, 2, &out);
+    assert_int_equal(n, 3);
+    assert_true(out[0].step == 1 && out[0].v == 4.0);
+    assert_true(out[1].step == 2 && out[1].v == 4.0);
+    assert_true(out[2].step == 3 && out[2].v == 1.0);   // the NAN is left out, not averaged in
+    free(out);
+}
+
+static void test_ema(void **state) {
+    (void)state;
+    rp_pt p[4] = {{1, 2}, {2, 2}, {3, 2}, {4, 6}};
+    rp_ema(p, 4, 0.9);
+    for (int i = 0; i < 3; i++) assert_true(fabs(p[i].v - 2) < 1e-12);   // bias-corrected: no ramp from 0
+    assert_true(p[3].v > 2 && p[3].v < 6);
+}
+
+static void test_html(void **state) {
+    (void)state;
+    const char *md = "# T\n\npara `x<y` one\nline two\n\n- a & b\n- c\n\n| h1 | h2 |\n|---|---|\n| 1 | 2 |\n\n"
+                     "_note_\n";
+    rp_buf out = {0};
+    char err[256];
+    assert_int_equal(rp_html("/nonexistent", md, &out, err, sizeof err), 0);
+    assert_non_null(strstr(out.p, "<h1>T</h1>"));
+    assert_non_null(strstr(out.p, "<p>para <code>x&lt;y</code> one\nline two</p>"));
+    assert_non_null(strstr(out.p, "<ul>\n<li>a &amp; b</li>\n<li>c</li>\n</ul>"));
+    assert_non_null(strstr(out.p, "<tr><th>h1</th><th>h2</th></tr>"));
+    assert_non_null(strstr(out.p, "<tr><td>1</td><td>2</td></tr>"));
+    assert_non_null(strstr(out.p, "<em>note</em>"));
+    rp_buf_free(&out);
+    // a figure that is not there is an error naming it
+    assert_int_equal(rp_html("/nonexistent", "![c](figures/x.svg)\n", &out, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/nonexistent/figures/x.svg"));
+    rp_buf_free(&out);
+}
+
+static void put(const char *dir, const char *name, const char *text) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_load(void **state) {
+    (void)state;
+    char dir[] = "/tmp/actlab-rptest-XXXXXX", sub[600], err[1024];
+    assert_non_null(mkdtemp(dir));
+    rp_sweep s;
+    assert_int_equal(rp_load(dir, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "plan.json"));
+    put(dir, "plan.json", "{\"version\":1,\"runs\":[{\"name\":\"a\",\"dir\":\"runs/a\",\"experiments\":[\"E3\",\"E1\"],"
+                          "\"steps\":4},{\"name\":\"b\",\"experiments\":[\"E9\"]}]}");
+    assert_int_equal(rp_load(dir, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "E1..E6"));
+    put(dir, "plan.json", "{\"version\":1,\"name\":\"t\",\"runs\":[{\"name\":\"a\",\"dir\":\"runs/a\",\"experiments\":"
+                          "[\"E3\",\"E1\"],\"steps\":4},{\"name\":\"b\",\"experiments\":[\"E2\"],\"steps\":4}]}");
+    snprintf(sub, sizeof sub, "%s/runs", dir), mkdir(sub, 0777);
+    snprintf(sub, sizeof sub, "%s/runs/a", dir), mkdir(sub, 0777);
+    put(sub, "run.json", "{\"status\":\"done\",\"steps_done\":4,\"n_params\":100,\"n_params_nonembed\":40}");
+    put(sub, "config.json", "{\"act\":\"powlu\",\"act_hyper\":{\"m\":2.0},\"lr\":0.01,\"seed\":3}");
+    put(sub, "metrics.jsonl",
+        "{\"step\":1,\"loss\":4.0}\n"
+        "{\"step\":2,\"loss\":3.5,\"layers\":[{\"layer\":0,\"act_out\":{\"min\":-1,\"max\":2,\"amax\":2,\"p1\":-0.5,"
+        "\"p99\":0.5}},{\"layer\":1,\"act_out\":{\"min\":-3,\"max\":1,\"amax\":3,\"p1\":-0.2,\"p99\":0.7}}],"
+        "\"val_loss\":3.6,\"spike\":{\"k\":4}}\n"
+        "{\"step\":3,\"loss\":null,\"lowp\":{\"n\":10,\"sat\":1,\"ftz\":2}}\n"
+        "{\"step\":4,\"loss\":3.0,\"val_loss\":3.25,\"lowp\":{\"n\":10,\"sat\":0,\"ftz\":3}}\n");
+    assert_int_equal(rp_load(dir, &s, err, sizeof err), 0);
+    assert_int_equal(s.n, 2);
+    const rp_run *a = &s.runs[0], *b = &s.runs[1];
+    assert_string_equal(s.name, "t");
+    assert_true(a->finished && !b->finished);
+    assert_string_equal(b->status, "not finished");
+    assert_true(rp_in_exp(a, 1) && rp_in_exp(a, 3) && !rp_in_exp(a, 2) && !rp_in_exp(b, 2));
+    assert_true(a->m == 2.0 && a->lr == 0.01 && a->seed == 3 && a->n_params_nonembed == 40);
+    assert_true(rp_is_fp32(a));
+    assert_int_equal(a->n_loss, 4);
+    assert_true(isnan(a->loss[2].v));
+    assert_true(a->final_loss == 3.0 && a->final_val == 3.25);
+    assert_int_equal(a->n_tele, 1);
+    const rp_band *bd = &a->tele[0].b[RP_ACT_OUT];
+    assert_true(bd->lo == -3 && bd->hi == 2 && bd->p1 == -0.5 && bd->p99 == 0.7 && bd->amax == 3);
+    assert_false(a->tele[0].has[RP_GRAD_GATE]);
+    assert_int_equal(a->n_spikes, 1);
+    assert_true(a->has_lowp && a->lowp_n == 20 && a->lowp_sat == 1 && a->lowp_ftz == 5);
+    rp_free(&s);
+    // a bad line is reported with its file and line number
+    put(sub, "metrics.jsonl", "{\"step\":1,\"loss\":4.0}\n{\"step\":2,\"loss\":\n");
+    assert_int_equal(rp_load(dir, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "runs/a/metrics.jsonl:2: "));
+    put(sub, "metrics.jsonl", "{\"loss\":4.0}\n");
+    assert_int_equal(rp_load(dir, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "metrics.jsonl:1: missing integer \"step\""));
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stat), cmocka_unit_test(test_stat_random), cmocka_unit_test(test_mean_series),
+        cmocka_unit_test(test_ema),  cmocka_unit_test(test_html),        cmocka_unit_test(test_load),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

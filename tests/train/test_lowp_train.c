@@ -1,0 +1,271 @@
+// test_lowp_train.c — low-precision training end to end on the tiny model: bf16 and every fp8
+// recipe train to within a stated tolerance of fp32; each precision is bitwise deterministic and
+// resumes bitwise; the metrics carry the quantisation counts; divergence and loss spikes are
+// declared and logged.
+#include "train/trainer.h"
+#include "testutil.h"
+#include "trainfix.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "runio.h"
+
+typedef struct {
+    char dir[256], data[320];  // dir first: test_teardown_dir
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    test_tmpdir(f->dir, sizeof f->dir, "lowp");
+    snprintf(f->data, sizeof f->data, "%s/data", f->dir);
+    mkdir(f->data, 0755);
+    fix_write_shards(f->data, test_seed(__func__));
+    *state = f;
+    return 0;
+}
+
+typedef struct {
+    const char *name;
+    precision_kind precision;
+    fp8_scaling_kind scaling;
+} recipe;
+
+static const recipe RECIPES[] = {
+    {"bf16", PREC_BF16, FP8_DELAYED},
+    {"fp8-delayed", PREC_FP8, FP8_DELAYED},
+    {"fp8-current", PREC_FP8, FP8_CURRENT},
+    {"fp8-block", PREC_FP8, FP8_BLOCK},
+};
+#define N_RECIPES (sizeof RECIPES / sizeof RECIPES[0])
+
+static void prepare(const fixture *f, const char *name, const recipe *r, train_config *c) {
+    char out[400];
+    snprintf(out, sizeof out, "%s/%s", f->dir, name);
+    fix_config(c, f->data, out, "swiglu");
+    if (r) {
+        c->prec.precision = r->precision;
+        c->prec.scaling = r->scaling;
+        c->prec.amax_history = 16;
+    }
+}
+
+static double final_val_loss(const char *out) {
+    json_t *m = read_metrics(out);
+    double v = json_number_value(json_object_get(json_array_get(m, json_array_size(m) - 1), "val_loss"));
+    json_decref(m);
+    return v;
+}
+
+// Tolerance. One quantisation perturbs an element by at most 2^-9 (bf16) or 2^-4 (E4M3) of its
+// size, i.e. relative errors of 0.2% and 6%; the loss is an average over thousands of such
+// products, so those errors mostly cancel and the final loss should move by a fraction of them.
+// We allow 1% of the fp32 loss for bf16 and 4% for fp8 (a quarter of E4M3's worst case, in the
+// same range as the run-to-run spread of this 40-step tiny model over data seeds). And a
+// quantised run must differ from fp32 at all: otherwise nothing was quantised.
+static void test_close_to_fp32(void **state) {
+    fixture *f = *state;
+    train_config c;
+    train_hooks h = {.quiet = 1};
+    prepare(f, "fp32", NULL, &c);
+    assert_int_equal(train_run(&c, NULL, &h), 0);
+    double ref = final_val_loss(c.out_dir);
+    for (size_t i = 0; i < N_RECIPES; i++) {
+        prepare(f, RECIPES[i].name, &RECIPES[i], &c);
+        assert_int_equal(train_run(&c, NULL, &h), 0);
+        double v = final_val_loss(c.out_dir), tol = (RECIPES[i].precision == PREC_BF16 ? 0.01 : 0.04) * ref;
+        printf("%-12s final val loss %.5f, fp32 %.5f: |diff| %.5f (tolerance %.5f)\n", RECIPES[i].name, v, ref,
+               fabs(v - ref), tol);
+        assert_true(fabs(v - ref) <= tol);
+        assert_true(v != ref);
+    }
+}
+
+// Quantisation telemetry: every metrics line has the totals, telemetry steps the per-tensor list,
+// with the formats of the recipe (E4M3 forward, E5M2 gradients, bf16 LM head).
+static void test_metrics_fields(void **state) {
+    fixture *f = *state;
+    train_config c;
+    train_hooks h = {.quiet = 1};
+    prepare(f, "fields", &RECIPES[1], &c);
+    c.prec.keep_act_bf16 = 1;
+    assert_int_equal(train_run(&c, NULL, &h), 0);
+    json_t *m = read_metrics(c.out_dir);
+    json_t *line = json_array_get(m, 9);  // step 10: a telemetry step
+    json_t *lp = json_object_get(line, "lowp");
+    assert_non_null(lp);
+    assert_true(json_integer_value(json_object_get(lp, "n")) > 0);
+    json_t *tensors = json_object_get(lp, "tensors");
+    assert_int_equal(json_array_size(tensors), 2 * 14 + 3);  // 2 gated layers + the head
+    size_t i;
+    json_t *t;
+    json_array_foreach(tensors, i, t) {
+        const char *name = json_string_value(json_object_get(t, "name"));
+        const char *fmt = json_string_value(json_object_get(t, "fmt"));
+        const char *want = strncmp(name, "lm_head", 7) == 0 || strstr(name, "ffn_down.x") ? "bf16"
+                           : strstr(name, ".dy")                                        ? "e5m2"
+                                                                                        : "e4m3";
+        if (strcmp(fmt, want)) fail_msg("%s is %s, expected %s", name, fmt, want);
+        assert_true(json_number_value(json_object_get(t, "scale")) > 0);
+    }
+    assert_null(json_object_get(json_object_get(json_array_get(m, 10), "lowp"), "tensors"));
+    json_decref(m);
+}
+
+static void expect_same_checkpoints(const char *a_dir, const char *b_dir) {
+    ckpt a, b;
+    read_ckpt(a_dir, &a);
+    read_ckpt(b_dir, &b);
+    assert_int_equal(a.meta.step, b.meta.step);
+    size_t n = a.meta.n_params * sizeof(float);
+    assert_memory_equal(a.params, b.params, n);
+    assert_memory_equal(a.m, b.m, n);
+    assert_memory_equal(a.v, b.v, n);
+    assert_int_equal(a.meta.state_len, b.meta.state_len);
+    if (a.meta.state_len) assert_memory_equal(a.state, b.state, a.meta.state_len * sizeof(float));
+    ckpt_free(&a);
+    ckpt_free(&b);
+}
+
+// Per precision: two identical runs give identical bits, and a run interrupted at step 12
+// (resuming from its step-8 checkpoint, amax histories included) ends where the straight one does.
+static void test_deterministic_and_resume(void **state) {
+    fixture *f = *state;
+    for (size_t i = 0; i < N_RECIPES; i++) {
+        train_config c;
+        train_hooks h = {.quiet = 1};
+        char name[64], straight[400], split[420];
+        snprintf(name, sizeof name, "det-%s", RECIPES[i].name);
+        prepare(f, name, &RECIPES[i], &c);
+        c.steps = c.sched.total_steps = 16;
+        c.eval_interval = 8;
+        c.prec.amax_history = 5;  // the history wraps before the resume point
+        memcpy(straight, c.out_dir, sizeof straight - 1);
+        straight[sizeof straight - 1] = 0;
+        assert_int_equal(train_run(&c, NULL, &h), 0);
+        snprintf(c.out_dir, sizeof c.out_dir, "%s-again", straight);
+        assert_int_equal(train_run(&c, NULL, &h), 0);
+        expect_same_checkpoints(straight, c.out_dir);
+        snprintf(split, sizeof split, "%s-split", straight);
+        snprintf(c.out_dir, sizeof c.out_dir, "%s", split);
+        c.ckpt_interval = 8;
+        h.stop_after = 12;
+        assert_int_equal(train_run(&c, NULL, &h), 0);
+        char ck[TC_PATH + 32];
+        snprintf(ck, sizeof ck, "%s/checkpoint.bin", split);
+        h.stop_after = 0;
+        assert_int_equal(train_run(&c, ck, &h), 0);
+        expect_same_checkpoints(straight, split);
+        printf("%s: deterministic, resume bitwise\n", RECIPES[i].name);
+    }
+}
+
+// A checkpoint of one precision is refused by a resume in another (its scaling state would be
+// missing), with a message saying why. train_run exits on that error, so it runs in a child.
+static void test_resume_other_precision_refused(void **state) {
+    fixture *f = *state;
+    train_config c;
+    train_hooks h = {.quiet = 1};
+    prepare(f, "mismatch", &RECIPES[1], &c);
+    c.steps = c.sched.total_steps = 4;
+    c.sched.warmup_steps = 1;
+    assert_int_equal(train_run(&c, NULL, &h), 0);
+    char ck[TC_PATH + 32], errpath[TC_PATH + 32];
+    snprintf(ck, sizeof ck, "%s/checkpoint.bin", c.out_dir);
+    snprintf(errpath, sizeof errpath, "%s/stderr.txt", c.out_dir);
+    c.prec.precision = PREC_FP32;
+    c.steps = c.sched.total_steps = 6;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(errpath, "w", stderr)) _exit(99);
+        train_run(&c, ck, &h);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    size_t n;
+    char *text = (char *)test_slurp(errpath, &n);
+    printf("refused as expected: %s", text);
+    assert_non_null(strstr(text, "trainer state"));
+    assert_non_null(strstr(text, "hint"));
+    free(text);
+}
+
+// Divergence: a loss above divergence_loss stops the run at that step with status 2 and a
+// "diverged" record; the checkpoint on disk is the last good one.
+static void test_divergence_threshold(void **state) {
+    fixture *f = *state;
+    train_config c;
+    train_hooks h = {.quiet = 1};
+    prepare(f, "diverge", &RECIPES[1], &c);
+    c.ckpt_interval = 5;
+    c.divergence_loss = 3.0f;  // the tiny model starts at ln 64 = 4.16 and falls below 3 only later
+    assert_int_equal(train_run(&c, NULL, &h), 2);
+    json_t *m = read_metrics(c.out_dir);
+    json_t *last = json_array_get(m, json_array_size(m) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "diverged")), "threshold");
+    assert_int_equal(json_integer_value(json_object_get(last, "step")), 1);
+    json_decref(m);
+    char path[TC_PATH + 32];
+    snprintf(path, sizeof path, "%s/checkpoint.bin", c.out_dir);
+    assert_int_equal(access(path, F_OK), -1);  // no good step, so no checkpoint
+}
+
+// A planted loss jump: right after step 25's update every parameter is multiplied by 4, which
+// inflates the logits, so the loss of step 26 jumps; the detector must flag exactly that step.
+static void blow_up(void *ctx, long step, float *params, size_t n) {
+    (void)ctx;
+    if (step == 24)
+        for (size_t i = 0; i < n; i++) params[i] *= 4.0f;
+}
+
+static void test_spike_logged(void **state) {
+    fixture *f = *state;
+    train_config c;
+    train_hooks h = {.after_update = blow_up, .quiet = 1};
+    prepare(f, "spike", NULL, &c);
+    c.spike_window = 16;
+    c.spike_k = 4;
+    c.opt.grad_clip = 0;
+    c.divergence_loss = 1000;  // the jump is a spike, not a divergence
+    assert_int_equal(train_run(&c, NULL, &h), 0);
+    json_t *m = read_metrics(c.out_dir);
+    size_t i, spikes = 0;
+    json_t *line;
+    long first = 0;
+    json_array_foreach(m, i, line) {
+        json_t *sp = json_object_get(line, "spike");
+        if (!sp) continue;
+        if (!spikes++) first = (long)json_integer_value(json_object_get(line, "step"));
+        double loss = json_number_value(json_object_get(line, "loss"));
+        double mean = json_number_value(json_object_get(sp, "mean")), sd = json_number_value(json_object_get(sp, "std"));
+        assert_true(loss > mean + 4 * sd);
+    }
+    printf("%zu spike lines, the first at step %ld\n", spikes, first);
+    assert_true(spikes >= 1);
+    assert_int_equal(first, 26);
+    json_decref(m);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_close_to_fp32, setup, test_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_metrics_fields, setup, test_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_deterministic_and_resume, setup, test_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_resume_other_precision_refused, setup, test_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_divergence_threshold, setup, test_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_spike_logged, setup, test_teardown_dir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
