@@ -8,12 +8,7 @@ ACTLAB=$1
 MKSHARDS=$2
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/actlab_sweep_XXXXXX")
 trap 'rm -rf "$DIR"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_status() {  # expect_status N command...
-    want=$1; shift
-    set +e; "$@" >"$DIR/out.txt" 2>"$DIR/err.txt"; got=$?; set -e
-    [ "$got" = "$want" ] || { cat "$DIR/err.txt" >&2; fail "'$*' exited $got, expected $want"; }
-}
+. "$(dirname "$0")/../testlib.sh"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 "$MKSHARDS" "$DIR/data" >/dev/null 2>&1 || { mkdir -p "$DIR/data" && "$MKSHARDS" "$DIR/data" >/dev/null 2>&1; }
 

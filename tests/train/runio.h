@@ -1,15 +1,33 @@
-// runio.h — reading a run folder back in tests: metrics.jsonl as a JSON array, checkpoint.bin.
+// runio.h — run folders in tests: a fixture with synthetic shards, metrics.jsonl as a JSON array,
+// checkpoint.bin.
 // (Include after cmocka.h.)
 #ifndef ACTLAB_TRAIN_RUNIO_H
 #define ACTLAB_TRAIN_RUNIO_H
 
 #include "train/checkpoint.h"
 #include "testutil.h"
+#include "trainfix.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+// A temp folder holding synthetic shards in <dir>/data (fresh seed, printed).
+typedef struct {
+    char dir[256], data[320];  // dir first: test_teardown_dir
+} run_fixture;
+
+static inline int run_fixture_setup(void **state, const char *tag) {
+    run_fixture *f = calloc(1, sizeof *f);
+    test_tmpdir(f->dir, sizeof f->dir, tag);
+    snprintf(f->data, sizeof f->data, "%s/data", f->dir);
+    mkdir(f->data, 0755);
+    fix_write_shards(f->data, test_seed(tag));
+    *state = f;
+    return 0;
+}
 
 // Every line of metrics.jsonl, parsed.
 static inline json_t *read_metrics(const char *out_dir) {

@@ -20,19 +20,9 @@
 
 #include "runio.h"
 
-typedef struct {
-    char dir[256], data[320];  // dir first: test_teardown_dir
-} fixture;
+typedef run_fixture fixture;
 
-static int setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    test_tmpdir(f->dir, sizeof f->dir, "lowp");
-    snprintf(f->data, sizeof f->data, "%s/data", f->dir);
-    mkdir(f->data, 0755);
-    fix_write_shards(f->data, test_seed(__func__));
-    *state = f;
-    return 0;
-}
+static int setup(void **state) { return run_fixture_setup(state, "lowp"); }
 
 typedef struct {
     const char *name;

@@ -6,12 +6,7 @@ ACTLAB=$1
 MKSHARDS=$2
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/actlab_cli_XXXXXX")
 trap 'rm -rf "$DIR"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_status() {  # expect_status N command...
-    want=$1; shift
-    set +e; "$@" >"$DIR/out.txt" 2>"$DIR/err.txt"; got=$?; set -e
-    [ "$got" = "$want" ] || { cat "$DIR/err.txt" >&2; fail "'$*' exited $got, expected $want"; }
-}
+. "$(dirname "$0")/../testlib.sh"
 
 "$MKSHARDS" "$DIR"
 for cmd in train eval sample export; do

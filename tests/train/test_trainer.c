@@ -19,19 +19,9 @@
 
 #include "runio.h"
 
-typedef struct {
-    char dir[256], data[320];  // dir first: test_teardown_dir
-} fixture;
+typedef run_fixture fixture;
 
-static int setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    test_tmpdir(f->dir, sizeof f->dir, "trainer");
-    snprintf(f->data, sizeof f->data, "%s/data", f->dir);
-    mkdir(f->data, 0755);
-    fix_write_shards(f->data, test_seed(__func__));
-    *state = f;
-    return 0;
-}
+static int setup(void **state) { return run_fixture_setup(state, "trainer"); }
 
 // A tiny-model config whose run folder is <fixture>/<name>.
 static void prepare(const fixture *f, const char *name, const char *act, train_config *c) {
