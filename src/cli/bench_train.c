@@ -48,6 +48,16 @@ static void help(void) {
            "  --anchor-json FILE   from scripts/torch_anchor.py train (make bench writes it)\n");
 }
 
+// The index of value in a NULL-terminated name table, or a usage error listing the names.
+static int name_index(const char *cmd, const char *flag, const char *const *names, const char *value) {
+    for (int k = 0; names[k]; k++)
+        if (!strcmp(value, names[k])) return k;
+    char list[128] = "";
+    for (int k = 0; names[k]; k++) snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", names[k]);
+    usage_error(cmd, "%s must be one of %s, not '%s'", flag, list, value);
+    return -1;
+}
+
 static void parse(train_bench_opts *o, int argc, char **argv) {
     static char list[512] = "gelu,relu2,swiglu,powlu,polynorm,polyrelu";
     const char *cmd = "bench train";
@@ -65,19 +75,10 @@ static void parse(train_bench_opts *o, int argc, char **argv) {
         else if (!strcmp(a, "--json")) o->json = arg_value(cmd, argc, argv, &i);
         else if (!strcmp(a, "--sections")) o->sections = 1;
         else if (!strcmp(a, "--anchor-json")) o->anchor = arg_value(cmd, argc, argv, &i);
-        else if (!strcmp(a, "--precision")) {
-            const char *v = arg_value(cmd, argc, argv, &i);
-            for (int k = PREC_FP32; k <= PREC_FP8 + 1; k++) {
-                if (k > PREC_FP8) usage_error(cmd, "--precision must be fp32, bf16 or fp8, not '%s'", v);
-                if (!strcmp(v, precision_name((precision_kind)k))) { o->prec.precision = (precision_kind)k; break; }
-            }
-        } else if (!strcmp(a, "--fp8-scaling")) {
-            const char *v = arg_value(cmd, argc, argv, &i);
-            for (int k = FP8_DELAYED; k <= FP8_BLOCK + 1; k++) {
-                if (k > FP8_BLOCK) usage_error(cmd, "--fp8-scaling must be delayed, current or block, not '%s'", v);
-                if (!strcmp(v, fp8_scaling_name((fp8_scaling_kind)k))) { o->prec.scaling = (fp8_scaling_kind)k; break; }
-            }
-        }
+        else if (!strcmp(a, "--precision"))
+            o->prec.precision = (precision_kind)name_index(cmd, a, precision_names, arg_value(cmd, argc, argv, &i));
+        else if (!strcmp(a, "--fp8-scaling"))
+            o->prec.scaling = (fp8_scaling_kind)name_index(cmd, a, fp8_scaling_names, arg_value(cmd, argc, argv, &i));
         else usage_error(cmd, "unknown option '%s'", a);
     }
     for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {

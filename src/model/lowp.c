@@ -48,14 +48,13 @@ void model_precision_default(model_precision *p) {
     p->margin = 0;
 }
 
-const char *precision_name(precision_kind k) {
-    static const char *const N[] = {"fp32", "bf16", "fp8"};
-    return k >= PREC_FP32 && k <= PREC_FP8 ? N[k] : "?";
-}
+const char *const precision_names[] = {"fp32", "bf16", "fp8", NULL};
+const char *const fp8_scaling_names[] = {"delayed", "current", "block", NULL};
+
+const char *precision_name(precision_kind k) { return k >= PREC_FP32 && k <= PREC_FP8 ? precision_names[k] : "?"; }
 
 const char *fp8_scaling_name(fp8_scaling_kind k) {
-    static const char *const N[] = {"delayed", "current", "block"};
-    return k >= FP8_DELAYED && k <= FP8_BLOCK ? N[k] : "?";
+    return k >= FP8_DELAYED && k <= FP8_BLOCK ? fp8_scaling_names[k] : "?";
 }
 
 static void init_tensor(lowp *q, lp_tensor *t, const char *name, int head, int is_down_x, int used, float *hist) {

@@ -95,8 +95,11 @@ typedef struct {
     int keep_act_bf16;  // fp8: the FFN down-projection input (the activation output) stays bf16
 } model_precision;
 void model_precision_default(model_precision *p);  // fp32; delayed, 1024, margin 0
-const char *precision_name(precision_kind k);      // "fp32", "bf16", "fp8"
-const char *fp8_scaling_name(fp8_scaling_kind k);  // "delayed", "current", "block"
+// The names, indexed by the enums and NULL-terminated (for parsers and config tables).
+extern const char *const precision_names[];        // "fp32", "bf16", "fp8"
+extern const char *const fp8_scaling_names[];      // "delayed", "current", "block"
+const char *precision_name(precision_kind k);
+const char *fp8_scaling_name(fp8_scaling_kind k);
 // Sets the precision of later forward/backward passes (resets the scaling state).
 void model_set_precision(model *m, const model_precision *p);
 // Per quantised tensor, since the last reset: "L0.ffn_down.x" (x, w or dy of a projection).

@@ -20,8 +20,6 @@ typedef struct {
     const char *const *choices;  // K_ENUM: the names of the values 0, 1, ... (NULL-terminated)
 } key_desc;
 
-static const char *const PRECISIONS[] = {"fp32", "bf16", "fp8", NULL};
-static const char *const SCALINGS[] = {"delayed", "current", "block", NULL};
 
 #define OFF(f) offsetof(train_config, f)
 static const key_desc KEYS[] = {
@@ -65,8 +63,9 @@ static const key_desc KEYS[] = {
     {"threads", K_INT, OFF(threads), 0, 4096, "OpenMP and OpenBLAS threads (0: all online cores)", NULL},
     {"seed", K_U64, OFF(seed), 0, 9.2e18, "seed for initialisation and data order", NULL},
     {"precision", K_ENUM, OFF(prec.precision), 0, 0, "matmul inputs: fp32, bf16, or fp8 (emulated; see docs/lowp.md)",
-     PRECISIONS},
-    {"fp8_scaling", K_ENUM, OFF(prec.scaling), 0, 0, "fp8 scaling recipe: delayed, current or block", SCALINGS},
+     precision_names},
+    {"fp8_scaling", K_ENUM, OFF(prec.scaling), 0, 0, "fp8 scaling recipe: delayed, current or block",
+     fp8_scaling_names},
     {"amax_history", K_INT, OFF(prec.amax_history), 1, 1 << 16, "delayed scaling: amax history length (TE: 1024)", NULL},
     {"fp8_margin", K_FLOAT, OFF(prec.margin), 0, 64, "fp8 scales back off by 2^margin (TE: 0)", NULL},
     {"keep_act_bf16", K_INT, OFF(prec.keep_act_bf16), 0, 1, "fp8: 1 keeps the FFN down-projection input in bf16", NULL},
