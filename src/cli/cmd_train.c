@@ -115,6 +115,9 @@ int cmd_train(int argc, char **argv) {
         usage_error("train", "'%s' already holds a run (%s): continue it with --resume %s, choose another --out, "
                     "or pass --overwrite to replace it", c.out_dir, existing, existing);
     train_hooks hooks = {.stop_after = stop_after, .ckpt_at_stop = 1};
-    int status = train_run(&c, resume, &hooks);
-    return status == 2 ? 3 : status;  // 2 is the usage-error status of every command
+    switch (train_run(&c, resume, &hooks)) {
+    case TRAIN_DONE: return 0;
+    case TRAIN_INTERRUPTED: return 1;
+    default: return 3;  // diverged: 2 is the usage-error status of every command
+    }
 }

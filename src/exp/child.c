@@ -39,11 +39,11 @@ static void redirect_output(const char *run_dir) {
 // The trainer returns 1 both for max_bad_steps consecutive bad steps and for SIGINT/SIGTERM; the
 // metrics tell them apart: a bad-step stop ends on a skipped line with a full bad streak.
 static const char *status_of(int rc, const train_config *c, const metrics_tail *t) {
-    if (rc == 0) return "done";
-    if (rc == 2) return "diverged";
-    if (rc == 1 && t->last_skipped && t->last_bad_streak >= c->max_bad_steps) return "stopped";
-    if (rc == 1 && t->diverged) return "diverged";
-    if (rc == 1) return NULL;
+    if (rc == TRAIN_DONE) return "done";
+    if (rc == TRAIN_DIVERGED) return "diverged";
+    if (rc == TRAIN_INTERRUPTED && t->last_skipped && t->last_bad_streak >= c->max_bad_steps) return "stopped";
+    if (rc == TRAIN_INTERRUPTED && t->diverged) return "diverged";
+    if (rc == TRAIN_INTERRUPTED) return NULL;
     return "failed";
 }
 

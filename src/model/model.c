@@ -488,6 +488,10 @@ const float *model_logits(const model *m) { return m->cap_rows && !m->backward_d
 const float *model_ffn_act_out(const model *m, int l) {
     return m->cap_rows && l >= 0 && l < m->cfg.n_layers ? m->la[l].a : NULL;
 }
+const float *model_ffn_act_in(const model *m, int l) {
+    if (!m->cap_rows || l < 0 || l >= m->cfg.n_layers) return NULL;
+    return m->la[l].z ? m->la[l].z : m->la[l].u;
+}
 const float *model_ffn_grad_up(const model *m, int l) {
     return m->backward_done && l >= 0 && l < m->cfg.n_layers ? m->la[l].du : NULL;
 }

@@ -28,6 +28,13 @@ typedef struct {
 void model_config_default(model_config *c);  // the anchor configuration: V 8192, d 256, 4 layers, 4 heads, T 256, swiglu
 // Gated: 8/3·d rounded up to a multiple of 64; non-gated: 3/2 of that (PolyCom's equal-parameter rule).
 int model_ffn_hidden(const model_config *c);
+// Where a model's parameters are (from the configuration alone; total == model_num_params of the
+// model it builds): the token embedding (and an untied LM head), attention projections, the FFNs
+// (with the activation's learnable scalars) and the RMSNorm gains.
+typedef struct {
+    size_t embeddings, attention, ffn, norms, total;
+} model_param_split;
+void model_param_split_of(const model_config *c, model_param_split *s);
 // Returns NULL when the configuration is valid, else a sentence saying what is wrong.
 const char *model_config_check(const model_config *c);
 
@@ -121,6 +128,8 @@ int model_lowp_state_load(model *m, const float *in, size_t n);
 
 // Telemetry views of the last forward/backward, per layer l (rows = B*T, cols = FFN hidden):
 const float *model_ffn_act_out(const model *m, int l);    // the down-projection input (forward)
+// The activation's input: the gate pre-activation z = W_gate·x (gated), else the up output (forward)
+const float *model_ffn_act_in(const model *m, int l);
 const float *model_ffn_grad_up(const model *m, int l);    // dL/d(up-projection output) (backward)
 const float *model_ffn_grad_gate(const model *m, int l);  // dL/d(gate-projection output); NULL if non-gated
 
