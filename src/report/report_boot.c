@@ -10,6 +10,12 @@
 
 #define FIT_MAX_SIZES 256   // rp_fit_power's own limit on points
 
+// The plain bootstrap of a mean of n values has variance (n-1)/n · s²/n, not s²/n: with the 3-5
+// seeds the report has, its intervals are 10-20% too narrow (measured: 87% coverage of α for a
+// nominal 95% with 3-5 seeds per size). The statistics below therefore move each resampled mean
+// away from the observed one by sqrt(n/(n-1)), which makes its bootstrap variance exactly s²/n.
+static double rescale(size_t n) { return n > 1 ? sqrt((double)n / (double)(n - 1)) : 1; }
+
 // A uniform index in [0, n): 53 random bits scaled, so the bias is below 2^-53 · n (nothing next to
 // the bootstrap's own noise), and the draw is the same on every platform.
 static size_t draw(rng_t *r, size_t n) {
@@ -94,6 +100,7 @@ int rp_bootstrap(const size_t *cnt, int k, int m, rp_boot_fn f, void *ctx, doubl
 typedef struct {
     const double *a, *b;   // finite values only (paired: a[i], b[i] a pair)
     int paired;
+    double ma, mb;         // the observed means
 } ratio_ctx;
 
 static int ratio_stat(const rp_resample *r, void *vctx, double *out) {
@@ -104,8 +111,10 @@ static int ratio_stat(const rp_resample *r, void *vctx, double *out) {
     double sa = 0, sb = 0;
     for (size_t i = 0; i < na; i++) sa += c->a[ia[i]];
     for (size_t i = 0; i < nb; i++) sb += c->b[ib[i]];
-    if (sb == 0) return 1;
-    out[0] = (sa / (double)na) / (sb / (double)nb);
+    double mean_a = c->ma + rescale(na) * (sa / (double)na - c->ma);
+    double mean_b = c->mb + rescale(nb) * (sb / (double)nb - c->mb);
+    if (mean_b == 0) return 1;
+    out[0] = mean_a / mean_b;
     return 0;
 }
 
@@ -126,7 +135,10 @@ rp_boot_ci rp_boot_ratio(const double *a, size_t na, const double *b, size_t nb,
             if (isfinite(b[i])) fb[cnt[1]++] = b[i];
     }
     if (cnt[0] >= 2 && cnt[1] >= 2) {
-        ratio_ctx c = {fa, fb, paired != 0};
+        double sa = 0, sb = 0;
+        for (size_t i = 0; i < cnt[0]; i++) sa += fa[i];
+        for (size_t i = 0; i < cnt[1]; i++) sb += fb[i];
+        ratio_ctx c = {fa, fb, paired != 0, sa / (double)cnt[0], sb / (double)cnt[1]};
         rp_bootstrap(cnt, paired ? 1 : 2, 1, ratio_stat, &c, level, n_boot, seed, &ci);
     }
     free(fa), free(fb);
@@ -173,6 +185,7 @@ double rp_fit_rel_gap(const rp_fit *f1, const rp_fit *f2, double n_lo, double n_
 typedef struct {
     int n_act, sizes[2];   // groups 0..sizes[0]-1: activation 1; then activation 2
     double *N, **loss;     // per group
+    double *mean;          // per group: the observed mean loss
     double n_lo, n_hi;
 } fit_ctx;
 
@@ -183,7 +196,7 @@ static int refit(const fit_ctx *c, const rp_resample *r, int g0, int n, rp_fit *
         int g = g0 + i;
         double sum = 0;
         for (size_t j = 0; j < r->cnt[g]; j++) sum += c->loss[g][r->idx[r->off[g] + j]];
-        N[i] = c->N[g], L[i] = sum / (double)r->cnt[g];
+        N[i] = c->N[g], L[i] = c->mean[g] + rescale(r->cnt[g]) * (sum / (double)r->cnt[g] - c->mean[g]);
     }
     rp_fit_power(N, L, n, f);
     return fit_usable(f);
@@ -208,14 +221,15 @@ static int add_groups(const rp_scaling *s, fit_ctx *c, size_t *cnt, int g0, doub
     for (int i = 0; i < s->n_sizes; i++) {
         double *v = xmalloc(((size_t)s->n_seeds[i] + 1) * sizeof(double));
         size_t k = 0;
+        double sum = 0;
         for (int j = 0; j < s->n_seeds[i]; j++)
-            if (isfinite(s->loss[i][j])) v[k++] = s->loss[i][j];
+            if (isfinite(s->loss[i][j])) sum += v[k++] = s->loss[i][j];
         if (!k || g - g0 == FIT_MAX_SIZES) {
             free(v);
             if (k) return -1;
             continue;
         }
-        c->N[g] = s->N[i], c->loss[g] = v, cnt[g++] = k;
+        c->N[g] = s->N[i], c->loss[g] = v, c->mean[g] = sum / (double)k, cnt[g++] = k;
         *lo = fmin(*lo, s->N[i]), *hi = fmax(*hi, s->N[i]);
     }
     return g - g0;
@@ -231,7 +245,7 @@ int rp_fit_bootstrap(const rp_scaling *s1, const rp_scaling *s2, double level, i
     if (s2) rp_scaling_fit(s2, &out->fit2);
     int total = s1->n_sizes + (s2 ? s2->n_sizes : 0);
     fit_ctx c = {s2 ? 2 : 1, {0, 0}, xcalloc((size_t)total + 1, sizeof(double)),
-                 xcalloc((size_t)total + 1, sizeof(double *)), NAN, NAN};
+                 xcalloc((size_t)total + 1, sizeof(double *)), xcalloc((size_t)total + 1, sizeof(double)), NAN, NAN};
     size_t *cnt = xcalloc((size_t)total + 1, sizeof(size_t));
     double lo1, hi1, lo2 = 0, hi2 = INFINITY;
     c.sizes[0] = add_groups(s1, &c, cnt, 0, &lo1, &hi1);
@@ -248,6 +262,6 @@ int rp_fit_bootstrap(const rp_scaling *s1, const rp_scaling *s2, double level, i
         out->n_failed = ci[0].n_failed;
     }
     for (int g = 0; g < total; g++) free(c.loss[g]);
-    free(c.N), free(c.loss), free(cnt);
+    free(c.N), free(c.loss), free(c.mean), free(cnt);
     return ok;
 }

@@ -27,7 +27,8 @@
 
 // ---- distributions ----
 // Regularized incomplete beta I_x(a, b) for a, b > 0, 0 <= x <= 1 (continued fraction, modified
-// Lentz). NAN outside the domain.
+// Lentz). NAN outside the domain. Absolute error ~1e-16·max(a, b) (its terms round near 1 for
+// large parameters: 4e-12 at a = b = 4e4), ~1e-15 for parameters below ~100.
 double rp_beta_inc(double a, double b, double x);
 // Standard normal CDF, and its inverse for 0 < p < 1 (±INFINITY at 0 and 1, NAN outside).
 double rp_norm_cdf(double z);

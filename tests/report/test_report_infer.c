@@ -75,6 +75,17 @@ static void test_t_cdf_values(void **state) {
     assert_rel(rp_beta_inc(1, 1, 0.37), 0.37, 1e-14);
     assert_rel(rp_beta_inc(3.5, 1, 0.6), pow(0.6, 3.5), 1e-13);
     assert_true(rp_beta_inc(2, 3, 0) == 0 && rp_beta_inc(2, 3, 1) == 1 && isnan(rp_beta_inc(0, 3, 0.5)));
+    // symmetry I_x(a, b) + I_{1-x}(b, a) = 1 and I_1/2(a, a) = 1/2, across both branches and all
+    // three ways of taking log B (small, one large, both large arguments)
+    const double ab[] = {0.5, 1.7, 9, 12, 150, 2000};
+    for (int i = 0; i < 6; i++) {
+        assert_rel(rp_beta_inc(ab[i], ab[i], 0.5), 0.5, 1e-12);
+        for (int j = 0; j < 6; j++)
+            for (double x = 0.05; x < 1; x += 0.1) {
+                double u = rp_beta_inc(ab[i], ab[j], x), v = rp_beta_inc(ab[j], ab[i], 1 - x);
+                if (!(fabs(u + v - 1) < 1e-12)) fail_msg("a %g b %g x %g: %.17g + %.17g", ab[i], ab[j], x, u, v);
+            }
+    }
 }
 
 // quantile(cdf) round trip on fresh random df and p, including real df and extreme tails.
@@ -206,6 +217,16 @@ static void test_boot_deterministic(void **state) {
         assert_true(x.lo != z.lo || x.hi != z.hi);
         assert_int_equal(x.n_failed, 0);
     }
+    // paired needs equal lengths; a pair with a NAN is dropped, as is a NAN in either sample
+    assert_false(rp_boot_ratio(a, 12, b, 11, 1, 0.95, 100, 1).ok);
+    double a2[13], b2[13];
+    memcpy(a2, a, sizeof a), memcpy(b2, b, sizeof b);
+    a2[12] = NAN, b2[12] = 100;
+    for (int paired = 0; paired < 2; paired++) {
+        rp_boot_ci x = rp_boot_ratio(a, 12, b, 12, paired, 0.95, 500, 3);
+        rp_boot_ci y = rp_boot_ratio(a2, 13, paired ? b2 : b, paired ? 13 : 12, paired, 0.95, 500, 3);
+        assert_true(x.lo == y.lo && x.hi == y.hi && x.est == y.est);
+    }
     // pairing matters: a strongly correlated pair gives a much narrower ratio interval
     rp_boot_ci p = rp_boot_ratio(a, 12, b, 12, 1, 0.95, 2000, 5), u = rp_boot_ratio(a, 12, b, 12, 0, 0.95, 2000, 5);
     assert_true(p.hi - p.lo < u.hi - u.lo);
@@ -240,7 +261,7 @@ static void test_boot_verdict(void **state) {
         rp_boot_ci ci = rp_boot_ratio(a, 4, b, 4, paired, 0.95, RP_BOOT_N, 1);
         assert_true(ci.ok);
         assert_rel(ci.est, 11.0 / 12.3, 1e-14);
-        assert_true(ci.lo < 0.8 && ci.hi > 1.0);   // paired [0.770, 1.026], unpaired [0.696, 1.105]
+        assert_true(ci.lo < 0.8 && ci.hi > 1.0);   // paired [0.751, 1.048], unpaired [0.666, 1.144]
         assert_int_equal(rp_verdict_effect(ci.lo, ci.hi, 1, 0.8), RP_INCONCLUSIVE);
     }
     rp_boot_ci ci;
@@ -307,11 +328,15 @@ static rp_scaling view(double loss[FS][FSEEDS], const int *n_seeds, const double
     return (rp_scaling){FS, FIT_N, n_seeds, rows};
 }
 
+static const double ALPHA = 0.3, E0 = 2.0, RED0 = 1.5;   // truth; reducible loss RED0 at N = 1e4
+
+// One fixed data set (a 95% interval misses the truth 1 time in 20 by design, so the exact
+// assertions below use a fixed seed; test_fit_coverage checks fresh ones).
 static void test_fit_bootstrap(void **state) {
     (void)state;
     rng_t r;
-    rng_seed(&r, test_seed("test_report_infer fit bootstrap"));
-    const double alpha = 0.3, E = 2.0, A = 1.5 * pow(FIT_N[0], alpha);   // reducible part 1.5 at 1e4
+    rng_seed(&r, 2026);
+    const double alpha = ALPHA, E = E0, A = RED0 * pow(FIT_N[0], alpha);
     double l1[FS][FSEEDS], l2[FS][FSEEDS], l3[FS][FSEEDS];
     int n1[FS], n2[FS], n3[FS];
     const double *r1[FS], *r2[FS], *r3[FS];
@@ -351,6 +376,28 @@ static void test_fit_bootstrap(void **state) {
     s1.n_sizes = 2;
     assert_false(rp_fit_bootstrap(&s1, &s2, 0.95, 20, 3, &one));
     assert_int_equal(one.n_failed, 20);
+}
+
+// The α interval covers the truth on most fresh data sets (measured ~92% at 3-5 seeds per size).
+static void test_fit_coverage(void **state) {
+    (void)state;
+    rng_t r;
+    rng_seed(&r, test_seed("test_report_infer fit coverage"));
+    const double A = RED0 * pow(FIT_N[0], ALPHA);
+    int covered = 0, trials = 10;
+    for (int t = 0; t < trials; t++) {
+        double l[FS][FSEEDS];
+        int n[FS];
+        const double *rows[FS];
+        synth(&r, A, ALPHA, E0, 0.01, l, n);
+        rp_scaling s = view(l, n, rows);
+        rp_fit_boot fb;
+        assert_true(rp_fit_bootstrap(&s, NULL, 0.95, 200, rng_u64(&r), &fb));
+        assert_true(fabs(fb.alpha1.est - ALPHA) < 0.1);
+        covered += fb.alpha1.lo <= ALPHA && ALPHA <= fb.alpha1.hi;
+    }
+    printf("fit coverage: alpha in its 95%% interval %d of %d times\n", covered, trials);
+    assert_true(covered >= 6);   // at 92% coverage this fails ~1 run in 1700
 }
 
 // ---- verdict rules on an interval ----
@@ -399,7 +446,8 @@ int main(void) {
         cmocka_unit_test(test_mde),              cmocka_unit_test(test_tost),
         cmocka_unit_test(test_boot_deterministic), cmocka_unit_test(test_boot_coverage),
         cmocka_unit_test(test_boot_verdict),     cmocka_unit_test(test_bootstrap_engine),
-        cmocka_unit_test(test_fit_bootstrap),    cmocka_unit_test(test_verdict_effect),
+        cmocka_unit_test(test_fit_bootstrap),    cmocka_unit_test(test_fit_coverage),
+        cmocka_unit_test(test_verdict_effect),
         cmocka_unit_test(test_verdict_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
