@@ -184,6 +184,7 @@ double rp_fit_rel_gap(const rp_fit *f1, const rp_fit *f2, double n_lo, double n_
 // The bootstrap's view of the data: one group per (activation, size) with its finite losses.
 typedef struct {
     int n_act, sizes[2];   // groups 0..sizes[0]-1: activation 1; then activation 2
+    int with_gap;          // both activations, with overlapping size ranges
     double *N, **loss;     // per group
     double *mean;          // per group: the observed mean loss
     double n_lo, n_hi;
@@ -210,7 +211,7 @@ static int fit_stat(const rp_resample *r, void *vctx, double *out) {
     if (c->n_act == 1) return 0;
     if (!refit(c, r, c->sizes[0], c->sizes[1], &f2)) return 1;
     out[2] = f2.alpha, out[3] = f2.E;
-    out[4] = rp_fit_rel_gap(&f1, &f2, c->n_lo, c->n_hi);
+    if (c->with_gap) out[4] = rp_fit_rel_gap(&f1, &f2, c->n_lo, c->n_hi);
     return 0;
 }
 
@@ -244,21 +245,23 @@ int rp_fit_bootstrap(const rp_scaling *s1, const rp_scaling *s2, double level, i
     rp_scaling_fit(s1, &out->fit1);
     if (s2) rp_scaling_fit(s2, &out->fit2);
     int total = s1->n_sizes + (s2 ? s2->n_sizes : 0);
-    fit_ctx c = {s2 ? 2 : 1, {0, 0}, xcalloc((size_t)total + 1, sizeof(double)),
+    fit_ctx c = {s2 ? 2 : 1, {0, 0}, 0, xcalloc((size_t)total + 1, sizeof(double)),
                  xcalloc((size_t)total + 1, sizeof(double *)), xcalloc((size_t)total + 1, sizeof(double)), NAN, NAN};
     size_t *cnt = xcalloc((size_t)total + 1, sizeof(size_t));
     double lo1, hi1, lo2 = 0, hi2 = INFINITY;
     c.sizes[0] = add_groups(s1, &c, cnt, 0, &lo1, &hi1);
     if (s2 && c.sizes[0] >= 0) c.sizes[1] = add_groups(s2, &c, cnt, c.sizes[0], &lo2, &hi2);
     c.n_lo = fmax(lo1, lo2), c.n_hi = fmin(hi1, hi2);
+    c.with_gap = s2 && c.n_hi >= c.n_lo;   // disjoint ranges: no gap, but α and E still
     out->n_lo = s2 ? c.n_lo : NAN, out->n_hi = s2 ? c.n_hi : NAN;
     int ok = 0;
     if (c.sizes[0] >= 0 && c.sizes[1] >= 0) {
         rp_boot_ci ci[5];
-        int m = s2 ? 5 : 2;
+        int m = s2 ? 4 + c.with_gap : 2;
         ok = rp_bootstrap(cnt, c.sizes[0] + c.sizes[1], m, fit_stat, &c, level, n_boot, seed, ci);
         out->alpha1 = ci[0], out->E1 = ci[1];
-        if (s2) out->alpha2 = ci[2], out->E2 = ci[3], out->gap = ci[4];
+        if (s2) out->alpha2 = ci[2], out->E2 = ci[3];
+        if (c.with_gap) out->gap = ci[4];
         out->n_failed = ci[0].n_failed;
     }
     for (int g = 0; g < total; g++) free(c.loss[g]);

@@ -232,8 +232,8 @@ static void test_boot_deterministic(void **state) {
     assert_true(p.hi - p.lo < u.hi - u.lo);
 }
 
-// 95% intervals of a known ratio cover it in most of many fresh data sets (percentile intervals
-// under-cover a little at n = 20; 80% of 60 is far below the ~93% expected).
+// 95% intervals of a known ratio cover it in most of many fresh data sets (measured 90-97% at
+// n = 20; fewer than 45 of 60 happens once in ~5000 runs even at a true 90%).
 static void test_boot_coverage(void **state) {
     (void)state;
     rng_t r;
@@ -249,7 +249,7 @@ static void test_boot_coverage(void **state) {
         }
     }
     printf("ratio 0.8 covered: unpaired %d, paired %d of %d\n", cover[0], cover[1], trials);
-    assert_true(cover[0] >= trials * 4 / 5 && cover[1] >= trials * 4 / 5);
+    assert_true(cover[0] >= trials * 3 / 4 && cover[1] >= trials * 3 / 4);
 }
 
 // A planted small, noisy data set: the true ratio 0.9 lies between "no effect" 1 and a paper's
@@ -372,6 +372,24 @@ static void test_fit_bootstrap(void **state) {
     rp_fit_boot one;
     assert_true(rp_fit_bootstrap(&s1, NULL, 0.95, 50, 3, &one));
     assert_false(one.gap.ok);
+    // size ranges that do not overlap: α and E, but no gap
+    {
+        static const double Na[4] = {1e4, 3e4, 1e5, 3e5}, Nb[4] = {1e6, 3e6, 1e7, 3e7};
+        double la[4][2], lb[4][2];
+        const double *ra[4], *rb[4];
+        int two[4] = {2, 2, 2, 2};
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 2; j++) {
+                la[i][j] = A * pow(Na[i], -alpha) + E + 0.001 * (2 * j - 1);
+                lb[i][j] = A * pow(Nb[i], -alpha) + E + 0.001 * (2 * j - 1);
+            }
+            ra[i] = la[i], rb[i] = lb[i];
+        }
+        rp_scaling sa = {4, Na, two, ra}, sb = {4, Nb, two, rb};
+        rp_fit_boot d;
+        assert_true(rp_fit_bootstrap(&sa, &sb, 0.95, 50, 3, &d));
+        assert_true(d.alpha1.ok && d.alpha2.ok && d.E2.ok && !d.gap.ok && d.n_lo > d.n_hi);
+    }
     // too few sizes: every fit fails, counted
     s1.n_sizes = 2;
     assert_false(rp_fit_bootstrap(&s1, &s2, 0.95, 20, 3, &one));
