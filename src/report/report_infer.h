@@ -151,10 +151,11 @@ double rp_fit_rel_gap(const rp_fit *f1, const rp_fit *f2, double n_lo, double n_
 // whose fit fails (not ok, or α at the edge) is counted in n_failed. With s2 = NULL only curve 1
 // is bootstrapped (gap not ok; n_lo, n_hi NAN); the gap is not ok either when the activations' size
 // ranges do not overlap (n_lo > n_hi). Returns 1 when every interval it computed is ok. Resampled
-// size means are variance-corrected as in rp_boot_ratio. Caveats: a size with one seed never varies; with 3-5 seeds per size the α
-// interval covered the truth ~92% of the time at a nominal 95% (measured, tests/report); the report
-// should state the seed counts next to the interval. Cost: two fits per resample, ~0.7 ms each
-// (~14 s for RP_BOOT_N resamples of two activations on this machine; 2000 take ~3 s).
+// size means are variance-corrected as in rp_boot_ratio.
+// Caveats: a size with one seed never varies; with 3-5 seeds per size the α interval covered the
+// truth ~92% of the time at a nominal 95% (measured on synthetic curves, see tests/report), so the
+// report should state the seed counts next to the interval. Cost: two fits per resample, ~0.7 ms
+// each (~14 s for RP_BOOT_N resamples of two activations on this machine; 2000 take ~3 s).
 typedef struct {
     rp_fit fit1, fit2;          // the fits to the data as observed
     double n_lo, n_hi;          // the common size range of the gap
