@@ -82,10 +82,27 @@ static void test_inverse_restores(void **state) {
     assert_int_equal(num_rht16(y, x, R, C, 2, g_seed, 0), -1);
 }
 
+// Σ_k A(k, i)·B(k, j) equals Σ_k TA(k, i)·TB(k, j) for every i < m, j < n, where element (k, i) of
+// A lives at k·ak + i·ai (and of B at k·bk + j·bj). Each transformed element carries an f32
+// rounding relative to its group's norm, so the bound is relative to |A(·, i)|·|B(·, j)|
+// (Cauchy–Schwarz), not to Σ|A B|.
+static void check_product(const float *a, const float *ta, const float *b, const float *tb, int kdim, int m, int n,
+                          int ak, int ai, int bk, int bj) {
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double c = 0, tc = 0, na = 0, nb = 0;
+            for (int k = 0; k < kdim; k++) {
+                double x = a[k * ak + i * ai], y = b[k * bk + j * bj];
+                c += x * y;
+                tc += (double)ta[k * ak + i * ai] * tb[k * bk + j * bj];
+                na += x * x, nb += y * y;
+            }
+            if (fabs(c - tc) > 1e-6 * sqrt(na * nb)) fail_msg("C[%d][%d] = %.9g, transformed %.9g", i, j, c, tc);
+        }
+}
+
 // C = Aᵀ B with A (K, M), B (K, N) — the weight-gradient GEMM dW = dYᵀ X — is unchanged when A and
-// B are both transformed along K (axis 0); and X Wᵀ with both transformed along axis 1. Each
-// transformed element carries an f32 rounding relative to its group's norm, so the bound is
-// relative to |a|·|b| (Cauchy–Schwarz), not to Σ|a_k b_k|.
+// B are both transformed along K (axis 0); so is X Wᵀ with X (M, K), W (N, K) transformed along axis 1.
 static void test_gemm_invariance(void **state) {
     (void)state;
     enum { K = 64, M = 24, NN = 40 };
@@ -96,29 +113,10 @@ static void test_gemm_invariance(void **state) {
     fill(b, K * NN, &r);
     num_rht16(ta, a, K, M, 0, g_seed, 0);
     num_rht16(tb, b, K, NN, 0, g_seed, 0);
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < NN; j++) {
-            double c = 0, tc = 0, na = 0, nb = 0;
-            for (int k = 0; k < K; k++) {
-                c += (double)a[k * M + i] * b[k * NN + j];
-                tc += (double)ta[k * M + i] * tb[k * NN + j];
-                na += (double)a[k * M + i] * a[k * M + i], nb += (double)b[k * NN + j] * b[k * NN + j];
-            }
-            if (fabs(c - tc) > 1e-6 * sqrt(na * nb)) fail_msg("C[%d][%d] = %.9g, transformed %.9g", i, j, c, tc);
-        }
-    // axis 1: X (M, K) and W (NN, K), product X Wᵀ (reusing a, b as row-major (M, K) and (NN, K))
-    num_rht16(ta, a, M, K, 1, g_seed, 0);
+    check_product(a, ta, b, tb, K, M, NN, M, 1, NN, 1);
+    num_rht16(ta, a, M, K, 1, g_seed, 0);  // the same storage read as (M, K) and (NN, K)
     num_rht16(tb, b, NN, K, 1, g_seed, 0);
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < NN; j++) {
-            double c = 0, tc = 0, na = 0, nb = 0;
-            for (int k = 0; k < K; k++) {
-                c += (double)a[i * K + k] * b[j * K + k];
-                tc += (double)ta[i * K + k] * tb[j * K + k];
-                na += (double)a[i * K + k] * a[i * K + k], nb += (double)b[j * K + k] * b[j * K + k];
-            }
-            assert_true(fabs(c - tc) <= 1e-6 * sqrt(na * nb));
-        }
+    check_product(a, ta, b, tb, K, M, NN, 1, K, 1, K);
 }
 
 static void test_thread_invariance(void **state) {
