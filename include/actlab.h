@@ -252,8 +252,8 @@ void num_bstats_merge(num_bstats *into, const num_bstats *s);
 // The E8M0 scale code of an MX block (spec: shared exponent floor(log2 amax) − emax of the element
 // format, clamped to [−127, 127]). amax 0 gives code 0 (2^-127); NaN or ±inf give 255 (NaN).
 uint8_t num_mx_scale(float amax, num_block_format f);
-// NVFP4 tensor scale (Transformer Engine): s_enc = min(448·6 / amax, FLT_MAX), or 1 when amax is 0
-// or s_enc is 0. The GEMM multiplies its result by s_dec = 1 / s_enc.
+// NVFP4 tensor scale (Transformer Engine): s_enc = min(448·6 / amax, FLT_MAX), or 1 when amax is 0,
+// NaN or inf. The GEMM multiplies its result by s_dec = 1 / s_enc.
 float num_nvfp4_tensor_scale(float amax);
 // NVFP4 block scale: the E4M3 code (round to nearest even, saturating) of min(amax_b · (s_enc / 6), 448).
 uint8_t num_nvfp4_block_scale(float block_amax, float s_enc);

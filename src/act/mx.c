@@ -47,8 +47,9 @@ uint8_t num_mx_scale(float amax, num_block_format f) {
 }
 
 float num_nvfp4_tensor_scale(float amax) {
+    if (!(amax > 0)) return 1.0f;  // 0 (nothing to scale), or NaN
     float s = fminf(448.0f * 6.0f / amax, FLT_MAX);
-    return amax == 0 || s == 0 || isnan(s) ? 1.0f : s;
+    return s == 0 ? 1.0f : s;  // s is 0 for amax = inf
 }
 
 uint8_t num_nvfp4_block_scale(float block_amax, float s_enc) {

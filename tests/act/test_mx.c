@@ -246,6 +246,7 @@ static void test_nvfp4_scales(void **state) {
     assert_true(num_nvfp4_tensor_scale(1.0f) == 2688.0f);
     assert_true(num_nvfp4_tensor_scale(0.0f) == 1.0f);       // an all-zero tensor
     assert_true(num_nvfp4_tensor_scale(1e-42f) == FLT_MAX);  // clamped, not inf
+    assert_true(num_nvfp4_tensor_scale(NAN) == 1.0f && num_nvfp4_tensor_scale(INFINITY) == 1.0f);
     assert_int_equal(num_nvfp4_block_scale(6.0f, 1.0f), 0x38);     // 1.0 in E4M3
     assert_int_equal(num_nvfp4_block_scale(2688.0f, 1.0f), 0x7e);  // 448
     assert_int_equal(num_nvfp4_block_scale(0.0f, 1.0f), 0x00);
