@@ -261,7 +261,8 @@ uint8_t num_nvfp4_block_scale(float block_amax, float s_enc);
 // x: (rows, cols) -> y: (rows, cols) quantised and dequantised block by block; y may alias x.
 // scales (NULL or (ceil(rows/br), ceil(cols/bc)), row-major): each block's scale code (E8M0 for MX,
 // E4M3 for NVFP4). s_dec (NULL or one float): NVFP4's tensor decode scale (1 for MX).
-// st (NULL or accumulated into). Returns 0, or -1 for a bad spec (block sides < 1, unknown format).
+// st (NULL or accumulated into). Returns 0, or -1 for a bad spec (block sides < 1, unknown format)
+// or when out of memory (one double per work unit of ~4096 elements).
 int num_block_qdq(float *y, const float *x, int rows, int cols, const num_block_spec *s, uint8_t *scales,
                   float *s_dec, num_bstats *st);
 
