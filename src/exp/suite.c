@@ -63,11 +63,11 @@ typedef struct {
 } suite_params;
 
 static const suite_params QUICK = {
-    .steps = 80, .batch = 8, .seq = 64, .base = {64, 2, 2}, .seeds = 2,
+    .steps = 50, .batch = 8, .seq = 32, .base = {64, 2, 2}, .seeds = 2,
     .n_tune = 2, .tune = {0.004, 0.008},
     .n_sizes = 5, .sizes = {{64, 2, 2}, {64, 3, 2}, {64, 4, 2}, {96, 3, 3}, {96, 4, 3}},
-    .e5_tokens_per_param = 0.1, .e5_seeds = 2, .e5_lr = 0.006,
-    .e2_steps = 60, .e2_seeds = 2, .n_ladder = 3, .ladder = {0.01, 0.02, 0.04},
+    .e5_tokens_per_param = 0.05, .e5_seeds = 2, .e5_lr = 0.006,
+    .e2_steps = 40, .e2_seeds = 2, .n_ladder = 3, .ladder = {0.005, 0.01, 0.02},
     .eval_batches = 4, .telemetry_points = 4,
 };
 static const suite_params DEFAULT = {
