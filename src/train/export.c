@@ -79,7 +79,8 @@ static json_t *config_json(model *m, const char *tokenizer, int eot) {
     const char *stock = export_stock_act(c->act.kind);
     json_t *cfg = json_pack(
         "{s:[s], s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:b, s:b, s:b, s:s}",
-        "architectures", stock ? "LlamaForCausalLM" : "ActlabForCausalLM", "model_type", "llama", "torch_dtype",
+        "architectures", stock ? "LlamaForCausalLM" : "ActlabForCausalLM", "model_type", stock ? "llama" : "actlab",
+        "torch_dtype",
         "float32", "vocab_size", c->vocab_size, "hidden_size", c->d_model, "intermediate_size", model_ffn_hidden(c),
         "num_hidden_layers", c->n_layers, "num_attention_heads", c->n_heads, "num_key_value_heads", c->n_kv_heads,
         "max_position_embeddings", c->max_seq_len, "rms_norm_eps", (double)c->norm_eps, "rope_theta",
@@ -89,8 +90,12 @@ static json_t *config_json(model *m, const char *tokenizer, int eot) {
         json_object_set_new(cfg, "bos_token_id", json_integer(eot));
         json_object_set_new(cfg, "eos_token_id", json_integer(eot));
     }
+    // Its own model_type keeps transformers from building a plain Llama without trust_remote_code
+    // (hidden_act "relu", "gelu", ... would silently become a gated LlamaMLP).
     if (!stock)
-        json_object_set_new(cfg, "auto_map", json_pack("{s:s}", "AutoModelForCausalLM", "modeling_actlab.ActlabForCausalLM"));
+        json_object_set_new(cfg, "auto_map",
+                            json_pack("{s:s, s:s}", "AutoConfig", "modeling_actlab.ActlabConfig",
+                                      "AutoModelForCausalLM", "modeling_actlab.ActlabForCausalLM"));
     json_object_set_new(cfg, "actlab", actlab_section(c, tokenizer));
     return cfg;
 }

@@ -70,9 +70,12 @@ static void check_export(const char *act, const char *stock, int tied) {
                         stock ? "LlamaForCausalLM" : "ActlabForCausalLM");
     json_t *auto_map = json_object_get(cfg, "auto_map");
     assert_true((auto_map != NULL) == !stock);
-    if (auto_map)
+    assert_string_equal(json_string_value(json_object_get(cfg, "model_type")), stock ? "llama" : "actlab");
+    if (auto_map) {
+        assert_string_equal(json_string_value(json_object_get(auto_map, "AutoConfig")), "modeling_actlab.ActlabConfig");
         assert_string_equal(json_string_value(json_object_get(auto_map, "AutoModelForCausalLM")),
                             "modeling_actlab.ActlabForCausalLM");
+    }
     assert_int_equal(json_integer_value(json_object_get(cfg, "eos_token_id")), 99);
     const char *py[] = {"modeling_actlab.py", "actlab_activations.py"};
     for (int i = 0; i < 2; i++) {

@@ -71,6 +71,7 @@ grep -q '"LlamaForCausalLM"' "$DIR/hf_swiglu/config.json" || fail "swiglu: Llama
 ! grep -q auto_map "$DIR/hf_swiglu/config.json" || fail "swiglu: no auto_map"
 test ! -e "$DIR/hf_swiglu/modeling_actlab.py" || fail "swiglu: no modeling file"
 grep -q '"AutoModelForCausalLM": "modeling_actlab.ActlabForCausalLM"' "$DIR/hf_powlu/config.json" || fail "powlu: auto_map"
+grep -q '"model_type": "actlab"' "$DIR/hf_powlu/config.json" || fail "powlu: its own model_type"
 grep -q '"activation": "powlu"' "$DIR/hf_powlu/config.json" || fail "powlu: actlab section"
 test -s "$DIR/hf_powlu/modeling_actlab.py" && test -s "$DIR/hf_powlu/actlab_activations.py" || fail "powlu: modeling files"
 

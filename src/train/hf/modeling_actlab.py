@@ -5,7 +5,8 @@ load the folder with
 
     AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True)
 
-config.json's "actlab" section names the activation and its hyperparameters.
+config.json's "actlab" section names the activation and its hyperparameters; its auto_map points
+AutoConfig and AutoModelForCausalLM at the two classes below.
 """
 from torch import nn
 from transformers import LlamaConfig, LlamaForCausalLM
@@ -32,8 +33,15 @@ class ActlabMLP(nn.Module):
         return self.down_proj(self.act(self.up_proj(x)))
 
 
+class ActlabConfig(LlamaConfig):
+    """LlamaConfig under its own model_type, so that transformers never builds these folders as a
+    plain Llama (its gated SiLU MLP) when trust_remote_code is not given."""
+
+    model_type = "actlab"
+
+
 class ActlabForCausalLM(LlamaForCausalLM):
-    config_class = LlamaConfig
+    config_class = ActlabConfig
 
     def __init__(self, config):
         # LlamaMLP looks hidden_act up in transformers' own table, which has none of these
