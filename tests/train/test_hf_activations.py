@@ -1,13 +1,15 @@
-"""test_hf_activations.py ACTLAB HF_DIR — the PyTorch activations that `actlab export` ships
+"""test_hf_activations.py ACTLAB HF_DIR MKSHARDS — the PyTorch activations that `actlab export` ships
 (HF_DIR/actlab_activations.py) against actlab itself, in float64: values and torch.autograd
 derivatives against `actlab curve` (x,f,dfdx, computed in f32 by actlab), SwiGLU-Clip's value clamp,
-and PolyNorm / PolyReLU against the examples and backward formulas of ACTIVATIONS.md.
+and PolyNorm / PolyReLU against the examples and backward formulas of ACTIVATIONS.md. Then exports
+tiny trained models and checks modeling_actlab.py's MLP against their weights (hf_modeling_check.py).
 Exits 77 (skipped) without torch (Debian: python3-torch, `scripts/setup.sh test`)."""
 import csv
 import io
 import os
 import subprocess
 import sys
+import tempfile
 
 try:
     import torch
@@ -15,7 +17,7 @@ except ImportError:
     print("skipped: no torch (Debian python3-torch; run scripts/setup.sh test)")
     sys.exit(77)
 
-ACTLAB, HF_DIR = sys.argv[1], sys.argv[2]
+ACTLAB, HF_DIR, MKSHARDS = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, HF_DIR)
 import actlab_activations as aa  # noqa: E402
 
@@ -122,6 +124,23 @@ with open(path, encoding="utf-8") as src:
         compile(src.read(), path, "exec")
     except SyntaxError as e:
         check(f"modeling_actlab.py compiles: {e}", False)
+
+# Exported folders of tiny trained models (gated, non-gated with and without learnable scalars,
+# a value transform): modeling_actlab.py builds their MLPs from config.json with the file's names.
+with tempfile.TemporaryDirectory() as tmp:
+    subprocess.run([MKSHARDS, tmp], check=True, capture_output=True)
+    folders = []
+    for act in ("powlu", "swiglu_clip", "polyrelu", "polynorm", "relu2"):
+        run, out = os.path.join(tmp, "run_" + act), os.path.join(tmp, "hf_" + act)
+        subprocess.run([ACTLAB, "train", "--data-dir", tmp, "--vocab-size", "300", "--d-model", "16", "--n-layers",
+                        "2", "--n-heads", "2", "--n-kv-heads", "1", "--max-seq-len", "16", "--batch", "2", "--seq",
+                        "16", "--steps", "2", "--warmup-steps", "1", "--eval-interval", "2", "--eval-batches", "1",
+                        "--threads", "1", "--act", act, "--out", run], check=True, capture_output=True)
+        subprocess.run([ACTLAB, "export", "--checkpoint", os.path.join(run, "checkpoint.bin"), "--safetensors", out,
+                        "--data-dir", tmp], check=True, capture_output=True)
+        folders.append(out)
+    r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "hf_modeling_check.py"), *folders])
+    check("modeling_actlab.py against exported folders", r.returncode == 0)
 
 if failures:
     sys.exit(1)
