@@ -11,6 +11,7 @@
 
 #define GPT2_EOT "<|endoftext|>"
 
+// See tok_internal.h: printable Latin-1 bytes stand for themselves, the other 68 get 256, 257, ...
 void tok_byte_to_unicode(int cp_of_byte[256]) {
     int extra = 0;
     for (int b = 0; b < 256; b++) {

@@ -104,6 +104,10 @@ static int write_config(model *m, const char *tokenizer, int eot, const char *pa
     json_t *cfg = config_json(m, tokenizer, eot);
     char *text = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(cfg);
+    if (!text) {
+        snprintf(err, errlen, "cannot format %s (out of memory?)", path);
+        return -1;
+    }
     int r = atomic_write_text(path, text, err, errlen);
     free(text);
     return r;
