@@ -75,7 +75,7 @@ grep -q "^the cat" "$DIR/s1.txt" || fail "sample echoes the prompt"
 expect_status 2 "$ACTLAB" sample --checkpoint "$DIR/a/checkpoint.bin" --temperature -1
 
 # export
-"$ACTLAB" export --checkpoint "$DIR/a/checkpoint.bin" --safetensors "$DIR/hf" > /dev/null
+"$ACTLAB" export --checkpoint "$DIR/a/checkpoint.bin" --safetensors "$DIR/hf" --data-dir "$DIR" > /dev/null
 test -s "$DIR/hf/model.safetensors" && grep -q '"hidden_act": "powlu"' "$DIR/hf/config.json" || fail "export"
 expect_status 2 "$ACTLAB" export --checkpoint "$DIR/a/checkpoint.bin"
 echo "test_train_cli: ok"
