@@ -351,6 +351,13 @@ static int run_stable(const char *run_dir, const char *status) {
     return !spike;
 }
 
+// The index of a run's learning rate (held as f32 in its configuration) in a grid, or -1.
+static int grid_index(const double *grid, int n, float lr) {
+    for (int j = 0; j < n; j++)
+        if (fabs(lr - grid[j]) <= 1e-6 * grid[j]) return j;
+    return -1;
+}
+
 int suite_decide(suite_kind k, const sweep_plan *p1, const char *dir, suite_decisions *d, char *err, size_t errlen) {
     const suite_params *p = params_of(k);
     double best[SUITE_N_E3];
@@ -370,18 +377,16 @@ int suite_decide(suite_kind k, const sweep_plan *p1, const char *dir, suite_deci
             return -1;
         }
         const char *act = act_desc_of(e->cfg.model.act.kind)->name;
-        double lr = e->cfg.opt.lr;
         if (is_tune) {
-            int a = e3_index(act);
+            int a = e3_index(act), j = grid_index(p->tune, p->n_tune, e->cfg.opt.lr);
             double v = strtod(val, NULL);
             // A failed or diverged tuning run has no usable loss: it can only lose.
-            if (a >= 0 && !strcmp(status, "done") && isfinite(v) && v < best[a]) best[a] = v, d->lr[a] = lr;
+            if (a >= 0 && j >= 0 && !strcmp(status, "done") && isfinite(v) && v < best[a]) best[a] = v, d->lr[a] = p->tune[j];
             continue;
         }
+        int j = grid_index(p->ladder, p->n_ladder, e->cfg.opt.lr);
         for (int a = 0; a < SUITE_N_E2; a++)
-            for (int j = 0; j < p->n_ladder; j++)
-                if (!strcmp(act, suite_e2_acts[a]) && fabs(lr - p->ladder[j]) <= 1e-9 * lr)
-                    stable[a][j] = run_stable(run_dir, status);
+            if (j >= 0 && !strcmp(act, suite_e2_acts[a])) stable[a][j] = run_stable(run_dir, status);
     }
     for (int a = 0; a < SUITE_N_E2; a++) {
         d->e2_stable[a] = -1;
