@@ -75,7 +75,7 @@ static const suite_params DEFAULT = {
     .n_tune = 3, .tune = {0.0025, 0.005, 0.01},
     .n_sizes = 5, .sizes = {{64, 2, 2}, {96, 2, 3}, {96, 4, 3}, {128, 4, 4}, {160, 4, 5}},
     .e5_tokens_per_param = 0.75, .e5_seeds = 2, .e5_lr = 0.005,
-    .e2_steps = 200, .e2_seeds = 3, .n_ladder = 5, .ladder = {0.005, 0.01, 0.02, 0.04, 0.08},
+    .e2_steps = 150, .e2_seeds = 3, .n_ladder = 5, .ladder = {0.005, 0.01, 0.02, 0.04, 0.08},
     .eval_batches = 24, .telemetry_points = 10,
 };
 static const suite_params FULL = {
