@@ -9,6 +9,7 @@
 #include "data/shard.h"
 #include "data/tokenizer.h"
 #include "util/check.h"
+#include "util/fileio.h"
 #include "util/progress.h"
 #include "util/timer.h"
 
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 typedef struct {
     const char *data_dir, *tokenizer, *sources, *root, *npm_root;
@@ -240,8 +240,8 @@ int cmd_data(int argc, char **argv) {
     corpus_sources(&n_src);
     int *used = xcalloc((size_t)n_src, sizeof *used);
     select_sources(o.sources, used);
-    if (mkdir(o.data_dir, 0755) != 0 && errno != EEXIST)
-        die("check the path and its permissions", "cannot create data dir '%s': %s", o.data_dir, strerror(errno));
+    char err[512];
+    if (mkdir_p(o.data_dir, err, sizeof err)) die("check the path and its permissions", "%s", err);
     double t0 = now_seconds();
 
     corpus_docs docs = {0};

@@ -4,11 +4,10 @@
 #include "train/eval.h"
 #include "train/export.h"
 #include "util/check.h"
+#include "util/fileio.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static void export_help(void) {
     printf("usage: actlab export --checkpoint CKPT --safetensors OUT_DIR\n\n"
@@ -36,8 +35,7 @@ int cmd_export(int argc, char **argv) {
     char err[512];
     model *m = eval_load_model(ckpt_path, &meta, NULL, err, sizeof err);
     if (!m) die("check the --checkpoint path", "%s", err);
-    if (mkdir(out, 0755) != 0 && errno != EEXIST)
-        die("check the output path", "cannot create '%s': %s", out, strerror(errno));
+    if (mkdir_p(out, err, sizeof err)) die("check the output path", "%s", err);
     if (export_safetensors(m, meta.tokenizer, out, err, sizeof err)) die("check the output folder", "%s", err);
     printf("wrote %s/model.safetensors (%zu tensors, %zu parameters) and %s/config.json\n", out,
            (size_t)model_num_tensors(m), model_num_params(m), out);

@@ -5,6 +5,7 @@
 #include "data/corpus_text.h"
 #include "data/shard.h"
 #include "util/check.h"
+#include "util/fileio.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -137,52 +138,26 @@ char *corpus_join(const corpus_docs *d, int val, size_t *len) {
 static char *read_gz(const char *path, size_t *len) {
     gzFile g = gzopen(path, "rb");
     if (!g) return NULL;
-    size_t cap = 1 << 20, n = 0;
-    char *buf = xmalloc(cap);
-    for (;;) {
-        if (cap - n < (1 << 16)) {
-            cap *= 2;
-            char *grown = realloc(buf, cap);
-            if (!grown) die(NULL, "out of memory decompressing '%s'", path);
-            buf = grown;
-        }
-        int got = gzread(g, buf + n, (unsigned)(cap - n - 1));
-        if (got < 0) {
-            int zerr;
-            fprintf(stderr, "actlab: error: '%s': %s\n", path, gzerror(g, &zerr));
-            gzclose(g);
-            free(buf);
-            return NULL;
-        }
-        if (got == 0) break;
-        n += (size_t)got;
+    byte_buf b = {0};
+    char chunk[1 << 16];
+    int got;
+    while ((got = gzread(g, chunk, sizeof chunk)) > 0) byte_buf_put(&b, chunk, (size_t)got);
+    if (got < 0) {
+        int zerr;
+        fprintf(stderr, "actlab: error: '%s': %s\n", path, gzerror(g, &zerr));
+        gzclose(g);
+        byte_buf_free(&b);
+        return NULL;
     }
     gzclose(g);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    byte_buf_put(&b, "", 0);  // an empty file still gives a (NUL-terminated) buffer
+    *len = b.n;
+    return b.p;
 }
 
 char *corpus_read_file(const char *path, size_t *len) {
     if (corpus_ends_with(path, ".gz") || corpus_ends_with(path, ".dz")) return read_gz(path, len);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    if (fseek(f, 0, SEEK_END) != 0) {
-        fclose(f);
-        return NULL;
-    }
-    long size = ftell(f);
-    rewind(f);
-    char *buf = xmalloc((size_t)(size > 0 ? size : 0) + 1);
-    size_t got = size > 0 ? fread(buf, 1, (size_t)size, f) : 0;
-    fclose(f);
-    if (size < 0 || got != (size_t)size) {
-        free(buf);
-        return NULL;
-    }
-    buf[got] = '\0';
-    *len = got;
-    return buf;
+    return file_read(path, len, NULL, 0);
 }
 
 int corpus_source_index(const char *name) {

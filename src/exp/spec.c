@@ -1,11 +1,11 @@
 // spec.c — SPEC.json to a sweep plan: validation, grid expansion, precedence, dedupe, run names.
 #include "exp/sweep.h"
 #include "util/check.h"
+#include "util/fileio.h"
 #include "util/hash.h"
 
 #include <ctype.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +15,6 @@ typedef struct {
     char *err;
     size_t errlen;
 } spec_ctx;
-
-static int fail(spec_ctx *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(spec_ctx *s, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->err, s->errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 // Compact JSON text of a value (malloc'd), for messages and names.
 static char *jtext(const json_t *v) { return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY); }
@@ -90,7 +81,7 @@ static int resolve(json_t *merged, train_config *c, char *err, size_t errlen) {
 }
 
 static int check_object(spec_ctx *s, json_t *v, const char *what) {
-    if (v && !json_is_object(v)) return fail(s, "%s: expected a JSON object", what);
+    if (v && !json_is_object(v)) return err_set(s->err, s->errlen, "%s: expected a JSON object", what);
     return 0;
 }
 
@@ -103,7 +94,7 @@ static int validate_layer(spec_ctx *s, json_t *under, json_t *obj, const char *w
     char inner[400];
     int r = resolve(m, &c, inner, sizeof inner);
     json_decref(m);
-    if (r) return fail(s, "%s: %s", what, inner);
+    if (r) return err_set(s->err, s->errlen, "%s: %s", what, inner);
     return 0;
 }
 
@@ -115,14 +106,14 @@ static int validate_top(spec_ctx *s, json_t *root) {
         size_t i = 0;
         while (i < sizeof ALLOWED / sizeof *ALLOWED && strcmp(key, ALLOWED[i])) i++;
         if (i == sizeof ALLOWED / sizeof *ALLOWED)
-            return fail(s, "unknown top-level key '%s' (expected version, name, description, base, sizes, "
+            return err_set(s->err, s->errlen, "unknown top-level key '%s' (expected version, name, description, base, sizes, "
                         "experiments)", key);
     }
     json_t *ver = json_object_get(root, "version");
-    if (!json_is_integer(ver) || json_integer_value(ver) != 1) return fail(s, "\"version\" must be the integer 1");
+    if (!json_is_integer(ver) || json_integer_value(ver) != 1) return err_set(s->err, s->errlen, "\"version\" must be the integer 1");
     json_t *name = json_object_get(root, "name");
     if (name && (!json_is_string(name) || !json_string_length(name) || json_string_length(name) >= SWEEP_NAME))
-        return fail(s, "\"name\" must be a non-empty string shorter than %d characters", SWEEP_NAME);
+        return err_set(s->err, s->errlen, "\"name\" must be a non-empty string shorter than %d characters", SWEEP_NAME);
     if (check_object(s, s->base, "\"base\"") || check_object(s, s->sizes, "\"sizes\"")) return -1;
     if (s->base && validate_layer(s, NULL, s->base, "base")) return -1;
     json_object_foreach(s->sizes, key, v) {
@@ -131,27 +122,27 @@ static int validate_top(spec_ctx *s, json_t *root) {
         if (check_object(s, v, what) || validate_layer(s, s->base, v, what)) return -1;
     }
     if (!json_is_array(s->experiments) || !json_array_size(s->experiments))
-        return fail(s, "\"experiments\" must be a non-empty array of {\"id\", \"grid\", \"set\"} objects");
+        return err_set(s->err, s->errlen, "\"experiments\" must be a non-empty array of {\"id\", \"grid\", \"set\"} objects");
     return 0;
 }
 
 static int validate_grid(spec_ctx *s, const char *id, json_t *grid) {
     if (!json_is_object(grid) || !json_object_size(grid))
-        return fail(s, "experiment '%s': \"grid\" must be a non-empty object of key -> array of values", id);
+        return err_set(s->err, s->errlen, "experiment '%s': \"grid\" must be a non-empty object of key -> array of values", id);
     const char *key;
     json_t *vals;
     json_object_foreach(grid, key, vals) {
         if (!json_is_array(vals) || !json_array_size(vals))
-            return fail(s, "experiment '%s': grid key '%s' must map to a non-empty array of values", id, key);
+            return err_set(s->err, s->errlen, "experiment '%s': grid key '%s' must map to a non-empty array of values", id, key);
         size_t i;
         json_t *x;
         json_array_foreach(vals, i, x) {
             if (json_is_object(x) || json_is_array(x) || json_is_null(x))
-                return fail(s, "experiment '%s': grid key '%s': value %zu must be a string, number or boolean", id,
+                return err_set(s->err, s->errlen, "experiment '%s': grid key '%s': value %zu must be a string, number or boolean", id,
                             key, i);
             if (!strcmp(key, "size") && (!json_is_string(x) || !json_object_get(s->sizes, json_string_value(x)))) {
                 char *t = jtext(x);
-                int r = fail(s, "experiment '%s': unknown size %s (define it under \"sizes\")", id, t);
+                int r = err_set(s->err, s->errlen, "experiment '%s': unknown size %s (define it under \"sizes\")", id, t);
                 free(t);
                 return r;
             }
@@ -162,19 +153,19 @@ static int validate_grid(spec_ctx *s, const char *id, json_t *grid) {
 
 static int validate_experiment(spec_ctx *s, size_t idx) {
     json_t *e = json_array_get(s->experiments, idx);
-    if (!json_is_object(e)) return fail(s, "experiments[%zu]: expected an object with \"id\" and \"grid\"", idx);
+    if (!json_is_object(e)) return err_set(s->err, s->errlen, "experiments[%zu]: expected an object with \"id\" and \"grid\"", idx);
     json_t *id = json_object_get(e, "id");
     if (!json_is_string(id) || !json_string_length(id) || json_string_length(id) > 32)
-        return fail(s, "experiments[%zu]: \"id\" must be a non-empty string of at most 32 characters", idx);
+        return err_set(s->err, s->errlen, "experiments[%zu]: \"id\" must be a non-empty string of at most 32 characters", idx);
     const char *ids = json_string_value(id);
     for (size_t j = 0; j < idx; j++)
         if (!strcmp(ids, json_string_value(json_object_get(json_array_get(s->experiments, j), "id"))))
-            return fail(s, "duplicate experiment id '%s' (experiments[%zu] and [%zu])", ids, j, idx);
+            return err_set(s->err, s->errlen, "duplicate experiment id '%s' (experiments[%zu] and [%zu])", ids, j, idx);
     const char *key;
     json_t *v;
     json_object_foreach(e, key, v) {
         if (strcmp(key, "id") && strcmp(key, "grid") && strcmp(key, "set") && strcmp(key, "description"))
-            return fail(s, "experiment '%s': unknown key '%s' (expected id, grid, set, description)", ids, key);
+            return err_set(s->err, s->errlen, "experiment '%s': unknown key '%s' (expected id, grid, set, description)", ids, key);
     }
     json_t *set = json_object_get(e, "set");
     char what[80];
@@ -278,7 +269,7 @@ static int add_point(spec_ctx *s, plan_builder *b, const char *id, json_t *set, 
         if (why) snprintf(inner, sizeof inner, "%s", why), r = -1;
     }
     if (r) {
-        fail(s, "experiment '%s', grid point %s: %s", id, ctext, inner);
+        err_set(s->err, s->errlen, "experiment '%s', grid point %s: %s", id, ctext, inner);
         free(ctext);
         return -1;
     }
@@ -350,7 +341,7 @@ int sweep_plan_load(sweep_plan *p, const char *spec_text, size_t len, char *err,
     spec_ctx s = {json_object_get(root, "base"), json_object_get(root, "sizes"), json_object_get(root, "experiments"),
                   err, errlen};
     plan_builder b = {p, NULL, 0};
-    int r = json_is_object(root) ? validate_top(&s, root) : fail(&s, "the spec must be a JSON object");
+    int r = json_is_object(root) ? validate_top(&s, root) : err_set(s.err, s.errlen, "the spec must be a JSON object");
     for (size_t i = 0; !r && i < json_array_size(s.experiments); i++) r = validate_experiment(&s, i);
     for (size_t i = 0; !r && i < json_array_size(s.experiments); i++) r = expand(&s, &b, json_array_get(s.experiments, i));
     if (!r) {

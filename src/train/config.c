@@ -1,6 +1,7 @@
 // config.c — see config.h.
 #include "train/config.h"
 #include "util/check.h"
+#include "util/fileio.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -320,18 +321,9 @@ int train_config_from_json(train_config *c, const char *text, char *err, size_t 
 }
 
 int train_config_load(train_config *c, const char *path, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "cannot open config '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = xmalloc((size_t)n + 1);
-    size_t got = fread(text, 1, (size_t)n, f);
-    fclose(f);
-    text[got] = 0;
+    size_t n;
+    char *text = file_read(path, &n, err, errlen);
+    if (!text) return -1;
     char inner[400];
     int r = train_config_from_json(c, text, inner, sizeof inner);
     if (r) snprintf(err, errlen, "%s: %s", path, inner);

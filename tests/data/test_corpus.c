@@ -17,13 +17,13 @@
 
 static uint64_t g_seed;
 
-static char *run(void (*fn)(corpus_buf *, const char *, size_t), const char *in) {
-    corpus_buf b = {0};
+static char *run(void (*fn)(byte_buf *, const char *, size_t), const char *in) {
+    byte_buf b = {0};
     fn(&b, in, strlen(in));
     return b.p ? b.p : calloc(1, 1);
 }
 
-static void expect(void (*fn)(corpus_buf *, const char *, size_t), const char *in, const char *want) {
+static void expect(void (*fn)(byte_buf *, const char *, size_t), const char *in, const char *want) {
     char *got = run(fn, in);
     if (strcmp(got, want)) fail_msg("input:\n%s\ngot:\n%s\nwant:\n%s", in, got, want);
     free(got);

@@ -3,6 +3,7 @@
 #include "exp/folder.h"
 #include "exp/runinfo.h"
 #include "exp/sweep.h"
+#include "util/fileio.h"
 
 #include <jansson.h>
 #include <setjmp.h>
@@ -38,7 +39,7 @@ static void write_text(const char *path, const char *text) {
 
 static char *read_text(const char *path) {
     size_t len;
-    char *t = folder_read_file(path, &len);
+    char *t = file_read(path, &len, NULL, 0);
     assert_non_null(t);
     return t;
 }
