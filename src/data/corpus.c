@@ -1,9 +1,8 @@
 // corpus.c — document lists, normalisation, the train/validation split, the manifest and file I/O
-// for `actlab data`. The source extractors are in corpus_sources.c.
+// for `actlab data`. The source table and its extractors sit on top, in corpus_sources.c.
 #include "util/hash.h"
 #include "data/corpus.h"
 #include "data/corpus_text.h"
-#include "data/shard.h"
 #include "util/check.h"
 #include "util/fileio.h"
 
@@ -104,8 +103,7 @@ void corpus_docs_free(corpus_docs *d) {
 }
 
 // Deterministic in the id only: adding or removing other documents never moves this one.
-void corpus_split(corpus_docs *d, double val_fraction) {
-    const corpus_source *src = corpus_sources(NULL);
+void corpus_split(corpus_docs *d, const corpus_source *src, double val_fraction) {
     uint64_t threshold = (uint64_t)(val_fraction * 18446744073709551615.0);
     if (val_fraction >= 1.0) threshold = UINT64_MAX;
     for (size_t i = 0; i < d->n; i++) {
@@ -160,14 +158,6 @@ char *corpus_read_file(const char *path, size_t *len) {
     return file_read(path, len, NULL, 0);
 }
 
-int corpus_source_index(const char *name) {
-    int n;
-    const corpus_source *s = corpus_sources(&n);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(s[i].name, name)) return i;
-    return -1;
-}
-
 static json_t *side_stats(uint64_t docs, uint64_t bytes) {
     return json_pack("{s:I, s:I}", "documents", (json_int_t)docs, "bytes", (json_int_t)bytes);
 }
@@ -177,9 +167,8 @@ static char *hex64(char buf[17], uint64_t v) {
     return buf;
 }
 
-json_t *corpus_manifest(const corpus_docs *d, const int *used, double val_fraction) {
-    int n_src;
-    const corpus_source *src = corpus_sources(&n_src);
+json_t *corpus_manifest(const corpus_docs *d, const corpus_source *src, int n_src, const int *used,
+                        double val_fraction) {
     json_t *sources = json_array();
     char hex[17];
     for (int s = 0; s < n_src; s++) {

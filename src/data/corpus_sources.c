@@ -1,7 +1,7 @@
 // corpus_sources.c — one extractor per package: finds the installed files, strips their markup
 // (dictionary codes, POS tags) and appends documents. Every directory listing is sorted, so the
 // document order, and hence every output byte, depends only on the files.
-#include "data/corpus.h"
+#include "data/corpus_sources.h"
 #include "data/corpus_text.h"
 #include "util/check.h"
 
@@ -293,7 +293,8 @@ static int extract_kjv(const corpus_paths *p, int source, corpus_docs *out, char
         snprintf(err, errlen, "'%s' failed (exit status %d, %zu bytes of output)\n  " SETUP_HINT, cmd, status, raw.n);
         rc = -1;
     } else {
-        corpus_split_bible_books(out, source, raw.p, raw.n);
+        corpus_sink sink = {out, source};
+        corpus_split_bible_books(raw.p, raw.n, corpus_sink_add, &sink);
     }
     free(raw.p), free(cmd), free(prog), free(lib), free(data);
     return rc;
@@ -316,4 +317,17 @@ static const corpus_source SOURCES[] = {
 const corpus_source *corpus_sources(int *count) {
     if (count) *count = (int)(sizeof SOURCES / sizeof SOURCES[0]);
     return SOURCES;
+}
+
+int corpus_source_index(const char *name) {
+    int n;
+    const corpus_source *s = corpus_sources(&n);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s[i].name, name)) return i;
+    return -1;
+}
+
+void corpus_sink_add(void *sink, const char *id, const char *text, size_t n) {
+    corpus_sink *k = sink;
+    corpus_add(k->docs, k->source, id, text, n);
 }

@@ -296,7 +296,7 @@ static int book_header(const char *line, size_t n) {
     return n > 2 && line[0] != ' ' && line[n - 2] == ' ' && line[n - 1] == '1';
 }
 
-void corpus_split_bible_books(corpus_docs *out, int source, const char *s, size_t n) {
+void corpus_split_bible_books(const char *s, size_t n, corpus_emit_fn emit, void *ctx) {
     byte_buf book = {0};
     char id[128] = "";
     size_t start = 0;
@@ -306,7 +306,7 @@ void corpus_split_bible_books(corpus_docs *out, int source, const char *s, size_
         size_t len = i - start;
         start = i + 1;
         if (book_header(line, len)) {
-            if (book.n && id[0]) corpus_add(out, source, id, book.p, book.n);
+            if (book.n && id[0]) emit(ctx, id, book.p, book.n);
             book.n = 0;
             snprintf(id, sizeof id, "kjv/%.*s", (int)(len - 2 < 100 ? len - 2 : 100), line);
         }
@@ -314,6 +314,6 @@ void corpus_split_bible_books(corpus_docs *out, int source, const char *s, size_
         byte_buf_put(&book, line + k, len - k);
         buf_putc(&book, '\n');
     }
-    if (book.n && id[0]) corpus_add(out, source, id, book.p, book.n);
+    if (book.n && id[0]) emit(ctx, id, book.p, book.n);
     free(book.p);
 }

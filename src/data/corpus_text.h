@@ -1,9 +1,9 @@
 // corpus_text.h — the text processing behind the corpus extractors: markup strippers for each
 // package's format, on byte buffers (no I/O here, so each is unit-tested on literal strings).
+// A leaf of the data layer: it knows nothing of documents or sources (corpus.h, corpus_sources.h).
 #ifndef ACTLAB_CORPUS_TEXT_H
 #define ACTLAB_CORPUS_TEXT_H
 
-#include "data/corpus.h"
 #include "util/fileio.h"
 
 #include <stddef.h>
@@ -32,7 +32,9 @@ void corpus_wordnet_glosses(byte_buf *out, const char *s, size_t n);
 void corpus_untag_brown(byte_buf *out, const char *s, size_t n);
 // fortune files: each "%" line becomes a blank line.
 void corpus_fortunes_paragraphs(byte_buf *out, const char *s, size_t n);
-// The output of `bible -l...`: one document per book ("kjv/Genesis"), verse indentation removed.
-void corpus_split_bible_books(corpus_docs *out, int source, const char *s, size_t n);
+// The output of `bible -l...`: one document per book ("kjv/Genesis"), verse indentation removed;
+// emit receives each (id, text, length) in order.
+typedef void (*corpus_emit_fn)(void *ctx, const char *id, const char *text, size_t n);
+void corpus_split_bible_books(const char *s, size_t n, corpus_emit_fn emit, void *ctx);
 
 #endif

@@ -14,7 +14,6 @@
 #include "util/hash.h"
 #include "util/atomic.h"
 #include "data/shard.h"
-#include "data/corpus.h"
 #include "util/check.h"
 #include "util/fileio.h"
 
