@@ -9,13 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-// The configuration as JSON with the fields that do not change results blanked.
-static char *comparable(train_config c) {
-    c.out_dir[0] = 0;
-    c.threads = 0;
-    return train_config_to_json(&c);
-}
-
 int folder_run_changed(const sweep_entry *e, const char *run_dir) {
     char path[1024], err[512];
     size_t len;
@@ -27,7 +20,7 @@ int folder_run_changed(const sweep_entry *e, const char *run_dir) {
     int changed = train_config_from_json(&old, text, err, sizeof err) != 0;
     free(text);
     if (!changed) {
-        char *a = comparable(old), *b = comparable(e->cfg);
+        char *a = train_config_identity(&old), *b = train_config_identity(&e->cfg);
         changed = strcmp(a, b) != 0;
         free(a);
         free(b);

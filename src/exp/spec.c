@@ -2,6 +2,7 @@
 #include "exp/sweep.h"
 #include "util/check.h"
 #include "util/fileio.h"
+#include "util/fmt.h"
 #include "util/hash.h"
 
 #include <ctype.h>
@@ -19,19 +20,6 @@ typedef struct {
 // Compact JSON text of a value (malloc'd), for messages and names.
 static char *jtext(const json_t *v) { return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY); }
 
-// 1 if key is a top-level key of config.json (as opposed to an activation hyperparameter).
-static int is_config_key(const char *key) {
-    static json_t *keys;  // the resolved default config: every key, once
-    if (!keys) {
-        train_config d;
-        train_config_default(&d);
-        char *txt = train_config_to_json(&d);
-        keys = json_loads(txt, 0, NULL);
-        free(txt);
-    }
-    return json_object_get(keys, key) != NULL;
-}
-
 // Applies one spec key through the train config's own parser, so types and ranges are checked
 // exactly as `actlab train --config` checks them. Booleans are accepted for 0/1 keys.
 static int apply_key(train_config *c, const char *key, json_t *v, char *err, size_t errlen) {
@@ -43,26 +31,12 @@ static int apply_key(train_config *c, const char *key, json_t *v, char *err, siz
         snprintf(err, errlen, "'size' is valid only as a grid key (a name from \"sizes\")");
         return -1;
     }
+    if (!train_config_has_key(c, key))
+        return err_set(err, errlen, "unknown key '%s': not an 'actlab train' config key nor a hyperparameter of the "
+                       "activation %s (hyperparameters such as 'm' need \"act\" set to an activation that has them)",
+                       key, act_desc_of(c->model.act.kind)->name);
     json_t *val = json_is_boolean(v) ? json_integer(json_is_true(v)) : json_incref(v);
-    json_t *obj = json_object();
-    if (is_config_key(key)) {
-        json_object_set(obj, key, val);
-    } else if (train_config_has_key(c, key)) {
-        json_t *h = json_object();
-        json_object_set(h, key, val);
-        json_object_set_new(obj, "act_hyper", h);
-    } else {
-        snprintf(err, errlen, "unknown key '%s': not an 'actlab train' config key nor a hyperparameter of the "
-                 "activation %s (hyperparameters such as 'm' need \"act\" set to an activation that has them)",
-                 key, act_desc_of(c->model.act.kind)->name);
-        json_decref(obj);
-        json_decref(val);
-        return -1;
-    }
-    char *txt = json_dumps(obj, JSON_COMPACT);
-    int r = train_config_from_json(c, txt, err, errlen);
-    free(txt);
-    json_decref(obj);
+    int r = train_config_set_value(c, key, val, err, errlen);
     json_decref(val);
     return r;
 }
@@ -184,14 +158,6 @@ static void sanitize_append(char *out, size_t len, const char *piece) {
     out[n] = 0;
 }
 
-// The shortest decimal that reads back as the same double ("0.001", not "0.0010000000000000000208").
-static void shortest_double(double x, char *buf, size_t len) {
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, x);
-        if (strtod(buf, NULL) == x) return;
-    }
-}
-
 void sweep_run_name(const char *exp_id, const char *coords_json, char *out, size_t len) {
     char id[64];
     size_t i = 0;
@@ -208,7 +174,7 @@ void sweep_run_name(const char *exp_id, const char *coords_json, char *out, size
         else if (json_is_integer(v)) snprintf(piece, sizeof piece, "%s%lld", key, (long long)json_integer_value(v));
         else if (json_is_real(v)) {
             char num[40];
-            shortest_double(json_real_value(v), num, sizeof num);
+            fmt_shortest(num, sizeof num, json_real_value(v), 0);
             snprintf(piece, sizeof piece, "%s%s", key, num);
         } else snprintf(piece, sizeof piece, "%s%s", key, json_is_true(v) ? "true" : "false");
         sanitize_append(out, len, "-");
@@ -217,16 +183,9 @@ void sweep_run_name(const char *exp_id, const char *coords_json, char *out, size
     json_decref(coords);
 }
 
-// The dedupe key: the resolved configuration without its run folder.
-static char *config_key(const train_config *c) {
-    train_config k = *c;
-    k.out_dir[0] = 0;
-    return train_config_to_json(&k);
-}
-
 typedef struct {
     sweep_plan *p;
-    char **keys;  // config_key of each run, parallel to p->runs
+    char **keys;  // train_config_identity of each run, parallel to p->runs
     int cap;
 } plan_builder;
 
@@ -274,7 +233,7 @@ static int add_point(spec_ctx *s, plan_builder *b, const char *id, json_t *set, 
         return -1;
     }
     c.out_dir[0] = 0;
-    char *k = config_key(&c);
+    char *k = train_config_identity(&c);
     sweep_plan *p = b->p;
     for (int i = 0; i < p->n_runs; i++)
         if (!strcmp(b->keys[i], k)) {

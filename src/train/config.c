@@ -2,6 +2,7 @@
 #include "train/config.h"
 #include "util/check.h"
 #include "util/fileio.h"
+#include "util/fmt.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { K_INT, K_U64, K_FLOAT, K_STR, K_SCHED, K_ACT, K_ENUM } key_type;
+typedef enum { K_INT, K_U64, K_FLOAT, K_STR, K_ACT, K_ENUM } key_type;
 
 typedef struct {
     const char *name;
@@ -43,7 +44,7 @@ static const key_desc KEYS[] = {
     {"eps", K_FLOAT, OFF(opt.eps), 0, 1, "AdamW epsilon", NULL},
     {"weight_decay", K_FLOAT, OFF(opt.weight_decay), 0, 10, "decoupled weight decay (matrices and embeddings only)", NULL},
     {"grad_clip", K_FLOAT, OFF(opt.grad_clip), 0, 1e9, "global gradient-norm clip (0: off)", NULL},
-    {"schedule", K_SCHED, OFF(sched.kind), 0, 0, "learning-rate schedule: cosine, wsd or constant", NULL},
+    {"schedule", K_ENUM, OFF(sched.kind), 0, 0, "learning-rate schedule: cosine, wsd or constant", sched_names},
     {"warmup_steps", K_INT, OFF(sched.warmup_steps), 0, 1e9, "linear warmup steps", NULL},
     {"decay_frac", K_FLOAT, OFF(sched.decay_frac), 0, 1, "wsd: final fraction of the steps that decays to min_lr", NULL},
     {"data_dir", K_STR, OFF(data_dir), 0, 0, "data folder (tokenizers, shards)", NULL},
@@ -189,11 +190,6 @@ static int set_string(train_config *c, const key_desc *k, const char *value, cha
         if (n > 0 && (size_t)n < errlen) snprintf(err + n, errlen - (size_t)n, ")");
         return -1;
     }
-    if (k->type == K_SCHED) {
-        if (sched_parse(value, (sched_kind *)(void *)dst) == 0) return 0;
-        snprintf(err, errlen, "'%s': unknown schedule '%s' (cosine, wsd or constant)", k->name, value);
-        return -1;
-    }
     if (strlen(value) >= TC_PATH) {
         snprintf(err, errlen, "'%s': path longer than %d characters", k->name, TC_PATH - 1);
         return -1;
@@ -239,20 +235,20 @@ int train_config_set(train_config *c, const char *key, const char *value, char *
         return set_hyper(c, key, x, value, err, errlen);
     }
     int r;
-    if (k->type == K_STR || k->type == K_SCHED || k->type == K_ACT || k->type == K_ENUM) r = set_string(c, k, value, err, errlen);
+    if (k->type == K_STR || k->type == K_ACT || k->type == K_ENUM) r = set_string(c, k, value, err, errlen);
     else if (k->type == K_U64) r = parse_u64(c, k, value, err, errlen);
     else r = parse_number(k->name, value, &x, err, errlen) || store_number(c, k, x, value, err, errlen) ? -1 : 0;
     if (!r && k->offset == OFF(steps)) c->sched.total_steps = c->steps;
     return r;
 }
 
-static int set_json_value(train_config *c, const char *key, json_t *v, char *err, size_t errlen) {
+static int set_json_value(train_config *c, const char *key, const json_t *v, char *err, size_t errlen) {
     const key_desc *k = find_key(key);
     if (!k || strchr(key, '-')) {
         snprintf(err, errlen, "unknown key '%s'", key);
         return -1;
     }
-    if (k->type == K_STR || k->type == K_SCHED || k->type == K_ACT || k->type == K_ENUM) {
+    if (k->type == K_STR || k->type == K_ACT || k->type == K_ENUM) {
         if (!json_is_string(v)) {
             snprintf(err, errlen, "'%s': expected a string", key);
             return -1;
@@ -274,6 +270,16 @@ static int set_json_value(train_config *c, const char *key, json_t *v, char *err
     return store_number(c, k, json_number_value(v), text, err, errlen);
 }
 
+static int set_json_hyper(train_config *c, const char *key, const json_t *v, char *err, size_t errlen) {
+    if (!json_is_number(v)) {
+        snprintf(err, errlen, "'act_hyper.%s': expected a number", key);
+        return -1;
+    }
+    char text[64];
+    snprintf(text, sizeof text, "%g", json_number_value(v));
+    return set_hyper(c, key, json_number_value(v), text, err, errlen);
+}
+
 static int apply_hypers(train_config *c, json_t *obj, char *err, size_t errlen) {
     if (!json_is_object(obj)) {
         snprintf(err, errlen, "'act_hyper': expected an object like {\"m\": 3}");
@@ -282,15 +288,14 @@ static int apply_hypers(train_config *c, json_t *obj, char *err, size_t errlen) 
     const char *key;
     json_t *v;
     json_object_foreach(obj, key, v) {
-        if (!json_is_number(v)) {
-            snprintf(err, errlen, "'act_hyper.%s': expected a number", key);
-            return -1;
-        }
-        char text[64];
-        snprintf(text, sizeof text, "%g", json_number_value(v));
-        if (set_hyper(c, key, json_number_value(v), text, err, errlen)) return -1;
+        if (set_json_hyper(c, key, v, err, errlen)) return -1;
     }
     return 0;
+}
+
+int train_config_set_value(train_config *c, const char *key, const json_t *v, char *err, size_t errlen) {
+    if (find_key(key) || find_hyper(&c->model.act, key) < 0) return set_json_value(c, key, v, err, errlen);
+    return set_json_hyper(c, key, v, err, errlen);
 }
 
 int train_config_from_json(train_config *c, const char *text, char *err, size_t errlen) {
@@ -335,10 +340,7 @@ int train_config_load(train_config *c, const char *path, char *err, size_t errle
 // 0.00030000001424923539.
 static json_t *json_float(float f) {
     char buf[32];
-    for (int prec = 6; prec <= 9; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
-        if (strtof(buf, NULL) == f) break;
-    }
+    fmt_shortest(buf, sizeof buf, (double)f, 1);
     return json_real(strtod(buf, NULL));
 }
 
@@ -353,7 +355,6 @@ char *train_config_to_json(const train_config *c) {
         case K_U64: v = json_integer((json_int_t) * (const uint64_t *)p); break;
         case K_FLOAT: v = json_float(*(const float *)p); break;
         case K_STR: v = json_string((const char *)p); break;
-        case K_SCHED: v = json_string(sched_name(*(const sched_kind *)p)); break;
         case K_ACT: v = json_string(act_desc_of(c->model.act.kind)->name); break;
         case K_ENUM: v = json_string(k->choices[*(const int *)p]); break;
         }
@@ -374,6 +375,13 @@ char *train_config_to_json(const train_config *c) {
     out[n + 1] = 0;
     free(s);
     return out;
+}
+
+char *train_config_identity(const train_config *c) {
+    train_config k = *c;
+    k.out_dir[0] = 0;
+    k.threads = 0;
+    return train_config_to_json(&k);
 }
 
 const char *train_config_check(const train_config *c, char *buf, size_t buflen) {
@@ -409,7 +417,7 @@ void train_config_print_help(FILE *out) {
         const key_desc *k = &KEYS[i];
         const void *p = (const char *)&d + k->offset;
         char flag[64], def[96];
-        static const char *PLACEHOLDER[] = {"N", "N", "X", "S", "NAME", "NAME", "NAME"};
+        static const char *PLACEHOLDER[] = {"N", "N", "X", "S", "NAME", "NAME"};
         snprintf(flag, sizeof flag, "--%s %s", k->name, PLACEHOLDER[k->type]);
         for (char *q = flag + 2; *q && *q != ' '; q++)
             if (*q == '_') *q = '-';
@@ -418,7 +426,6 @@ void train_config_print_help(FILE *out) {
         case K_U64: snprintf(def, sizeof def, "%llu", (unsigned long long)*(const uint64_t *)p); break;
         case K_FLOAT: snprintf(def, sizeof def, "%g", (double)*(const float *)p); break;
         case K_STR: snprintf(def, sizeof def, "\"%s\"", (const char *)p); break;
-        case K_SCHED: snprintf(def, sizeof def, "%s", sched_name(*(const sched_kind *)p)); break;
         case K_ACT: snprintf(def, sizeof def, "%s", act_desc_of(d.model.act.kind)->name); break;
         case K_ENUM: snprintf(def, sizeof def, "%s", k->choices[*(const int *)p]); break;
         }

@@ -74,7 +74,7 @@ static void test_json_errors(void **state) {
     expect_json_error("{\"act\": \"swishy\"}", "unknown activation 'swishy'");
     expect_json_error("{\"act\": \"swiglu\", \"act_hyper\": {\"m\": 3}}", "'m': the activation swiglu has no");
     expect_json_error("{\"act\": \"powlu\", \"act_hyper\": {\"m\": 1000}}", "'m': value 1000 is outside");
-    expect_json_error("{\"schedule\": \"linear\"}", "unknown schedule 'linear'");
+    expect_json_error("{\"schedule\": \"linear\"}", "'schedule': unknown value 'linear'");
     expect_json_error("{\"steps\": 10, \"steps\": 20}", "malformed JSON");
     expect_json_error("{\"steps\": 10", "malformed JSON at line 1");
     expect_json_error("[1, 2]", "must be a JSON object");
