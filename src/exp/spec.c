@@ -224,6 +224,7 @@ static int add_point(spec_ctx *s, plan_builder *b, const char *id, json_t *set, 
     json_decref(m);
     if (!r) {
         snprintf(c.out_dir, sizeof c.out_dir, "runs/x");
+        train_config_resolve(&c);
         const char *why = train_config_check(&c, buf, sizeof buf);
         if (why) snprintf(inner, sizeof inner, "%s", why), r = -1;
     }

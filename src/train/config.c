@@ -77,6 +77,41 @@ static const key_desc KEYS[] = {
      "declare divergence and stop when the loss exceeds this (0: ln(vocab_size) + 1)", NULL},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
+_Static_assert(N_KEYS <= 64, "train_config.set_mask has one bit per key");
+
+// Defaults that follow the command: unless the key is set (a file, a flag, a checkpoint's
+// config), train_config_resolve derives it from `steps`, so a short run needs no extra flags.
+// An explicitly set value is kept, and a conflicting one still fails train_config_check.
+static const struct {
+    size_t offset;
+    int cap;           // the value for long runs
+    const char *rule;  // for --help
+} ADAPTIVE[] = {
+    {OFF(sched.warmup_steps), 100, "min(100, steps/10)"},
+    {OFF(eval_interval), 100, "min(100, steps/10), at least 1"},
+};
+#define N_ADAPTIVE (sizeof ADAPTIVE / sizeof ADAPTIVE[0])
+
+static int key_index(size_t offset) {
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (KEYS[i].offset == offset) return (int)i;
+    return -1;
+}
+
+void train_config_resolve(train_config *c) {
+    for (size_t i = 0; i < N_ADAPTIVE; i++) {
+        if (c->set_mask >> key_index(ADAPTIVE[i].offset) & 1) continue;
+        int v = c->steps / 10 < ADAPTIVE[i].cap ? c->steps / 10 : ADAPTIVE[i].cap;
+        if (ADAPTIVE[i].offset == OFF(eval_interval) && v < 1) v = 1;
+        *(int *)(void *)((char *)c + ADAPTIVE[i].offset) = v;
+    }
+}
+
+static const char *adaptive_rule(const key_desc *k) {
+    for (size_t i = 0; i < N_ADAPTIVE; i++)
+        if (ADAPTIVE[i].offset == k->offset) return ADAPTIVE[i].rule;
+    return NULL;
+}
 
 void train_config_default(train_config *c) {
     memset(c, 0, sizeof *c);
@@ -239,15 +274,12 @@ int train_config_set(train_config *c, const char *key, const char *value, char *
     else if (k->type == K_U64) r = parse_u64(c, k, value, err, errlen);
     else r = parse_number(k->name, value, &x, err, errlen) || store_number(c, k, x, value, err, errlen) ? -1 : 0;
     if (!r && k->offset == OFF(steps)) c->sched.total_steps = c->steps;
+    if (!r) c->set_mask |= 1ull << (k - KEYS);
     return r;
 }
 
-static int set_json_value(train_config *c, const char *key, const json_t *v, char *err, size_t errlen) {
-    const key_desc *k = find_key(key);
-    if (!k || strchr(key, '-')) {
-        snprintf(err, errlen, "unknown key '%s'", key);
-        return -1;
-    }
+static int parse_json_value(train_config *c, const key_desc *k, const char *key, const json_t *v, char *err,
+                            size_t errlen) {
     if (k->type == K_STR || k->type == K_ACT || k->type == K_ENUM) {
         if (!json_is_string(v)) {
             snprintf(err, errlen, "'%s': expected a string", key);
@@ -268,6 +300,17 @@ static int set_json_value(train_config *c, const char *key, const json_t *v, cha
         return 0;
     }
     return store_number(c, k, json_number_value(v), text, err, errlen);
+}
+
+static int set_json_value(train_config *c, const char *key, const json_t *v, char *err, size_t errlen) {
+    const key_desc *k = find_key(key);
+    if (!k || strchr(key, '-')) {
+        snprintf(err, errlen, "unknown key '%s'", key);
+        return -1;
+    }
+    int r = parse_json_value(c, k, key, v, err, errlen);
+    if (!r) c->set_mask |= 1ull << (k - KEYS);
+    return r;
 }
 
 static int set_json_hyper(train_config *c, const char *key, const json_t *v, char *err, size_t errlen) {
@@ -429,6 +472,8 @@ void train_config_print_help(FILE *out) {
         case K_ACT: snprintf(def, sizeof def, "%s", act_desc_of(d.model.act.kind)->name); break;
         case K_ENUM: snprintf(def, sizeof def, "%s", k->choices[*(const int *)p]); break;
         }
+        const char *rule = adaptive_rule(k);
+        if (rule) snprintf(def, sizeof def, "%s", rule);
         fprintf(out, "  %-25s %s (default %s)\n", flag, k->help, def);
     }
     fprintf(out, "  --<hyper> X               an activation hyperparameter, e.g. --m 3 for powlu (default: the "

@@ -39,6 +39,7 @@ typedef struct {
     float spike_k;            // a loss above the trailing mean by spike_k std is a spike (0: off)
     int spike_window;         // trailing window of good steps for the spike detector
     float divergence_loss;    // loss above this declares divergence (0: ln(vocab_size) + 1)
+    uint64_t set_mask;        // keys set explicitly (bit = row of the key table): adaptive defaults skip them
 } train_config;
 
 void train_config_default(train_config *c);
@@ -58,6 +59,10 @@ char *train_config_to_json(const train_config *c);
 // folder and the thread count (results are bitwise identical for any thread count). Two runs are
 // the same run exactly when these strings are equal (sweep dedupe, changed-run detection).
 char *train_config_identity(const train_config *c);
+// Fills the defaults that follow the command, for keys not set explicitly: warmup_steps and
+// eval_interval = min(100, steps/10) (eval_interval at least 1). Call after the last setter and
+// before train_config_check; the resolved values are what config.json records.
+void train_config_resolve(train_config *c);
 // Semantic checks across keys. Returns NULL if valid, else a sentence saying what is wrong.
 const char *train_config_check(const train_config *c, char *buf, size_t buflen);
 // Shard paths with the data_dir defaults applied.
