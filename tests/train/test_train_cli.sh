@@ -4,9 +4,8 @@
 set -eu
 ACTLAB=$1
 MKSHARDS=$2
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/actlab_cli_XXXXXX")
-trap 'rm -rf "$DIR"' EXIT
 . "$(dirname "$0")/../testlib.sh"
+test_tmpdir cli
 
 "$MKSHARDS" "$DIR"
 for cmd in train eval sample export; do
