@@ -1,6 +1,7 @@
 // lowp.c — see lowp.h. The recipes themselves (rounding, scales, amax histories) are libactlab's
-// (src/act/scaling.c); this file decides which tensor gets which format and recipe, and keeps
-// their state.
+// (src/act/scaling.c); this file decides which tensor gets which format and recipe, keeps their
+// state, and holds the model's low-precision side (quantised weights and matmul inputs, the
+// model_lowp_* calls of model.h) on the private state of model_impl.h.
 #include "model_impl.h"
 
 #include "util/check.h"
