@@ -7,11 +7,10 @@
 #include "train/eval.h"
 #include "train/export.h"
 #include "util/check.h"
+#include "util/fileio.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static void export_help(void) {
     printf("usage: actlab export --checkpoint CKPT --safetensors OUT_DIR [--data-dir DIR]\n"
@@ -44,8 +43,8 @@ static void export_help(void) {
 }
 
 static void make_dir(const char *out) {
-    if (mkdir(out, 0755) != 0 && errno != EEXIST)
-        die("check the output path", "cannot create '%s': %s", out, strerror(errno));
+    char err[1024];
+    if (mkdir_p(out, err, sizeof err)) die("check the output path", "%s", err);
 }
 
 // The tokenizer files; model_max_length 0 when there is no model.

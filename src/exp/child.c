@@ -1,6 +1,7 @@
 // child.c — see child.h.
 #include "exp/child.h"
 #include "exp/folder.h"
+#include "util/fileio.h"
 #include "exp/runinfo.h"
 #include "model/model.h"
 #include "train/trainer.h"
@@ -57,7 +58,7 @@ void child_main(const sweep_entry *e, const char *run_dir, int threads, int repo
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     char err[512];
-    if (folder_make(run_dir, err, sizeof err)) {
+    if (mkdir_p(run_dir, err, sizeof err)) {
         fprintf(stderr, "actlab: error: %s\n", err);
         _exit(1);
     }

@@ -38,6 +38,14 @@ void model_param_split_of(const model_config *c, model_param_split *s);
 // Returns NULL when the configuration is valid, else a sentence saying what is wrong.
 const char *model_config_check(const model_config *c);
 
+// How a tensor starts: recorded when the layout adds it, so initialisation never reads names.
+typedef enum {
+    MODEL_INIT_NORMAL,    // normal(0, init_std): embeddings, q/k/v, gate and up projections, LM head
+    MODEL_INIT_RESIDUAL,  // normal(0, init_std / sqrt(2·n_layers)): o_proj and down_proj
+    MODEL_INIT_ONES,      // RMSNorm gains
+    MODEL_INIT_ACT,       // the activation's own initial scalars (act_desc.param_init from act_param)
+} model_init;
+
 // One named parameter tensor inside the flat parameter array (HF Llama names, see export).
 typedef struct {
     char name[64];      // "model.layers.0.mlp.up_proj.weight"
@@ -46,6 +54,8 @@ typedef struct {
     int ndim;
     int shape[2];       // (out, in) for matrices, like torch.nn.Linear
     int decay;          // 1: AdamW weight decay applies (matrices, embeddings); 0: norms, act scalars
+    model_init init;
+    int act_param;      // MODEL_INIT_ACT: index of its first scalar among the activation's parameters
 } model_tensor;
 
 typedef struct model model;

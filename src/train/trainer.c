@@ -11,19 +11,18 @@
 #include "train/optim.h"
 #include "train/stats.h"
 #include "util/check.h"
+#include "util/fileio.h"
 #include "util/progress.h"
 #include "util/rng.h"
 #include "util/timer.h"
 
 #include <cblas.h>
-#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -56,19 +55,6 @@ int train_set_threads(int n) {
     omp_set_num_threads(n);
     openblas_set_num_threads(n);
     return n;
-}
-
-static void mkdir_p(const char *path) {
-    char buf[TC_PATH];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        mkdir(buf, 0755);
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        die("check the --out path and its permissions", "cannot create run folder '%s': %s", path, strerror(errno));
 }
 
 static void load_shards(run *r) {
@@ -236,7 +222,8 @@ static void run_open(run *r, const train_config *cfg, const char *resume_path, c
     r->cfg = *cfg;
     r->cfg.sched.total_steps = cfg->steps;
     r->hooks = hooks;
-    mkdir_p(cfg->out_dir);
+    char err[512];
+    if (mkdir_p(cfg->out_dir, err, sizeof err)) die("check the --out path and its permissions", "%s", err);
     snprintf(r->ckpt_path, sizeof r->ckpt_path, "%s/checkpoint.bin", cfg->out_dir);
     snprintf(r->metrics_path, sizeof r->metrics_path, "%s/metrics.jsonl", cfg->out_dir);
     load_shards(r);

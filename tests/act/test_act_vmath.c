@@ -1,7 +1,8 @@
 // test_act_vmath.c — the vectorisable maths of src/act/vmath.h against libm in double: the normal CDF
 // that GELU's exact form uses (instead of erfcf), and the f64 exp/log of PowLU's positive branch.
 #include "act/vmath.h"
-#include "refimpl.h"
+#include "actlab.h"
+#include "test_seed.h"
 #include "util/rng.h"
 
 #include <math.h>

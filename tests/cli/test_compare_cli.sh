@@ -5,9 +5,8 @@
 set -eu
 ACTLAB=$1
 MKSHARDS=$2
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/actlab_compare_XXXXXX")
-trap 'rm -rf "$DIR"' EXIT
 . "$(dirname "$0")/../testlib.sh"
+test_tmpdir compare
 mkdir -p "$DIR/data" && "$MKSHARDS" "$DIR/data" >/dev/null 2>&1
 
 expect_status 0 "$ACTLAB" compare --help

@@ -1,7 +1,7 @@
 // test_model_config.c — configuration checks, derived sizes, parameter layout and names,
 // initialisation statistics, the FLOP count, and loud failures on bad input.
 #include "model/model.h"
-#include "../act/refimpl.h"
+#include "test_seed.h"
 
 #include <math.h>
 #include <setjmp.h>

@@ -3,6 +3,7 @@
 #include "report/rp.h"
 #include "report/rp_html.h"
 #include "test_seed.h"
+#include "test_tmp.h"
 #include "util/rng.h"
 
 #include <math.h>
@@ -100,8 +101,8 @@ static void put(const char *dir, const char *name, const char *text) {
 
 static void test_load(void **state) {
     (void)state;
-    char dir[] = "/tmp/actlab-rptest-XXXXXX", sub[600], err[1024];
-    assert_non_null(mkdtemp(dir));
+    char dir[256], sub[600], err[1024];
+    test_tmpdir(dir, sizeof dir, "rptest");
     rp_sweep s;
     assert_int_equal(rp_load(dir, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "plan.json"));
@@ -148,9 +149,7 @@ static void test_load(void **state) {
     put(sub, "metrics.jsonl", "{\"loss\":4.0}\n");
     assert_int_equal(rp_load(dir, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "metrics.jsonl:1: missing integer \"step\""));
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(test_rmtree(dir), 0);
 }
 
 int main(void) {
