@@ -2,6 +2,8 @@
 // The weights are stored cubic-first, as in the reference code (ACTIVATIONS.md).
 #include "kernels.h"
 
+#include <string.h>
+
 AM_INLINE void polyrelu_fwd_t(const void *restrict x, const void *restrict u, void *restrict y, size_t n,
                               const float *hp, const float *w, act_dtype dt) {
     (void)u; (void)hp;
@@ -13,40 +15,61 @@ AM_INLINE void polyrelu_fwd_t(const void *restrict x, const void *restrict u, vo
     }
 }
 
-#define LANES 8  // independent partial sums: the loop vectorises and the order never changes
+#define LANES 8    // independent partial sums: the loop vectorises and the order never changes
+#define BLOCK 256  // bf16 staging block (a multiple of LANES, so an element keeps its lane)
 
-// dx = dy·(3w0ρ² + 2w1ρ + w2) where x > 0, and one lane's share of the parameter gradients
-// dw_k += dy·ρ^(3−k), db += dy (in double), for the element at i.
-AM_INLINE void polyrelu_elem(const void *restrict x, const void *restrict dy, void *restrict dx, size_t i,
-                             const float *w, double *a0, double *a1, double *a2, double *a3, act_dtype dt) {
-    float xi = act_ld(x, i, dt), gi = act_ld(dy, i, dt), r = xi <= 0.0f ? 0.0f : xi;
+// Per-lane partial sums of the parameter gradients: s[k][l] for dw_k (k = 0..2) and db (k = 3).
+typedef struct {
+    double s[4][LANES];
+} lane_sums;
+
+// dx = dy·(3w0ρ² + 2w1ρ + w2) where x > 0, and element i's share dy·ρ^(3−k) of dw_k (and dy of db)
+// added to lane l (in double).
+AM_INLINE void polyrelu_elem(const float *restrict x, const float *restrict dy, float *restrict dx, size_t i,
+                             const float *w, lane_sums *acc, int l) {
+    float xi = x[i], gi = dy[i], r = xi <= 0.0f ? 0.0f : xi;
     float d = (3.0f * w[0] * r + 2.0f * w[1]) * r + w[2];
-    act_st(dx, i, gi * (xi > 0.0f ? d : (xi != xi ? xi : 0.0f)), dt);
+    dx[i] = gi * (xi > 0.0f ? d : (xi != xi ? xi : 0.0f));
     double g = gi, rd = r;
-    *a0 += g;
-    *a1 += g * rd;
-    *a2 += g * rd * rd;
-    *a3 += g * rd * rd * rd;
+    acc->s[3][l] += g;
+    acc->s[2][l] += g * rd;
+    acc->s[1][l] += g * rd * rd;
+    acc->s[0][l] += g * rd * rd * rd;
 }
 
 // One pass: dx and the sums together (a second pass over x and dy cost as much as the first).
-// Element i always feeds lane i mod LANES, and the lanes are added in order at the end.
+// Element i feeds lane i mod LANES; n is a multiple of LANES except in a span's last call.
+static void polyrelu_lanes(const float *restrict x, const float *restrict dy, float *restrict dx, size_t n,
+                           const float *w, lane_sums *acc) {
+    size_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+#pragma omp simd
+        for (int l = 0; l < LANES; l++) polyrelu_elem(x, dy, dx, i + l, w, acc, l);
+    for (int l = 0; i < n; i++, l++) polyrelu_elem(x, dy, dx, i, w, acc, l);
+}
+
+// bf16 goes through f32 blocks here rather than in dispatch.c, so that the lane sums run on across
+// blocks and give the f32 path's bits.
 AM_INLINE void polyrelu_bwd_t(const void *restrict x, const void *restrict u, const void *restrict dy,
                               void *restrict dx, void *restrict du, size_t n, const float *hp, const float *w,
                               double *dparams, act_dtype dt) {
     (void)u; (void)du; (void)hp;
-    double a0[LANES] = {0}, a1[LANES] = {0}, a2[LANES] = {0}, a3[LANES] = {0};
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-#pragma omp simd
-        for (int l = 0; l < LANES; l++) polyrelu_elem(x, dy, dx, i + l, w, &a0[l], &a1[l], &a2[l], &a3[l], dt);
-    for (int l = 0; i < n; i++, l++) polyrelu_elem(x, dy, dx, i, w, &a0[l], &a1[l], &a2[l], &a3[l], dt);
-    for (int l = 0; l < LANES; l++) {
-        dparams[0] += a3[l];
-        dparams[1] += a2[l];
-        dparams[2] += a1[l];
-        dparams[3] += a0[l];
+    lane_sums acc;
+    memset(&acc, 0, sizeof acc);
+    if (dt == ACT_F32) {
+        polyrelu_lanes(x, dy, dx, n, w, &acc);
+    } else {
+        for (size_t i = 0; i < n; i += BLOCK) {
+            float bx[BLOCK], bdy[BLOCK], bdx[BLOCK];
+            size_t m = n - i < BLOCK ? n - i : BLOCK;
+            num_bf16_to_f32_array((const uint16_t *)x + i, bx, m);
+            num_bf16_to_f32_array((const uint16_t *)dy + i, bdy, m);
+            polyrelu_lanes(bx, bdy, bdx, m, w, &acc);
+            num_f32_to_bf16_array(bdx, (uint16_t *)dx + i, m);
+        }
     }
+    for (int k = 0; k < 4; k++)
+        for (int l = 0; l < LANES; l++) dparams[k] += acc.s[k][l];
 }
 
 ACT_INSTANTIATE(polyrelu, 0)
