@@ -46,21 +46,21 @@ AM_INLINE void act_st(void *restrict p, size_t i, float v, act_dtype dt) {
 
 // The f32 and bf16 entry points of span kernels NAME##_fwd_t / NAME##_bwd_t (which take dt last),
 // collected in act_span_NAME; STAGE: the stage_bf16 flag above.
-#define ACT_INSTANTIATE(NAME, STAGE)                                                                         \
-    static void NAME##_fwd_f32(const void *x, const void *u, void *y, size_t n, const float *hp, const float *p) { \
-        NAME##_fwd_t(x, u, y, n, hp, p, ACT_F32);                                                     \
-    }                                                                                                 \
+#define ACT_INSTANTIATE(NAME, STAGE)                                                                                \
+    static void NAME##_fwd_f32(const void *x, const void *u, void *y, size_t n, const float *hp, const float *p) {  \
+        NAME##_fwd_t(x, u, y, n, hp, p, ACT_F32);                                                                   \
+    }                                                                                                               \
     static void NAME##_fwd_bf16(const void *x, const void *u, void *y, size_t n, const float *hp, const float *p) { \
-        NAME##_fwd_t(x, u, y, n, hp, p, ACT_BF16);                                                    \
-    }                                                                                                 \
-    static void NAME##_bwd_f32(const void *x, const void *u, const void *dy, void *dx, void *du, size_t n, \
-                               const float *hp, const float *p, double *dp) {                         \
-        NAME##_bwd_t(x, u, dy, dx, du, n, hp, p, dp, ACT_F32);                                        \
-    }                                                                                                 \
-    static void NAME##_bwd_bf16(const void *x, const void *u, const void *dy, void *dx, void *du, size_t n, \
-                                const float *hp, const float *p, double *dp) {                        \
-        NAME##_bwd_t(x, u, dy, dx, du, n, hp, p, dp, ACT_BF16);                                       \
-    }                                                                                                 \
+        NAME##_fwd_t(x, u, y, n, hp, p, ACT_BF16);                                                                  \
+    }                                                                                                               \
+    static void NAME##_bwd_f32(const void *x, const void *u, const void *dy, void *dx, void *du, size_t n,          \
+                               const float *hp, const float *p, double *dp) {                                       \
+        NAME##_bwd_t(x, u, dy, dx, du, n, hp, p, dp, ACT_F32);                                                      \
+    }                                                                                                               \
+    static void NAME##_bwd_bf16(const void *x, const void *u, const void *dy, void *dx, void *du, size_t n,         \
+                                const float *hp, const float *p, double *dp) {                                      \
+        NAME##_bwd_t(x, u, dy, dx, du, n, hp, p, dp, ACT_BF16);                                                     \
+    }                                                                                                               \
     const span_kernels act_span_##NAME = {{NAME##_fwd_f32, NAME##_fwd_bf16}, {NAME##_bwd_f32, NAME##_bwd_bf16}, STAGE};
 
 // PolyNorm over one row of d elements. w: (4) = cubic, square, linear weights and bias.
@@ -70,53 +70,53 @@ void polynorm_row_backward(const float *x, const float *dy, float *dx, size_t d,
 
 // Non-gated elementwise activation from a gate function fn(x, hp, &f, &df) of gates.h:
 // y = f(x), dx = dy·f'(x). STAGE: stage_bf16.
-#define ACT_DEFINE_ELEMENTWISE(NAME, FN, STAGE)                                                             \
-    AM_INLINE void NAME##_fwd_t(const void *restrict x, const void *restrict u, void *restrict y, size_t n, \
-                                const float *hp, const float *params, act_dtype dt) {                \
-        (void)u; (void)params;                                                                        \
-        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                          \
-            float f, df;                                                                              \
-            FN(act_ld(x, i, dt), hp, &f, &df);                                                        \
-            act_st(y, i, f, dt);                                                                      \
-        }                                                                                             \
-    }                                                                                                 \
-    AM_INLINE void NAME##_bwd_t(const void *restrict x, const void *restrict u, const void *restrict dy, \
-                                void *restrict dx, void *restrict du, size_t n, const float *hp,     \
-                                const float *params, double *dparams, act_dtype dt) {                 \
-        (void)u; (void)du; (void)params; (void)dparams;                                               \
-        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                          \
-            float f, df;                                                                              \
-            FN(act_ld(x, i, dt), hp, &f, &df);                                                        \
-            act_st(dx, i, act_ld(dy, i, dt) * df, dt);                                                \
-        }                                                                                             \
-    }                                                                                                 \
+#define ACT_DEFINE_ELEMENTWISE(NAME, FN, STAGE)                                                                     \
+    AM_INLINE void NAME##_fwd_t(const void *restrict x, const void *restrict u, void *restrict y, size_t n,         \
+                                const float *hp, const float *params, act_dtype dt) {                               \
+        (void)u; (void)params;                                                                                      \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                                        \
+            float f, df;                                                                                            \
+            FN(act_ld(x, i, dt), hp, &f, &df);                                                                      \
+            act_st(y, i, f, dt);                                                                                    \
+        }                                                                                                           \
+    }                                                                                                               \
+    AM_INLINE void NAME##_bwd_t(const void *restrict x, const void *restrict u, const void *restrict dy,            \
+                                void *restrict dx, void *restrict du, size_t n, const float *hp,                    \
+                                const float *params, double *dparams, act_dtype dt) {                               \
+        (void)u; (void)du; (void)params; (void)dparams;                                                             \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                                        \
+            float f, df;                                                                                            \
+            FN(act_ld(x, i, dt), hp, &f, &df);                                                                      \
+            act_st(dx, i, act_ld(dy, i, dt) * df, dt);                                                              \
+        }                                                                                                           \
+    }                                                                                                               \
     ACT_INSTANTIATE(NAME, STAGE)
 
 // Gated activation y = v(u)·g(z) from a gate GATE and a value transform VALUE of gates.h:
 // dz = dy·v(u)·g'(z), du = dy·g(z)·v'(u). STAGE: stage_bf16.
-#define ACT_DEFINE_GATED(NAME, GATE, VALUE, STAGE)                                                          \
-    AM_INLINE void NAME##_fwd_t(const void *restrict z, const void *restrict u, void *restrict y, size_t n, \
-                                const float *hp, const float *params, act_dtype dt) {                \
-        (void)params;                                                                                 \
-        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                          \
-            float g, dg, v, dv;                                                                       \
-            GATE(act_ld(z, i, dt), hp, &g, &dg);                                                      \
-            VALUE(act_ld(u, i, dt), hp, &v, &dv);                                                     \
-            act_st(y, i, v * g, dt);                                                                  \
-        }                                                                                             \
-    }                                                                                                 \
-    AM_INLINE void NAME##_bwd_t(const void *restrict z, const void *restrict u, const void *restrict dy, \
-                                void *restrict dz, void *restrict du, size_t n, const float *hp,     \
-                                const float *params, double *dparams, act_dtype dt) {                 \
-        (void)params; (void)dparams;                                                                  \
-        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                          \
-            float g, dg, v, dv, d = act_ld(dy, i, dt);                                                \
-            GATE(act_ld(z, i, dt), hp, &g, &dg);                                                      \
-            VALUE(act_ld(u, i, dt), hp, &v, &dv);                                                     \
-            act_st(dz, i, d * v * dg, dt);                                                            \
-            act_st(du, i, d * g * dv, dt);                                                            \
-        }                                                                                             \
-    }                                                                                                 \
+#define ACT_DEFINE_GATED(NAME, GATE, VALUE, STAGE)                                                                  \
+    AM_INLINE void NAME##_fwd_t(const void *restrict z, const void *restrict u, void *restrict y, size_t n,         \
+                                const float *hp, const float *params, act_dtype dt) {                               \
+        (void)params;                                                                                               \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                                        \
+            float g, dg, v, dv;                                                                                     \
+            GATE(act_ld(z, i, dt), hp, &g, &dg);                                                                    \
+            VALUE(act_ld(u, i, dt), hp, &v, &dv);                                                                   \
+            act_st(y, i, v * g, dt);                                                                                \
+        }                                                                                                           \
+    }                                                                                                               \
+    AM_INLINE void NAME##_bwd_t(const void *restrict z, const void *restrict u, const void *restrict dy,            \
+                                void *restrict dz, void *restrict du, size_t n, const float *hp,                    \
+                                const float *params, double *dparams, act_dtype dt) {                               \
+        (void)params; (void)dparams;                                                                                \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                                        \
+            float g, dg, v, dv, d = act_ld(dy, i, dt);                                                              \
+            GATE(act_ld(z, i, dt), hp, &g, &dg);                                                                    \
+            VALUE(act_ld(u, i, dt), hp, &v, &dv);                                                                   \
+            act_st(dz, i, d * v * dg, dt);                                                                          \
+            act_st(du, i, d * g * dv, dt);                                                                          \
+        }                                                                                                           \
+    }                                                                                                               \
     ACT_INSTANTIATE(NAME, STAGE)
 
 #endif

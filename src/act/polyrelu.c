@@ -4,19 +4,35 @@
 
 #include <string.h>
 
-AM_INLINE void polyrelu_fwd_t(const void *restrict x, const void *restrict u, void *restrict y, size_t n,
-                              const float *hp, const float *w, act_dtype dt) {
-    (void)u; (void)hp;
+#define LANES 8    // independent partial sums: the loop vectorises and the order never changes
+#define BLOCK 256  // bf16 staging block (a multiple of LANES, so an element keeps its lane)
+
+static void polyrelu_fwd_span(const float *restrict x, float *restrict y, size_t n, const float *w) {
     const float w0 = w[0], w1 = w[1], w2 = w[2], b = w[3];
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        float xi = act_ld(x, i, dt), r = xi <= 0.0f ? 0.0f : xi;
-        act_st(y, i, ((w0 * r + w1) * r + w2) * r + b, dt);
+        float r = x[i] <= 0.0f ? 0.0f : x[i];
+        y[i] = ((w0 * r + w1) * r + w2) * r + b;
     }
 }
 
-#define LANES 8    // independent partial sums: the loop vectorises and the order never changes
-#define BLOCK 256  // bf16 staging block (a multiple of LANES, so an element keeps its lane)
+// bf16 through f32 blocks in L1: converting inside the loop above measured slower (2.3× the
+// memory floor against 1.4× for relu's).
+AM_INLINE void polyrelu_fwd_t(const void *restrict x, const void *restrict u, void *restrict y, size_t n,
+                              const float *hp, const float *w, act_dtype dt) {
+    (void)u; (void)hp;
+    if (dt == ACT_F32) {
+        polyrelu_fwd_span(x, y, n, w);
+        return;
+    }
+    for (size_t i = 0; i < n; i += BLOCK) {
+        float bx[BLOCK], by[BLOCK];
+        size_t m = n - i < BLOCK ? n - i : BLOCK;
+        num_bf16_to_f32_array((const uint16_t *)x + i, bx, m);
+        polyrelu_fwd_span(bx, by, m, w);
+        num_f32_to_bf16_array(by, (uint16_t *)y + i, m);
+    }
+}
 
 // Per-lane partial sums of the parameter gradients: s[k][l] for dw_k (k = 0..2) and db (k = 3).
 typedef struct {
