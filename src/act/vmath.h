@@ -69,25 +69,29 @@ static inline float am_expf(float x) {
 // what am_expf needs for the whole line: no overflow test, no underflow select (e^−104 = 6.8e-46
 // already rounds to 0, so the clamp changes no result), no NaN select (NaN flows through the
 // arithmetic), and no float-to-int conversion or halved exponent: 2^k comes from the low bits of the
-// rounding constant as the normal number 2^(k+64), and the final ×2^−64 rounds a subnormal result
-// once, as am_expf's two-step scaling does. x ≤ 0 and NaN only; x > 0 is not checked.
+// rounding constant as the normal number 2^(k+64), and the ×2^−64 is folded into the polynomial.
+// x ≤ 0 and NaN only; x > 0 is not checked.
 static inline float am_expf_nonpos(float x) {
     float xc = x < -104.0f ? -104.0f : x;  // NaN fails the comparison and passes through
     float kd = AM_FMAF(xc, 1.44269504088896341f, 12582912.0f);  // 1.5·2^23 + k, k = round(x·log2 e)
     float k = kd - 12582912.0f;
     float r = AM_FMAF(k, -0.693359375f, xc);
     r = AM_FMAF(k, 2.12194440e-4f, r);
-    float p = 1.9875691500e-4f;
-    p = AM_FMAF(p, r, 1.3981999507e-3f);
-    p = AM_FMAF(p, r, 8.3334519073e-3f);
-    p = AM_FMAF(p, r, 4.1665795894e-2f);
-    p = AM_FMAF(p, r, 1.6666665459e-1f);
-    p = AM_FMAF(p, r, 5.0000001201e-1f);
-    p = AM_FMAF(p, r * r, r + 1.0f);
+    // am_expf's polynomial with every coefficient (and the 1 + r) scaled by 2^−64: each step's
+    // value is the unscaled one times 2^−64 exactly (all stay normal), so ps = p·2^−64 bit for bit
+    // and the ×2^−64 below costs no extra multiplication.
+    float ps = 0x1p-64f * 1.9875691500e-4f;
+    ps = AM_FMAF(ps, r, 0x1p-64f * 1.3981999507e-3f);
+    ps = AM_FMAF(ps, r, 0x1p-64f * 8.3334519073e-3f);
+    ps = AM_FMAF(ps, r, 0x1p-64f * 4.1665795894e-2f);
+    ps = AM_FMAF(ps, r, 0x1p-64f * 1.6666665459e-1f);
+    ps = AM_FMAF(ps, r, 0x1p-64f * 5.0000001201e-1f);
+    ps = AM_FMAF(ps, r * r, AM_FMAF(r, 0x1p-64f, 0x1p-64f));
     // k ∈ [−150, 0]: k + 191 ∈ [41, 191] sits in kd's low 9 bits (two's complement), and the shift
     // drops everything above them, so this is the exponent field of 2^(k+64) with a clear sign bit.
+    // One rounding: a subnormal result is rounded once, as am_expf's two-step scaling does.
     uint32_t field = (am_bits_of_f32(kd) + 191u) << 23;
-    return p * am_f32_from_bits(field) * 0x1p-64f;
+    return ps * am_f32_from_bits(field);
 }
 
 // σ(x) and 1 − σ(x) = σ(−x), both without cancellation, from one exp of −|x|.
