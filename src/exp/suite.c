@@ -71,11 +71,11 @@ static const suite_params QUICK = {
     .eval_batches = 4, .telemetry_points = 4,
 };
 static const suite_params DEFAULT = {
-    .steps = 500, .batch = 16, .seq = 128, .base = {128, 4, 4}, .seeds = 4,
+    .steps = 400, .batch = 16, .seq = 128, .base = {128, 4, 4}, .seeds = 4,
     .n_tune = 3, .tune = {0.0025, 0.005, 0.01},
     .n_sizes = 5, .sizes = {{64, 2, 2}, {96, 2, 3}, {96, 4, 3}, {128, 4, 4}, {160, 4, 5}},
-    .e5_tokens_per_param = 0.75, .e5_seeds = 2, .e5_lr = 0.005,
-    .e2_steps = 150, .e2_seeds = 3, .n_ladder = 5, .ladder = {0.005, 0.01, 0.02, 0.04, 0.08},
+    .e5_tokens_per_param = 0.6, .e5_seeds = 2, .e5_lr = 0.005,
+    .e2_steps = 120, .e2_seeds = 3, .n_ladder = 5, .ladder = {0.005, 0.01, 0.02, 0.04, 0.08},
     .eval_batches = 24, .telemetry_points = 10,
 };
 static const suite_params FULL = {
