@@ -143,6 +143,16 @@ void lowp_step_end(lowp *q) {
     }
 }
 
+int lowp_count(const lowp *q) { return q->n; }
+
+void lowp_step_amax_get(const lowp *q, float *out) {
+    for (int i = 0; i < q->n; i++) out[i] = q->t[i].step_amax;
+}
+
+void lowp_step_amax_set(lowp *q, const float *in) {
+    for (int i = 0; i < q->n; i++) q->t[i].step_amax = in[i];
+}
+
 int lowp_stats(const lowp *q, model_lowp_stat *out, int max) {
     static const char *const FMT_NAMES[3] = {"bf16", "e4m3", "e5m2"};
     int k = 0;

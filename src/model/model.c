@@ -367,6 +367,9 @@ void model_set_precision(model *m, const model_precision *p) {
 int model_lowp_stats(const model *m, model_lowp_stat *out, int max) { return m->lp ? lowp_stats(m->lp, out, max) : 0; }
 void model_lowp_stats_reset(model *m) { if (m->lp) lowp_stats_reset(m->lp); }
 void model_lowp_step_end(model *m) { if (m->lp) lowp_step_end(m->lp); }
+int model_lowp_count(const model *m) { return m->lp ? lowp_count(m->lp) : 0; }
+void model_lowp_step_amax_get(const model *m, float *out) { if (m->lp) lowp_step_amax_get(m->lp, out); }
+void model_lowp_step_amax_set(model *m, const float *in) { if (m->lp) lowp_step_amax_set(m->lp, in); }
 void model_lowp_set_recording(model *m, int on) { if (m->lp) lowp_set_recording(m->lp, on); }
 size_t model_lowp_state_size(const model *m) { return m->lp ? lowp_state_size(m->lp) : 0; }
 void model_lowp_state_save(const model *m, float *out) { if (m->lp) lowp_state_save(m->lp, out); }

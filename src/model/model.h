@@ -120,6 +120,11 @@ typedef struct {
 int model_lowp_stats(const model *m, model_lowp_stat *out, int max);  // 0 in fp32
 void model_lowp_stats_reset(model *m);
 void model_lowp_step_end(model *m);              // after each optimiser step (delayed scaling)
+// Data parallelism: every rank replaces the step's per-tensor amax by the maximum over ranks before
+// model_lowp_step_end, so the delayed-scaling histories do not depend on the rank count.
+int model_lowp_count(const model *m);                          // tensors (0 in fp32)
+void model_lowp_step_amax_get(const model *m, float *out);     // out: (model_lowp_count)
+void model_lowp_step_amax_set(model *m, const float *in);      // in: (model_lowp_count)
 void model_lowp_set_recording(model *m, int on); // off: evaluation passes leave scales and counts alone
 // The scaling state (for checkpoints): size in floats, save, load (0, or -1 if n does not fit).
 size_t model_lowp_state_size(const model *m);
