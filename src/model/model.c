@@ -66,7 +66,7 @@ struct model {
     float *rope_cos, *rope_sin;  // (max_seq_len, head_dim/2)
     // workspace for the last forward
     size_t cap_rows;  // rows the workspace holds
-    int B, T, has_targets, backward_done, n_valid;
+    int B, T, has_targets, backward_done, n_valid, loss_count;
     float *ws;
     int32_t *tokens, *targets;
     float **res;      // (n_layers+1) x (N,d): the residual stream entering each layer, then the final one
@@ -367,6 +367,8 @@ void model_set_precision(model *m, const model_precision *p) {
 int model_lowp_stats(const model *m, model_lowp_stat *out, int max) { return m->lp ? lowp_stats(m->lp, out, max) : 0; }
 void model_lowp_stats_reset(model *m) { if (m->lp) lowp_stats_reset(m->lp); }
 void model_lowp_step_end(model *m) { if (m->lp) lowp_step_end(m->lp); }
+void model_set_loss_count(model *m, int n) { m->loss_count = n > 0 ? n : 0; }
+
 int model_lowp_count(const model *m) { return m->lp ? lowp_count(m->lp) : 0; }
 void model_lowp_step_amax_get(const model *m, float *out) { if (m->lp) lowp_step_amax_get(m->lp, out); }
 void model_lowp_step_amax_set(model *m, const float *in) { if (m->lp) lowp_step_amax_set(m->lp, in); }
@@ -443,7 +445,8 @@ void model_backward(model *m) {
     float *G = m->grads;
 
     // The logits buffer becomes dlogits: a second (N,V) array would cost 128 MiB at the anchor size.
-    float scale = m->n_valid ? 1.0f / (float)m->n_valid : 0.0f;
+    int count = m->loss_count > 0 ? m->loss_count : m->n_valid;
+    float scale = count ? 1.0f / (float)count : 0.0f;
     TIMED(SEC_CE, 1, crossentropy_backward(m->logits, m->logits, m->lse_ce, m->targets, N, V, scale));
     if (m->lp) lowp_quantize(m->lp, lowp_head_id(m->lp, LP_HEAD_DY), m->logits, m->logits, N, V);
     TIMED(SEC_HEAD, 1, linear_backward(m->dxn, G + m->off_head, m->logits, m->lp ? m->xqf : m->xnf, P + m->off_head, N, d, V, 0));

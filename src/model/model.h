@@ -79,6 +79,11 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
 // Accumulates (+=) d(mean loss)/d(params) into model_grads() for the last forward.
 void model_backward(model *m);
 void model_zero_grad(model *m);
+// Data parallelism: model_backward differentiates (summed loss) / n rather than the mean over this
+// batch's targets, n being the target count of the whole batch that ranks split (0: the mean). The
+// gradients of one rank's rows are then the very numbers a single process computes for them, fp8
+// underflow and saturation included.
+void model_set_loss_count(model *m, int n);
 const float *model_logits(const model *m);   // (B,T,V) of the last forward
 // (valid until model_backward, which reuses that buffer for the logits' gradient; NULL after it)
 

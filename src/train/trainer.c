@@ -195,6 +195,7 @@ static int train_step(run *r, float lr, double *loss, double *norm) {
     // all ranks) and runs its own contiguous rows of it.
     int ranks = dist_size(), rows = c->batch / ranks;
     size_t skip = (size_t)dist_rank() * (size_t)rows * (size_t)c->seq;
+    model_set_loss_count(r->m, ranks > 1 ? c->batch * c->seq : 0);
     double total = 0;
     for (int a = 0; a < c->grad_accum; a++) {
         if (loader_next(&r->ld, c->batch, c->seq, r->tokens, r->targets))
@@ -205,14 +206,13 @@ static int train_step(run *r, float lr, double *loss, double *norm) {
     size_t n = model_num_params(r->m);
     float *g = model_grads(r->m);
     if (r->hooks && r->hooks->after_backward) r->hooks->after_backward(r->hooks->ctx, r->step, g, n);
-    dist_sum_floats(g, n);
-    // The model sums micro-batch gradients of mean losses, over ranks too: dividing the norm by their
-    // count gives the norm of the averaged gradient without another pass over g.
-    double parts = (double)c->grad_accum * ranks;
-    *loss = dist_sum_double(total) / parts;
-    *norm = optim_grad_norm(g, n) / parts;
+    dist_sum_floats(g, n);  // ranks' shares of each micro-batch's mean-loss gradient: summed, the whole
+    *loss = dist_sum_double(total) / ((double)c->grad_accum * ranks);
+    // The model sums micro-batch gradients of mean losses: dividing the norm by grad_accum gives the
+    // norm of the averaged gradient without another pass over g.
+    *norm = optim_grad_norm(g, n) / c->grad_accum;
     if (!isfinite(*loss) || !isfinite(*norm)) return 0;
-    float gscale = optim_clip_scale(*norm, c->opt.grad_clip) / (float)parts;
+    float gscale = optim_clip_scale(*norm, c->opt.grad_clip) / (float)c->grad_accum;
     adamw_step(&r->opt, &c->opt, model_params(r->m), g, gscale, lr);
     if (r->hooks && r->hooks->after_update) r->hooks->after_update(r->hooks->ctx, r->step, model_params(r->m), n);
     return 1;
