@@ -1,6 +1,7 @@
 // dist.c — see dist.h. Everything outside ACTLAB_HAVE_MPI is the one-rank fallback.
 #include "train/dist.h"
 #include "util/check.h"
+#include "util/timer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,8 +74,32 @@ const char *dist_library(void) {
 #define SUM_CHUNK ((size_t)1 << 20)
 #define TAG_SUM 17
 
+static double g_sum_s;
+static size_t g_sum_n;
+
+double dist_sum_seconds(void) { return g_sum_s; }
+
+void dist_print_summary(double wall_s, long steps) {
+    if (g_rank != 0 || g_size == 1 || steps <= 0) return;
+    double mb = (double)g_sum_n * sizeof(float) / 1e6;
+    fprintf(stderr,
+            "gradient sum over %d ranks: %.3f s of %.3f s (%.1f%%), %.1f ms per step; per step each rank sends "
+            "and receives %.1f MB (rank 0 receives %.1f MB)\n",
+            g_size, g_sum_s, wall_s, wall_s > 0 ? 100.0 * g_sum_s / wall_s : 0.0, 1e3 * g_sum_s / (double)steps, mb,
+            mb * (g_size - 1));
+}
+
+static void sum_to_root_then_broadcast(float *x, size_t n);
+
 void dist_sum_floats(float *x, size_t n) {
     if (g_size == 1) return;
+    double t0 = now_seconds();
+    sum_to_root_then_broadcast(x, n);
+    g_sum_s += now_seconds() - t0;
+    g_sum_n = n;
+}
+
+static void sum_to_root_then_broadcast(float *x, size_t n) {
     float *buf = g_rank == 0 ? xmalloc((n < SUM_CHUNK ? n : SUM_CHUNK) * sizeof(float) + 1) : NULL;
     for (size_t off = 0; off < n; off += SUM_CHUNK) {
         int len = (int)(n - off < SUM_CHUNK ? n - off : SUM_CHUNK);
@@ -138,6 +163,8 @@ int dist_size(void) { return 1; }
 int dist_local_size(void) { return 1; }
 const char *dist_library(void) { return NULL; }
 void dist_sum_floats(float *x, size_t n) { (void)x, (void)n; }
+double dist_sum_seconds(void) { return 0; }
+void dist_print_summary(double wall_s, long steps) { (void)wall_s, (void)steps; }
 double dist_sum_double(double x) { return x; }
 void dist_max_floats(float *x, size_t n) { (void)x, (void)n; }
 int dist_max_int(int v) { return v; }

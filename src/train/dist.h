@@ -24,6 +24,11 @@ const char *dist_library(void);
 // ranks' vectors to its own in rank order ((x0 + x1) + x2) + ..., then broadcasts the result. The
 // order is ours, not the MPI library's, so the bits depend only on the rank count.
 void dist_sum_floats(float *x, size_t n);
+// Wall seconds spent in dist_sum_floats so far, and the floats it summed per call (the last n).
+double dist_sum_seconds(void);
+// Rank 0, more than one rank: one stderr line on the time the gradient sums took out of wall_s
+// (steps steps) and their volume per step.
+void dist_print_summary(double wall_s, long steps);
 // The sum over ranks of one double, added in rank order (the same bits on every rank).
 double dist_sum_double(double x);
 // x (n) becomes the elementwise maximum over ranks (exact whatever the order).

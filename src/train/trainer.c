@@ -328,6 +328,7 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
     progress_t bar;
     if (!quiet) progress_start(&bar, "train", (size_t)(c->steps - r.step));
     long first = r.step;
+    double t_start = now_seconds();
     int status = TRAIN_DONE;
     g_interrupted = 0;
     void (*old_int)(int) = signal(SIGINT, on_signal), (*old_term)(int) = signal(SIGTERM, on_signal);
@@ -427,6 +428,7 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
         snprintf(extra, sizeof extra, "loss %.4f  %.0f tok/s", last_loss, tps);
         progress_finish(&bar, extra);
     }
+    dist_print_summary(now_seconds() - t_start, r.step - first);
     signal(SIGINT, old_int);
     signal(SIGTERM, old_term);
     run_close(&r);
