@@ -134,6 +134,15 @@ double dist_sum_double(double x) {
     return s;
 }
 
+void dist_gather_floats(const float *x, size_t n, float *all) {
+    if (g_size == 1) {
+        memcpy(all, x, n * sizeof(float));
+        return;
+    }
+    if (n > INT_MAX) die("use a smaller --batch for telemetry over MPI", "dist_gather_floats: %zu values", n);
+    check_mpi(MPI_Gather(x, (int)n, MPI_FLOAT, all, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD), "telemetry gather");
+}
+
 void dist_max_floats(float *x, size_t n) {
     if (g_size == 1 || n == 0) return;
     if (n > INT_MAX) die("this is a bug: reduce fewer values at a time", "dist_max_floats: %zu values", n);
@@ -166,6 +175,7 @@ void dist_sum_floats(float *x, size_t n) { (void)x, (void)n; }
 double dist_sum_seconds(void) { return 0; }
 void dist_print_summary(double wall_s, long steps) { (void)wall_s, (void)steps; }
 double dist_sum_double(double x) { return x; }
+void dist_gather_floats(const float *x, size_t n, float *all) { memcpy(all, x, n * sizeof(float)); }
 void dist_max_floats(float *x, size_t n) { (void)x, (void)n; }
 int dist_max_int(int v) { return v; }
 

@@ -31,6 +31,8 @@ double dist_sum_seconds(void);
 void dist_print_summary(double wall_s, long steps);
 // The sum over ranks of one double, added in rank order (the same bits on every rank).
 double dist_sum_double(double x);
+// Rank 0 receives every rank's x (n each) into all (n·ranks, in rank order); all is unused elsewhere.
+void dist_gather_floats(const float *x, size_t n, float *all);
 // x (n) becomes the elementwise maximum over ranks (exact whatever the order).
 void dist_max_floats(float *x, size_t n);
 // The maximum over ranks of v.

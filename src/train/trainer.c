@@ -352,6 +352,9 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
         int last_step = s == c->steps;
         int eval_now = !diverged && ((c->eval_interval > 0 && s % c->eval_interval == 0) || last_step);
         int tele_now = good && c->telemetry_interval > 0 && s % c->telemetry_interval == 0;
+        // Telemetry reads the activations of this step's last micro-batch: before validation runs its
+        // own forward passes over them.
+        json_t *layers = tele_now ? metrics_telemetry(r.m, (size_t)(c->batch / dist_size()) * c->seq) : NULL;
         if (r.metrics && (s % c->log_interval == 0 || eval_now || tele_now || !good || spike || diverged)) {
             json_t *line = metrics_line(s);
             metrics_set_num(line, "loss", loss);
@@ -373,9 +376,7 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
             if (diverged) json_object_set_new(line, "diverged", json_string(diverged));
             json_t *lp = lowp_log_json(r.m, tele_now);
             if (lp) json_object_set_new(line, "lowp", lp);
-            // Telemetry reads the activations of this step's last micro-batch: before validation
-            // runs its own forward passes over them.
-            if (tele_now) json_object_set_new(line, "layers", metrics_telemetry(r.m, (size_t)(c->batch / dist_size()) * c->seq));
+            if (layers) json_object_set_new(line, "layers", layers);
             if (eval_now && good) {
                 model_lowp_set_recording(r.m, 0);  // validation must not move the fp8 scales
                 double vl = eval_shard_loss(r.m, &r.val_sh, c->batch, c->seq, c->eval_batches, NULL);

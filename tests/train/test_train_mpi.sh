@@ -45,6 +45,16 @@ for v in "fp32:" "accum:--grad-accum 2" "fp8:--precision fp8 --amax-history 4"; 
         { cat "$DIR/two_$name.err" >&2; fail "2-rank run ($name)"; }
     same_losses "$DIR/one_$name/metrics.jsonl" "$DIR/two_$name/metrics.jsonl" "1 vs 2 ranks, $name"
 done
+# Telemetry covers the whole batch (rank 0 gathers the rows): the same statistics as one process.
+# tele FILE KEY: rms, kurtosis, p99 of the first telemetry line's layer-0 KEY.
+tele() { grep -o "\"$2\":{[^}]*}" "$1" | head -n 1 | sed 's/.*"p99":\([^,]*\),.*"rms":\([^,]*\),"kurtosis":\([^,]*\),.*/\1 \2 \3/'; }
+for key in act_out grad_up grad_gate; do
+    a=$(tele "$DIR/one_fp32/metrics.jsonl" $key)
+    b=$(tele "$DIR/two_fp32/metrics.jsonl" $key)
+    [ -n "$a" ] && [ -n "$b" ] || fail "telemetry $key missing"
+    echo "$a $b" | awk '{ for (i = 1; i <= 3; i++) { d = ($i - $(i + 3)) / $i; if (d < 0) d = -d; if (d > 1e-5) exit 1 } }' ||
+        fail "telemetry $key: 1 rank '$a', 2 ranks '$b'"
+done
 grep -q "data parallel: 2 ranks" "$DIR/two_fp32.err" || fail "banner names the ranks"
 [ "$(grep -c '^threads:' "$DIR/two_fp32.err")" = 1 ] || fail "only rank 0 prints the banner"
 
