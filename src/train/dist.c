@@ -149,6 +149,12 @@ void dist_max_floats(float *x, size_t n) {
     check_mpi(MPI_Allreduce(MPI_IN_PLACE, x, (int)n, MPI_FLOAT, MPI_MAX, MPI_COMM_WORLD), "amax reduction");
 }
 
+void dist_sum_u64(uint64_t *x, size_t n) {
+    if (g_size == 1 || n == 0) return;
+    if (n > INT_MAX) die("this is a bug: reduce fewer values at a time", "dist_sum_u64: %zu values", n);
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, x, (int)n, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD), "counter sum");
+}
+
 int dist_max_int(int v) {
     if (g_size == 1) return v;
     check_mpi(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD), "status agreement");
@@ -177,6 +183,7 @@ void dist_print_summary(double wall_s, long steps) { (void)wall_s, (void)steps; 
 double dist_sum_double(double x) { return x; }
 void dist_gather_floats(const float *x, size_t n, float *all) { memcpy(all, x, n * sizeof(float)); }
 void dist_max_floats(float *x, size_t n) { (void)x, (void)n; }
+void dist_sum_u64(uint64_t *x, size_t n) { (void)x, (void)n; }
 int dist_max_int(int v) { return v; }
 
 #endif

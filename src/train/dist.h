@@ -8,6 +8,7 @@
 #define ACTLAB_DIST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 // Initialises MPI if launched by mpirun/srun (and compiled with MPI); harmless to call twice.
 // Afterwards die() messages name the rank. Returns the number of ranks (1 without MPI).
@@ -33,6 +34,8 @@ void dist_print_summary(double wall_s, long steps);
 double dist_sum_double(double x);
 // Rank 0 receives every rank's x (n each) into all (n·ranks, in rank order); all is unused elsewhere.
 void dist_gather_floats(const float *x, size_t n, float *all);
+// x (n) becomes the elementwise sum over ranks (integers: exact in any order).
+void dist_sum_u64(uint64_t *x, size_t n);
 // x (n) becomes the elementwise maximum over ranks (exact whatever the order).
 void dist_max_floats(float *x, size_t n);
 // The maximum over ranks of v.

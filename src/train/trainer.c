@@ -354,8 +354,11 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
         int tele_now = good && c->telemetry_interval > 0 && s % c->telemetry_interval == 0;
         // Telemetry reads the activations of this step's last micro-batch: before validation runs its
         // own forward passes over them.
+        // Both are collective over ranks, so every rank decides alike (from the same loss) when to log.
+        int log_now = s % c->log_interval == 0 || eval_now || tele_now || !good || spike || diverged;
         json_t *layers = tele_now ? metrics_telemetry(r.m, (size_t)(c->batch / dist_size()) * c->seq) : NULL;
-        if (r.metrics && (s % c->log_interval == 0 || eval_now || tele_now || !good || spike || diverged)) {
+        json_t *lp = log_now ? lowp_log_json(r.m, tele_now) : NULL;
+        if (r.metrics && log_now) {
             json_t *line = metrics_line(s);
             metrics_set_num(line, "loss", loss);
             metrics_set_num(line, "lr", lr);
@@ -374,7 +377,6 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
                 json_object_set_new(line, "spike", sp);
             }
             if (diverged) json_object_set_new(line, "diverged", json_string(diverged));
-            json_t *lp = lowp_log_json(r.m, tele_now);
             if (lp) json_object_set_new(line, "lowp", lp);
             if (layers) json_object_set_new(line, "layers", layers);
             if (eval_now && good) {
