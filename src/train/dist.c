@@ -16,6 +16,23 @@ static int launched_as_rank(void) {
     return st && atoi(st) > 1;
 }
 
+// The rank count the launcher announced (1 if none), read before or without MPI.
+static int launched_size(void) {
+    static const char *const VARS[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"};
+    for (size_t i = 0; i < sizeof VARS / sizeof VARS[0]; i++) {
+        const char *v = getenv(VARS[i]);
+        if (v && atoi(v) > 1) return atoi(v);
+    }
+    return 1;
+}
+
+void dist_refuse_ranks(const char *command) {
+    int n = launched_size();
+    if (n > 1)
+        die("run it without mpirun/srun (only 'actlab train' runs over several ranks so far)",
+            "'actlab %s' was started as one of %d ranks: each would run everything into the same folder", command, n);
+}
+
 #ifdef ACTLAB_HAVE_MPI
 #include <limits.h>
 #include <mpi.h>
@@ -165,11 +182,9 @@ int dist_max_int(int v) {
 
 // N copies of a one-rank build would each train the whole run into the same folder: refuse.
 int dist_init(void) {
-    const char *n = getenv("OMPI_COMM_WORLD_SIZE");
-    if (!n) n = getenv("PMI_SIZE");
-    if (launched_as_rank() && n && atoi(n) > 1)
+    if (launched_as_rank() && launched_size() > 1)
         die("rebuild with MPI (cmake -DACTLAB_MPI=ON, libopenmpi-dev installed), or run without mpirun/srun",
-            "this actlab was built without MPI but was started as one of %s ranks", n);
+            "this actlab was built without MPI but was started as one of %d ranks", launched_size());
     return 1;
 }
 void dist_finalize(void) {}

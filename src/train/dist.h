@@ -13,6 +13,9 @@
 // Initialises MPI if launched by mpirun/srun (and compiled with MPI); harmless to call twice.
 // Afterwards die() messages name the rank. Returns the number of ranks (1 without MPI).
 int dist_init(void);
+// Dies when mpirun/srun started this process as one of several ranks: for commands that do not
+// split their work over ranks (sweep, compare), which would otherwise all write the same folder.
+void dist_refuse_ranks(const char *command);
 // Finalises MPI if dist_init started it.
 void dist_finalize(void);
 int dist_rank(void);        // 0 without MPI
