@@ -206,7 +206,9 @@ static int train_step(run *r, float lr, double *loss, double *norm) {
     size_t n = model_num_params(r->m);
     float *g = model_grads(r->m);
     if (r->hooks && r->hooks->after_backward) r->hooks->after_backward(r->hooks->ctx, r->step, g, n);
-    dist_sum_floats(g, n);  // ranks' shares of each micro-batch's mean-loss gradient: summed, the whole
+    // Each rank holds its rows' share of every micro-batch's mean-loss gradient (model_set_loss_count;
+    // the loader's targets are all valid): summed over ranks, they give the whole.
+    dist_sum_floats(g, n);
     *loss = dist_sum_double(total) / ((double)c->grad_accum * ranks);
     // The model sums micro-batch gradients of mean losses: dividing the norm by grad_accum gives the
     // norm of the averaged gradient without another pass over g.
@@ -277,8 +279,8 @@ static void run_open(run *r, const train_config *cfg, const char *resume_path, c
     r->tokens = xmalloc(bt * sizeof(int32_t));
     r->targets = xmalloc(bt * sizeof(int32_t));
     save_config(r);
-    // A resumed run appends, so one metrics file covers the whole run.
     if (dist_rank() != 0) return;  // rank 0 alone writes metrics
+    // A resumed run appends, so one metrics file covers the whole run.
     if (resume_path) trim_metrics(r->metrics_path, r->step);
     r->metrics = xfopen(r->metrics_path, resume_path ? "a" : "w");
 }
