@@ -56,6 +56,10 @@ int dist_init(void) {
     g_started = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    // srun without a PMI plugin that this MPI speaks starts N singletons, each a whole run.
+    if (g_size == 1 && launched_size() > 1)
+        die("launch with 'srun --mpi=pmix' (see 'srun --mpi=list') or with mpirun",
+            "the launcher started %d tasks but MPI sees only this one", launched_size());
     // Ranks sharing this host share its cores (the default thread count divides them).
     MPI_Comm node;
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &node);

@@ -85,6 +85,10 @@ set -e
 [ "$st" != 0 ] || fail "--batch 3 on 2 ranks should fail"
 grep -q "rank [01] of 2: --batch 3 does not split over 2 ranks" "$DIR/odd.err" || fail "odd batch message: $(cat "$DIR/odd.err")"
 
+# A launcher that started 2 tasks which MPI sees as singletons (srun without PMI) is refused.
+expect_status 1 env SLURM_STEP_NUM_TASKS=2 "$ACTLAB" train $TINY --out "$DIR/singleton"
+grep -q "the launcher started 2 tasks but MPI sees only this one" "$DIR/err.txt" || fail "singleton message"
+
 # Sweeps do not spread over ranks yet: refused rather than run twice into one folder.
 set +e
 $MPIRUN "$ACTLAB" sweep "$DIR/none.json" --out "$DIR/sw" >/dev/null 2>"$DIR/sweep.err"
