@@ -2,6 +2,7 @@
 // sweep, then writes the report, and prints where it is.
 #include "args.h"
 #include "commands.h"
+#include "train/dist.h"
 #include "exp/suite.h"
 #include "exp/sweep.h"
 #include "report/report.h"
@@ -78,6 +79,7 @@ int cmd_compare(int argc, char **argv) {
     int jobs = 0, print_spec = 0;
     suite_kind kind = SUITE_DEFAULT;
     report_opts ro = {0};
+    dist_refuse_ranks("compare");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (arg_is_help(a)) {

@@ -4,6 +4,7 @@
 #include "exp/folder.h"
 #include "exp/sweep.h"
 #include "util/fileio.h"
+#include "train/dist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@ int cmd_sweep(int argc, char **argv) {
     const char *spec_path = NULL, *out = NULL;
     int jobs = 0, dry = 0;
     sweep_opts o = {0};
+    dist_refuse_ranks("sweep");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (arg_is_help(a)) {

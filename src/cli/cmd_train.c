@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
+#include "train/dist.h"
 #include "train/trainer.h"
 #include "util/check.h"
 
@@ -28,6 +29,10 @@ static void train_help(void) {
            "checkpoint.bin. --precision bf16|fp8 emulates low-precision matmul inputs (--fp8-scaling\n"
            "delayed|current|block) and adds per-tensor saturation/underflow counts (\"lowp\"); loss spikes\n"
            "(\"spike\") and divergence (\"diverged\") are logged in every precision (docs/lowp.md).\n"
+           "Data parallel: 'mpirun -np N actlab train ...' (or srun) splits every micro-batch's rows over the\n"
+           "N ranks (--batch a multiple of N), sums the gradients in rank order and trains the same model as\n"
+           "one process would; rank 0 writes the run folder (docs/train.md). --threads is per rank (default:\n"
+           "the host's cores divided by its ranks).\n"
            "Exit status: 0 done, 1 runtime error or interrupted, 2 usage error, 3 diverged.\n\n"
            "options:\n"
            "  --config FILE             JSON settings (keys as below with '_'; \"act_hyper\": {\"m\": 3})\n"
@@ -120,8 +125,11 @@ int cmd_train(int argc, char **argv) {
     if (!resume && !overwrite && access(existing, F_OK) == 0)
         usage_error("train", "'%s' already holds a run (%s): continue it with --resume %s, choose another --out, "
                     "or pass --overwrite to replace it", c.out_dir, existing, existing);
+    dist_init();  // one rank of a data-parallel job when mpirun/srun started us
     train_hooks hooks = {.stop_after = stop_after, .ckpt_at_stop = 1};
-    switch (train_run(&c, resume, &hooks)) {
+    int status = train_run(&c, resume, &hooks);
+    dist_finalize();
+    switch (status) {
     case TRAIN_DONE: return 0;
     case TRAIN_INTERRUPTED: return 1;
     default: return 3;  // diverged: 2 is the usage-error status of every command

@@ -1,6 +1,7 @@
 // main.c — the actlab command line: dispatches to one subcommand.
 #include "commands.h"
 #include "actlab.h"
+#include "train/dist.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -45,7 +46,8 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("actlab %s\n", ACTLAB_VERSION);
+        const char *mpi = dist_library();
+        printf("actlab %s\nMPI: %s\n", ACTLAB_VERSION, mpi ? mpi : "no (built without MPI: one process only)");
         return 0;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)

@@ -144,6 +144,16 @@ void lowp_step_end(lowp *q) {
     }
 }
 
+int lowp_count(const lowp *q) { return q->n; }
+
+void lowp_step_amax_get(const lowp *q, float *out) {
+    for (int i = 0; i < q->n; i++) out[i] = q->t[i].step_amax;
+}
+
+void lowp_step_amax_set(lowp *q, const float *in) {
+    for (int i = 0; i < q->n; i++) q->t[i].step_amax = in[i];
+}
+
 int lowp_stats(const lowp *q, model_lowp_stat *out, int max) {
     static const char *const FMT_NAMES[3] = {"bf16", "e4m3", "e5m2"};
     int k = 0;
@@ -236,6 +246,9 @@ int model_lowp_stats(const model *m, model_lowp_stat *out, int max) { return m->
 void model_lowp_stats_reset(model *m) { if (m->lp) lowp_stats_reset(m->lp); }
 void model_lowp_step_end(model *m) { if (m->lp) lowp_step_end(m->lp); }
 void model_lowp_set_recording(model *m, int on) { if (m->lp) lowp_set_recording(m->lp, on); }
+int model_lowp_count(const model *m) { return m->lp ? lowp_count(m->lp) : 0; }
+void model_lowp_step_amax_get(const model *m, float *out) { if (m->lp) lowp_step_amax_get(m->lp, out); }
+void model_lowp_step_amax_set(model *m, const float *in) { if (m->lp) lowp_step_amax_set(m->lp, in); }
 size_t model_lowp_state_size(const model *m) { return m->lp ? lowp_state_size(m->lp) : 0; }
 void model_lowp_state_save(const model *m, float *out) { if (m->lp) lowp_state_save(m->lp, out); }
 int model_lowp_state_load(model *m, const float *in, size_t n) {

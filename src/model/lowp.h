@@ -33,6 +33,10 @@ void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int co
 void lowp_set_recording(lowp *q, int on);
 // End of an optimiser step: delayed scaling pushes the step's amax into each history.
 void lowp_step_end(lowp *q);
+// This step's amax per tensor so far (n = the tensor count), read or replaced before lowp_step_end.
+int lowp_count(const lowp *q);
+void lowp_step_amax_get(const lowp *q, float *out);
+void lowp_step_amax_set(lowp *q, const float *in);
 
 int lowp_stats(const lowp *q, model_lowp_stat *out, int max);
 void lowp_stats_reset(lowp *q);

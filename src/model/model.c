@@ -199,6 +199,7 @@ int model_tensor_find(const model *m, const char *name) {
     return -1;
 }
 void model_zero_grad(model *m) { memset(m->grads, 0, sizeof(float) * m->n_params); }
+void model_set_loss_count(model *m, int n) { m->loss_count = n > 0 ? n : 0; }
 
 // Matmul FLOPs per token of one training step (forward + backward = 3 × forward):
 // 6 × (matrix parameters that multiply activations: every projection and the LM head, not the
@@ -354,7 +355,8 @@ void model_backward(model *m) {
     float *G = m->grads;
 
     // The logits buffer becomes dlogits: a second (N,V) array would cost 128 MiB at the anchor size.
-    float scale = m->n_valid ? 1.0f / (float)m->n_valid : 0.0f;
+    int count = m->loss_count > 0 ? m->loss_count : m->n_valid;
+    float scale = count ? 1.0f / (float)count : 0.0f;
     TIMED(SEC_CE, 1, crossentropy_backward(m->logits, m->logits, m->lse_ce, m->targets, N, V, scale));
     if (m->lp) lowp_quantize(m->lp, lowp_head_id(m->lp, LP_HEAD_DY), m->logits, m->logits, N, V);
     TIMED(SEC_HEAD, 1, linear_backward(m->dxn, G + m->off_head, m->logits, m->lp ? m->xqf : m->xnf, P + m->off_head, N, d, V, 0));

@@ -89,6 +89,11 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
 // Accumulates (+=) d(mean loss)/d(params) into model_grads() for the last forward.
 void model_backward(model *m);
 void model_zero_grad(model *m);
+// Data parallelism: model_backward differentiates (summed loss) / n rather than the mean over this
+// batch's targets, n being the target count of the whole batch that ranks split (0: the mean). The
+// gradients of one rank's rows are then the very numbers a single process computes for them, fp8
+// underflow and saturation included.
+void model_set_loss_count(model *m, int n);
 const float *model_logits(const model *m);   // (B,T,V) of the last forward
 // (valid until model_backward, which reuses that buffer for the logits' gradient; NULL after it)
 
@@ -130,6 +135,11 @@ typedef struct {
 int model_lowp_stats(const model *m, model_lowp_stat *out, int max);  // 0 in fp32
 void model_lowp_stats_reset(model *m);
 void model_lowp_step_end(model *m);              // after each optimiser step (delayed scaling)
+// Data parallelism: every rank replaces the step's per-tensor amax by the maximum over ranks before
+// model_lowp_step_end, so the delayed-scaling histories do not depend on the rank count.
+int model_lowp_count(const model *m);                          // tensors (0 in fp32)
+void model_lowp_step_amax_get(const model *m, float *out);     // out: (model_lowp_count)
+void model_lowp_step_amax_set(model *m, const float *in);      // in: (model_lowp_count)
 void model_lowp_set_recording(model *m, int on); // off: evaluation passes leave scales and counts alone
 // The scaling state (for checkpoints): size in floats, save, load (0, or -1 if n does not fit).
 size_t model_lowp_state_size(const model *m);

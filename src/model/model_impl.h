@@ -44,7 +44,7 @@ struct model {
     float *rope_cos, *rope_sin;  // (max_seq_len, head_dim/2)
     // workspace for the last forward
     size_t cap_rows;  // rows the workspace holds
-    int B, T, has_targets, backward_done, n_valid;
+    int B, T, has_targets, backward_done, n_valid, loss_count;
     float *ws;
     int32_t *tokens, *targets;
     float **res;      // (n_layers+1) x (N,d): the residual stream entering each layer, then the final one

@@ -1,6 +1,7 @@
 // metrics.c — see metrics.h.
 #include "train/metrics.h"
 
+#include "train/dist.h"
 #include "util/check.h"
 
 #include <math.h>
@@ -72,6 +73,24 @@ static const float *weight(const model *m, int l, const char *proj, const model_
     return model_params((model *)m) + (*t)->offset;
 }
 
+// Data parallelism: rank 0 replaces each per-row tensor (activations and their gradients: rows of the
+// rank's batch slice) by all ranks' rows in rank order, i.e. the whole batch, so the statistics do not
+// depend on the rank count; weight gradients are already summed. The gathered copies land in owned
+// (count entries, free each). Returns 1 on the ranks that only contribute.
+static int gather_rows(const float **src, size_t *len, float **owned, int count) {
+    int ranks = dist_size();
+    if (ranks == 1) return 0;
+    for (int i = 0; i < count; i++) {
+        int k = i % T_PER_LAYER;
+        if (!src[i] || k == T_WGRAD_UP || k == T_WGRAD_GATE) continue;
+        owned[i] = dist_rank() == 0 ? xmalloc(len[i] * (size_t)ranks * sizeof(float)) : NULL;
+        dist_gather_floats(src[i], len[i], owned[i]);
+        src[i] = owned[i];
+        len[i] *= (size_t)ranks;
+    }
+    return dist_rank() != 0;
+}
+
 json_t *metrics_telemetry(const model *m, size_t rows) {
     const model_config *mc = model_cfg(m);
     int L = mc->n_layers, K = T_PER_LAYER;
@@ -90,19 +109,23 @@ json_t *metrics_telemetry(const model *m, size_t rows) {
         s[T_WGRAD_GATE] = weight_grad(m, l, "gate_proj", &n[T_WGRAD_GATE]);
         s[T_Z] = model_ffn_act_in(m, l), n[T_Z] = act_n;
     }
+    float **owned = xcalloc((size_t)K * L, sizeof *owned);
+    int contributor = gather_rows(src, len, owned, K * L);
     // The statistics are independent of each other: computed in parallel, each one sequentially,
     // so the numbers do not depend on the thread count.
 #pragma omp parallel for schedule(dynamic, 1)
     for (int i = 0; i < K * L; i++) {
-        if (!src[i]) continue;
+        if (!src[i] || contributor) continue;
         stats_compute(src[i], len[i], &st[i]);
         if (i % K == T_Z) {
             gt[2 * (i / K)] = stats_frac_above(src[i], len[i], METRICS_Z_BOUNDED);
             gt[2 * (i / K) + 1] = stats_frac_above(src[i], len[i], METRICS_Z_PEAK);
         }
     }
-    json_t *layers = json_array();
-    for (int l = 0; l < L; l++) {
+    for (int i = 0; i < K * L; i++) free(owned[i]);
+    free(owned);
+    json_t *layers = contributor ? NULL : json_array();
+    for (int l = 0; l < L && layers; l++) {
         json_t *o = json_object();
         json_object_set_new(o, "layer", json_integer(l));
         for (int k = 0; k < K; k++) {

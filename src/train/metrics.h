@@ -27,6 +27,8 @@ json_t *metrics_stats_json(const tensor_stats *s);
 // the gradients at the up/gate outputs, the up/gate weight gradients, the activation's input z
 // (quantiles and the fractions above METRICS_Z_BOUNDED and METRICS_Z_PEAK) and the gate/up row
 // alignment. Reads the last micro-batch of (B·T = rows) tokens and the step's weight gradients.
+// Collective over MPI ranks (call it on every rank): rank 0 gets the whole batch's statistics, the
+// others NULL.
 json_t *metrics_telemetry(const model *m, size_t rows);
 // Writes the line and a newline, flushes, and releases the object. Dies (with a hint) on I/O errors.
 void metrics_write(FILE *f, const char *path, json_t *line);

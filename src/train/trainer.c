@@ -4,6 +4,7 @@
 #include "model/model.h"
 #include "util/atomic.h"
 #include "train/checkpoint.h"
+#include "train/dist.h"
 #include "train/eval.h"
 #include "train/lowp_log.h"
 #include "train/metrics.h"
@@ -50,7 +51,8 @@ static void on_signal(int sig) {
 }
 
 int train_set_threads(int n) {
-    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    // Ranks on one host share its cores: by default each takes its share.
+    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN) / dist_local_size();
     if (n <= 0) n = 1;
     omp_set_num_threads(n);
     openblas_set_num_threads(n);
@@ -130,7 +132,9 @@ static float *trainer_state(const run *r, size_t *n) {
     return st;
 }
 
+// Every rank holds the same state after each step (data parallelism): rank 0 alone writes it.
 static void save_checkpoint(run *r) {
+    if (dist_rank() != 0) return;
     ckpt_meta meta;
     memset(&meta, 0, sizeof meta);
     meta.cfg = r->cfg.model;
@@ -156,6 +160,7 @@ static void save_checkpoint(run *r) {
 }
 
 static void save_config(run *r) {
+    if (dist_rank() != 0) return;
     char path[TC_PATH + 32], err[512];
     snprintf(path, sizeof path, "%s/config.json", r->cfg.out_dir);
     char *json = train_config_to_json(&r->cfg);
@@ -172,17 +177,25 @@ static void save_config(run *r) {
 static int train_step(run *r, float lr, double *loss, double *norm) {
     const train_config *c = &r->cfg;
     model_zero_grad(r->m);
+    // Data parallelism: every rank draws each whole micro-batch (so the loader state stays the same on
+    // all ranks) and runs its own contiguous rows of it.
+    int ranks = dist_size(), rows = c->batch / ranks;
+    size_t skip = (size_t)dist_rank() * (size_t)rows * (size_t)c->seq;
+    model_set_loss_count(r->m, ranks > 1 ? c->batch * c->seq : 0);
     double total = 0;
     for (int a = 0; a < c->grad_accum; a++) {
         if (loader_next(&r->ld, c->batch, c->seq, r->tokens, r->targets))
             die("use a shorter --seq", "the training shard is too short for seq %d", c->seq);
-        total += model_forward(r->m, r->tokens, r->targets, c->batch, c->seq);
+        total += model_forward(r->m, r->tokens + skip, r->targets + skip, rows, c->seq);
         model_backward(r->m);
     }
     size_t n = model_num_params(r->m);
     float *g = model_grads(r->m);
     if (r->hooks && r->hooks->after_backward) r->hooks->after_backward(r->hooks->ctx, r->step, g, n);
-    *loss = total / c->grad_accum;
+    // Each rank holds its rows' share of every micro-batch's mean-loss gradient (model_set_loss_count;
+    // the loader's targets are all valid): summed over ranks, they give the whole.
+    dist_sum_floats(g, n);
+    *loss = dist_sum_double(total) / ((double)c->grad_accum * ranks);
     // The model sums micro-batch gradients of mean losses: dividing the norm by grad_accum gives the
     // norm of the averaged gradient without another pass over g.
     *norm = optim_grad_norm(g, n) / c->grad_accum;
@@ -191,6 +204,17 @@ static int train_step(run *r, float lr, double *loss, double *norm) {
     adamw_step(&r->opt, &c->opt, model_params(r->m), g, gscale, lr);
     if (r->hooks && r->hooks->after_update) r->hooks->after_update(r->hooks->ctx, r->step, model_params(r->m), n);
     return 1;
+}
+
+// Delayed fp8 scaling sees the amax over all ranks' rows, as a single process would over the whole batch.
+static void reduce_lowp_amax(model *m) {
+    int n = model_lowp_count(m);
+    if (n == 0 || dist_size() == 1) return;
+    float *amax = xmalloc((size_t)n * sizeof(float));
+    model_lowp_step_amax_get(m, amax);
+    dist_max_floats(amax, (size_t)n);
+    model_lowp_step_amax_set(m, amax);
+    free(amax);
 }
 
 // A resumed run continues metrics.jsonl from the checkpoint's step: lines logged after it (by the
@@ -235,10 +259,14 @@ static void run_open(run *r, const train_config *cfg, const char *resume_path, c
     loader_init(&r->ld, &r->train_sh, 1, cfg->seed ^ 0x5eedda7aull);
     rng_seed(&r->rng, cfg->seed);
     if (resume_path) resume_from(r, resume_path);
+    if (cfg->batch % dist_size())
+        die("make --batch a multiple of the rank count (each rank takes batch/ranks rows of every micro-batch)",
+            "--batch %d does not split over %d ranks", cfg->batch, dist_size());
     size_t bt = (size_t)cfg->batch * cfg->seq;
     r->tokens = xmalloc(bt * sizeof(int32_t));
     r->targets = xmalloc(bt * sizeof(int32_t));
     save_config(r);
+    if (dist_rank() != 0) return;  // rank 0 alone writes metrics
     // A resumed run appends, so one metrics file covers the whole run.
     if (resume_path) trim_metrics(r->metrics_path, r->step);
     r->metrics = xfopen(r->metrics_path, resume_path ? "a" : "w");
@@ -271,6 +299,9 @@ static void print_banner(const run *r, int threads) {
     fprintf(stderr, "data: %llu training tokens, %llu validation tokens (tokenizer %s); %d tokens per step\n",
             (unsigned long long)r->train_sh.n_tokens, (unsigned long long)r->val_sh.n_tokens, r->train_sh.tokenizer,
             c->batch * c->seq * c->grad_accum);
+    if (dist_size() > 1)
+        fprintf(stderr, "data parallel: %d ranks (%s), %d rows of each micro-batch per rank\n", dist_size(),
+                dist_library(), c->batch / dist_size());
     if (r->step) fprintf(stderr, "resuming at step %ld\n", r->step);
 }
 
@@ -278,7 +309,7 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
     int threads = train_set_threads(cfg->threads);
     run r;
     run_open(&r, cfg, resume_path, hooks);
-    int quiet = hooks && hooks->quiet;
+    int quiet = (hooks && hooks->quiet) || dist_rank() != 0, lead = dist_rank() == 0;
     if (!quiet) print_banner(&r, threads);
     const train_config *c = &r.cfg;
     long last = c->steps;
@@ -286,6 +317,7 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
     progress_t bar;
     if (!quiet) progress_start(&bar, "train", (size_t)(c->steps - r.step));
     long first = r.step;
+    double t_start = now_seconds();
     int status = TRAIN_DONE;
     g_interrupted = 0;
     void (*old_int)(int) = signal(SIGINT, on_signal), (*old_term)(int) = signal(SIGTERM, on_signal);
@@ -294,7 +326,10 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
         float lr = schedule_lr(&c->sched, c->opt.lr, c->opt.min_lr, r.step);
         double loss, norm, t0 = now_seconds();
         int good = train_step(&r, lr, &loss, &norm);
+        reduce_lowp_amax(r.m);
         model_lowp_step_end(r.m);
+        // Every rank stops together: 1 + the highest rank that was signalled, 0 if none.
+        int signalled = dist_max_int(g_interrupted ? dist_rank() + 1 : 0);
         tps = tok_per_step / (now_seconds() - t0);
         long s = ++r.step;
         r.bad_streak = good ? 0 : r.bad_streak + 1;
@@ -306,7 +341,13 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
         int last_step = s == c->steps;
         int eval_now = !diverged && ((c->eval_interval > 0 && s % c->eval_interval == 0) || last_step);
         int tele_now = good && c->telemetry_interval > 0 && s % c->telemetry_interval == 0;
-        if (s % c->log_interval == 0 || eval_now || tele_now || !good || spike || diverged) {
+        // Telemetry reads the activations of this step's last micro-batch: before validation runs its
+        // own forward passes over them.
+        // Both are collective over ranks, so every rank decides alike (from the same loss) when to log.
+        int log_now = s % c->log_interval == 0 || eval_now || tele_now || !good || spike || diverged;
+        json_t *layers = tele_now ? metrics_telemetry(r.m, (size_t)(c->batch / dist_size()) * c->seq) : NULL;
+        json_t *lp = log_now ? lowp_log_json(r.m, tele_now) : NULL;
+        if (r.metrics && log_now) {
             json_t *line = metrics_line(s);
             metrics_set_num(line, "loss", loss);
             metrics_set_num(line, "lr", lr);
@@ -325,11 +366,8 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
                 json_object_set_new(line, "spike", sp);
             }
             if (diverged) json_object_set_new(line, "diverged", json_string(diverged));
-            json_t *lp = lowp_log_json(r.m, tele_now);
             if (lp) json_object_set_new(line, "lowp", lp);
-            // Telemetry reads the activations of this step's last micro-batch: before validation
-            // runs its own forward passes over them.
-            if (tele_now) json_object_set_new(line, "layers", metrics_telemetry(r.m, (size_t)c->batch * c->seq));
+            if (layers) json_object_set_new(line, "layers", layers);
             if (eval_now && good) {
                 model_lowp_set_recording(r.m, 0);  // validation must not move the fp8 scales
                 double vl = eval_shard_loss(r.m, &r.val_sh, c->batch, c->seq, c->eval_batches, NULL);
@@ -341,28 +379,31 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
         if (spike && !quiet)
             fprintf(stderr, "\nstep %ld: loss spike %.4f (trailing mean %.4f, std %.4f)\n", s, loss, sp_mean, sp_std);
         if (diverged) {
-            fprintf(stderr,
-                    "%sactlab: training diverged at step %ld: %s\n  hint: lower --lr, raise --warmup-steps, or "
-                    "try another --precision / --fp8-scaling; the last good checkpoint is %s\n",
-                    quiet ? "" : "\n", s,
-                    !strcmp(diverged, "nan") ? "NaN/Inf loss or gradients on consecutive steps (max_bad_steps)"
-                                             : "loss above divergence_loss",
-                    r.ckpt_path);
+            if (lead)
+                fprintf(stderr,
+                        "%sactlab: training diverged at step %ld: %s\n  hint: lower --lr, raise --warmup-steps, or "
+                        "try another --precision / --fp8-scaling; the last good checkpoint is %s\n",
+                        quiet ? "" : "\n", s,
+                        !strcmp(diverged, "nan") ? "NaN/Inf loss or gradients on consecutive steps (max_bad_steps)"
+                                                 : "loss above divergence_loss",
+                        r.ckpt_path);
             status = TRAIN_DIVERGED;
             break;
         }
         if (!good) {
-            fprintf(stderr, "%sstep %ld skipped: loss %g, gradient norm %g (%ld consecutive)\n", quiet ? "" : "\n", s,
-                    loss, norm, r.bad_streak);
+            if (lead)
+                fprintf(stderr, "%sstep %ld skipped: loss %g, gradient norm %g (%ld consecutive)\n", quiet ? "" : "\n", s,
+                        loss, norm, r.bad_streak);
             continue;
         }
         last_loss = loss;
         int stop_now = s == last && hooks && hooks->ckpt_at_stop;
         if ((c->ckpt_interval > 0 && s % c->ckpt_interval == 0) || last_step || stop_now) save_checkpoint(&r);
-        if (g_interrupted && !last_step) {
+        if (signalled && !last_step) {
             save_checkpoint(&r);
-            fprintf(stderr, "\nactlab: interrupted at step %ld of %d; checkpoint written\n  hint: continue with --resume %s\n",
-                    s, c->steps, r.ckpt_path);
+            if (lead)
+                fprintf(stderr, "\nactlab: interrupted at step %ld of %d (signal on rank %d); checkpoint written\n"
+                        "  hint: continue with --resume %s\n", s, c->steps, signalled - 1, r.ckpt_path);
             status = TRAIN_INTERRUPTED;
             break;
         }
@@ -379,6 +420,7 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
         snprintf(extra, sizeof extra, "loss %.4f  %.0f tok/s", last_loss, tps);
         progress_finish(&bar, extra);
     }
+    dist_print_summary(now_seconds() - t_start, r.step - first);
     signal(SIGINT, old_int);
     signal(SIGTERM, old_term);
     run_close(&r);

@@ -40,7 +40,7 @@ typedef enum {
 // train_result. Dies with a message on I/O errors.
 int train_run(const train_config *cfg, const char *resume_path, const train_hooks *hooks);
 
-// Sets OpenMP and OpenBLAS to n threads (0: all online cores); returns the count set.
+// Sets OpenMP and OpenBLAS to n threads (0: the online cores divided by the MPI ranks on this host); returns the count set.
 int train_set_threads(int n);
 
 #endif

@@ -6,10 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+static char g_die_context[64];
+
+void die_set_context(const char *ctx) { snprintf(g_die_context, sizeof g_die_context, "%s", ctx ? ctx : ""); }
+
 void die(const char *hint, const char *fmt, ...) {
     va_list ap;
     fflush(stdout);
-    fprintf(stderr, "actlab: error: ");
+    fprintf(stderr, "actlab: error: %s", g_die_context);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);

@@ -14,6 +14,8 @@ void check_fread(void *p, size_t size, size_t n, FILE *f, const char *path, cons
 void check_fwrite(const void *p, size_t size, size_t n, FILE *f, const char *path, const char *file, int line);
 void check_fclose(FILE *f, const char *path, const char *file, int line);
 // Prints "actlab: error: <msg>" plus an optional hint line, then exits with status 1.
+// Text put before every later die() message, e.g. "rank 1 of 4: " in a multi-rank run ("" or NULL: none).
+void die_set_context(const char *ctx);
 void die(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 #define xmalloc(n) check_malloc((n), __FILE__, __LINE__)
