@@ -17,15 +17,17 @@
 // microseconds (much more on a loaded machine), about what 8K elements of a cheap loop take.
 #define PAR_MIN 8192
 
-// ---- linear.c: y = x·Wᵀ through cblas_sgemm ----------------------------------------------
+// ---- linear.c: y = x·Wᵀ through the GEMM layer (src/gemm) ---------------------------------
+// bf16: every input (x, w, dy) holds bf16 values already: run the native bf16 GEMM (f32
+// accumulation) instead of the f32 one; the result equals the f32 product up to summation order.
 // x: (N,in), w: (out,in) -> y: (N,out)
-void linear_forward(float *y, const float *x, const float *w, int N, int in, int out);
+void linear_forward(float *y, const float *x, const float *w, int N, int in, int out, int bf16);
 // dy: (N,out) -> dx: (N,in) (overwritten, or += when accumulate_dx; skipped when dx is NULL),
 // dw: (out,in) +=
 void linear_backward(float *dx, float *dw, const float *dy, const float *x, const float *w,
-                     int N, int in, int out, int accumulate_dx);
+                     int N, int in, int out, int accumulate_dx, int bf16);
 // OpenBLAS's own thread count. The model keeps it at 1 and threads its products with OpenMP
-// (see linear.c).
+// (attention.c's per-head products; the projections' GEMM layer tiles likewise).
 void blas_set_threads(int n);
 
 // ---- embedding.c ----------------------------------------------------------------------------
@@ -75,6 +77,7 @@ struct lowp;
 typedef struct {
     struct lowp *lp;
     int id_x, id_down_x, id_gate_dy, id_up_dy, id_down_dy;  // lowp tensor ids
+    int bf16;        // the FFN's matmul inputs are bf16 values: native bf16 GEMMs (lowp_native_bf16)
     float *xq;       // (N,C) the quantised FFN input, kept for the backward
     float *aq;       // (N,h) the quantised down-projection input, kept for the backward
     float *scratch;  // (N,max(C,h)) a quantised output gradient

@@ -3,6 +3,7 @@
 // their state.
 #include "lowp.h"
 
+#include "gemm/gemm.h"
 #include "util/check.h"
 
 #include <math.h>
@@ -26,6 +27,7 @@ typedef struct {
 struct lowp {
     model_precision p;
     int n_layers, n, recording;
+    int native_bf16;  // bf16 GEMMs run natively (else emulated in f32)
     lp_tensor *t;
     float *hist;  // n × amax_history
 };
@@ -75,6 +77,13 @@ lowp *lowp_create(const model_precision *p, int n_layers, int gated) {
     q->n_layers = n_layers;
     q->n = n_layers * LP_PER_LAYER + LP_HEAD_COUNT;
     q->recording = 1;
+    q->native_bf16 = gemm_bf16_native();
+    static int said;
+    if (!q->native_bf16 && !said) {
+        said = 1;
+        fprintf(stderr, "note: this CPU has no bf16 matmul instructions (or ACTLAB_GEMM_BF16=0): bf16 matmuls are "
+                        "emulated exactly (bf16-rounded inputs, f32 GEMM), about as slow as fp32\n");
+    }
     q->t = xcalloc((size_t)q->n, sizeof *q->t);
     q->hist = xcalloc((size_t)q->n * (size_t)q->p.amax_history, sizeof(float));
     char name[32];
@@ -103,6 +112,12 @@ int lowp_id(const lowp *q, int layer, int which) {
 int lowp_head_id(const lowp *q, int which) { return q->n_layers * LP_PER_LAYER + which; }
 
 void lowp_set_recording(lowp *q, int on) { q->recording = on; }
+
+// In bf16 every projection's tensors are bf16; in fp8 only the LM head's are (lowp.h's table).
+int lowp_native_bf16(const lowp *q, int id) {
+    if (!q || !q->native_bf16) return 0;
+    return q->p.precision == PREC_BF16 || id >= q->n_layers * LP_PER_LAYER;
+}
 
 void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int cols) {
     lp_tensor *t = &q->t[id];

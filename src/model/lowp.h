@@ -1,7 +1,8 @@
-// lowp.h — emulated low-precision matmul inputs (internal to src/model): every quantised tensor
-// of the model, its format, its scaling state and its statistics. The matmuls stay f32 with f32
-// accumulation; their inputs pass through Q(x·s)/s first, which is exactly what an FP8 (or bf16)
-// GEMM with f32 accumulation computes from the same inputs.
+// lowp.h — low-precision matmul inputs (internal to src/model): every quantised tensor of the
+// model, its format, its scaling state and its statistics. Inputs pass through Q(x·s)/s first;
+// bf16 matmuls then run natively (bf16 GEMM, f32 accumulation) where the CPU has the instructions,
+// FP8 ones as f32 GEMMs of the dequantised values, which is what an FP8 GEMM with f32
+// accumulation computes from the same inputs (up to summation order).
 #ifndef ACTLAB_MODEL_LOWP_H
 #define ACTLAB_MODEL_LOWP_H
 
@@ -31,6 +32,11 @@ int lowp_head_id(const lowp *q, int which);
 // Records the amax and counts unless recording is off.
 void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int cols);
 void lowp_set_recording(lowp *q, int on);
+// Whether the matmul that reads tensor id (and its partners: the same layer's projection, or the
+// LM head) sees bf16 values only and this CPU multiplies bf16 natively: then it runs as a bf16
+// GEMM with f32 accumulation (gemm_bf16), else as an f32 GEMM of the quantised values (the exact
+// emulation). 0 for q NULL (fp32).
+int lowp_native_bf16(const lowp *q, int id);
 // End of an optimiser step: delayed scaling pushes the step's amax into each history.
 void lowp_step_end(lowp *q);
 
