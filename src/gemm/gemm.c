@@ -51,6 +51,12 @@ int gemm_bf16_native(void) {
     return bf16_native;
 }
 
+void gemm_set_bf16_native(int on) {
+    bf16_native = -1;
+    if (!on) bf16_native = 0;
+    else gemm_bf16_native();
+}
+
 const char *gemm_describe(void) {
     static char line[160];
     snprintf(line, sizeof line, "projections: %s f32 GEMM, bf16 GEMM %s; OpenBLAS core %s (OPENBLAS_CORETYPE=%s)",

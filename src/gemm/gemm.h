@@ -25,6 +25,8 @@ gemm_backend_kind gemm_backend(void);
 void gemm_set_backend(gemm_backend_kind b);
 // Whether this CPU runs bf16 matmuls natively (AVX-512 BF16 or AMX); $ACTLAB_GEMM_BF16=0 says no.
 int gemm_bf16_native(void);
+// Tests and benchmarks: 0 forces the emulation from now on; 1 restores the CPU's answer.
+void gemm_set_bf16_native(int on);
 // One line for banners: the f32 backend, bf16 support, OpenBLAS core.
 const char *gemm_describe(void);
 

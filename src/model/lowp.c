@@ -21,13 +21,14 @@ typedef struct {
     num_delayed dl;    // delayed scaling (FP8_DELAYED only)
     float step_amax;   // amax over this optimiser step's quantisations
     float last_scale;  // telemetry
+    float scale;       // of the last quantisation, recorded or not: the GEMM divides by it (1: bf16)
     num_qstats acc;    // since the last stats reset
 } lp_tensor;
 
 struct lowp {
     model_precision p;
     int n_layers, n, recording;
-    int native_bf16;  // bf16 GEMMs run natively (else emulated in f32)
+    int native;  // bf16 and per-tensor FP8 GEMMs run natively on bf16 codes (else emulated in f32)
     lp_tensor *t;
     float *hist;  // n × amax_history
 };
@@ -66,7 +67,7 @@ static void init_tensor(lowp *q, lp_tensor *t, const char *name, int head, int i
     if (q->p.precision == PREC_BF16 || head || (is_down_x && q->p.keep_act_bf16)) t->fmt = FMT_BF16;
     else t->fmt = t->role == ROLE_DY ? FMT_E5M2 : FMT_E4M3;
     num_delayed_init(&t->dl, hist, q->p.amax_history);
-    t->last_scale = 1.0f;
+    t->last_scale = t->scale = 1.0f;
 }
 
 lowp *lowp_create(const model_precision *p, int n_layers, int gated) {
@@ -77,12 +78,12 @@ lowp *lowp_create(const model_precision *p, int n_layers, int gated) {
     q->n_layers = n_layers;
     q->n = n_layers * LP_PER_LAYER + LP_HEAD_COUNT;
     q->recording = 1;
-    q->native_bf16 = gemm_bf16_native();
+    q->native = gemm_bf16_native();
     static int said;
-    if (!q->native_bf16 && !said) {
+    if (!q->native && !said) {
         said = 1;
         fprintf(stderr, "note: this CPU has no bf16 matmul instructions (or ACTLAB_GEMM_BF16=0): bf16 matmuls are "
-                        "emulated exactly (bf16-rounded inputs, f32 GEMM), about as slow as fp32\n");
+                        "emulated exactly (Q(x*s)/s inputs, f32 GEMM), slower than fp32\n");
     }
     q->t = xcalloc((size_t)q->n, sizeof *q->t);
     q->hist = xcalloc((size_t)q->n * (size_t)q->p.amax_history, sizeof(float));
@@ -113,10 +114,17 @@ int lowp_head_id(const lowp *q, int which) { return q->n_layers * LP_PER_LAYER +
 
 void lowp_set_recording(lowp *q, int on) { q->recording = on; }
 
-// In bf16 every projection's tensors are bf16; in fp8 only the LM head's are (lowp.h's table).
-int lowp_native_bf16(const lowp *q, int id) {
-    if (!q || !q->native_bf16) return 0;
-    return q->p.precision == PREC_BF16 || id >= q->n_layers * LP_PER_LAYER;
+// Native when every tensor of the projection is bf16 (LIN_BF16) or, with per-tensor FP8 scaling,
+// FP8 codes or bf16 (LIN_FP8); the block recipe's scales vary along the wgrad's reduction (over
+// tokens), which no GEMM-output scaling can apply, so it stays emulated (LIN_F32).
+linear_prec lowp_linear(const lowp *q, int id_x, int id_w, int id_dy) {
+    linear_prec p = {LIN_F32, 1, 1, 1};
+    if (!q || !q->native) return p;
+    const lp_tensor *x = &q->t[id_x], *w = &q->t[id_w], *dy = id_dy >= 0 ? &q->t[id_dy] : NULL;
+    int all_bf16 = x->fmt == FMT_BF16 && w->fmt == FMT_BF16 && (!dy || dy->fmt == FMT_BF16);
+    if (all_bf16) p.kind = LIN_BF16;
+    else if (q->p.scaling != FP8_BLOCK) p = (linear_prec){LIN_FP8, x->scale, w->scale, dy ? dy->scale : 1};
+    return p;
 }
 
 void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int cols) {
@@ -131,18 +139,18 @@ void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int co
         num_fp8_format f = t->fmt == FMT_E4M3 ? NUM_E4M3 : NUM_E5M2;
         switch (q->p.scaling) {
         case FP8_DELAYED:
-            scale = t->dl.scale;
-            num_fp8_qdq(out, x, n, f, scale, &st);
-            break;
         case FP8_CURRENT:
-            scale = num_fp8_scale(f, num_amax(x, n), q->p.margin, 1.0f);
-            num_fp8_qdq(out, x, n, f, scale, &st);
+            scale = q->p.scaling == FP8_DELAYED ? t->dl.scale : num_fp8_scale(f, num_amax(x, n), q->p.margin, 1.0f);
+            // natively the GEMM multiplies the codes and divides its output by the scales
+            if (q->native) num_fp8_codes(out, x, n, f, scale, &st);
+            else num_fp8_qdq(out, x, n, f, scale, &st);
             break;
         case FP8_BLOCK:
             num_fp8_qdq_blocks(out, x, rows, cols, t->role == ROLE_W ? BLOCK : 1, BLOCK, f, q->p.margin, &st, &scale);
             break;
         }
     }
+    t->scale = t->fmt == FMT_BF16 ? 1.0f : scale;
     if (!q->recording) return;
     t->last_scale = scale;
     if (st.amax > t->step_amax) t->step_amax = st.amax;

@@ -6,6 +6,7 @@
 #ifndef ACTLAB_MODEL_LOWP_H
 #define ACTLAB_MODEL_LOWP_H
 
+#include "layers.h"
 #include "model.h"
 
 // The quantised tensors of one layer (x: a matmul's activation input, w: its weight, dy: the
@@ -28,15 +29,16 @@ void lowp_free(lowp *q);
 int lowp_id(const lowp *q, int layer, int which);
 int lowp_head_id(const lowp *q, int which);
 
-// x: (rows, cols) -> out: (rows, cols), the tensor as the matmul sees it (out may alias x).
+// x: (rows, cols) -> out: (rows, cols), the tensor as the matmul sees it (out may alias x):
+// Q(x·s)/s, or, where lowp_linear says LIN_FP8, the codes Q(x·s) themselves.
 // Records the amax and counts unless recording is off.
 void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int cols);
 void lowp_set_recording(lowp *q, int on);
-// Whether the matmul that reads tensor id (and its partners: the same layer's projection, or the
-// LM head) sees bf16 values only and this CPU multiplies bf16 natively: then it runs as a bf16
-// GEMM with f32 accumulation (gemm_bf16), else as an f32 GEMM of the quantised values (the exact
-// emulation). 0 for q NULL (fp32).
-int lowp_native_bf16(const lowp *q, int id);
+// How the projection reading tensors id_x, id_w and id_dy (-1 in the forward) runs its GEMMs
+// (layers.h): natively in bf16 (bf16 values, or FP8 codes with their scales) where this CPU
+// multiplies bf16, else as f32 GEMMs of the dequantised values. {LIN_F32} for q NULL (fp32).
+// Read it after quantising the tensors: the scales are those of their last quantisation.
+linear_prec lowp_linear(const lowp *q, int id_x, int id_w, int id_dy);
 // End of an optimiser step: delayed scaling pushes the step's amax into each history.
 void lowp_step_end(lowp *q);
 

@@ -163,6 +163,10 @@ static void check_fp8(rng_t *r, int recipe, num_fp8_format fa, num_fp8_format fb
         codes(ca, A, na, fa, sa), codes(cb, B, nb, fb, sb);
         num_fp8_qdq(qa, A, na, fa, sa, NULL), num_fp8_qdq(qb, B, nb, fb, sb, NULL);
         for (size_t i = 0; i < na; i++) assert_true(qa[i] == ca[i] * (1.0f / sa));  // the codes are the emulation's
+        float *lib = malloc(na * 4);  // and libactlab's num_fp8_codes gives them
+        num_fp8_codes(lib, A, na, fa, sa, NULL);
+        assert_memory_equal(lib, ca, na * 4);
+        free(lib);
         gemm_fp8_tensor(ta, tb, M, N, K, ca, lda, sa, cb, ldb, sb, 0.0f, C, N);
     }
     gemm_f32_with(GEMM_OPENBLAS, ta, tb, M, N, K, qa, lda, qb, ldb, 0.0f, E, N);
