@@ -50,14 +50,14 @@ void gemm_bf16_from_f32(gemm_op ta, gemm_op tb, int M, int N, int K, const float
 // Every E4M3/E5M2 value is a bf16 value and a product of two is exact in f32, so the hardware's
 // FP8 GEMM is a bf16 GEMM of the codes Q(x·s) with the output scaled by 1/(s_a·s_b).
 //
-// A: (M,K) codes with one scale sa, B: (N,K) codes with one scale sb (B transposed, as a
-// weight (out,in) is) -> C: (M,N) = op(A)·op(B)/(sa·sb) + beta·C
+// A: (M,K) or (K,M) codes Q(a·sa), B: (K,N) or (N,K) codes Q(b·sb), one scale each
+// -> C: (M,N) = op(A)·op(B)·(1/sa)·(1/sb) + beta·C (the inverses rounded as the emulation's are)
 void gemm_fp8_tensor(gemm_op ta, gemm_op tb, int M, int N, int K, const float *A, int lda, float sa,
                      const float *B, int ldb, float sb, float beta, float *C, int ldc);
 // Block recipe, scales varying along K: A: (M,K) codes with sa: (M, K/128) one scale per 1×128
 // tile of a row; B: (N,K) codes (transposed) with sb: (N/128, K/128) one per 128×128 block.
-// C (M,N) = Σ_k-chunks (A_chunk·B_chunkᵀ)/(sa·sb) + beta·C. K and the tile grids are multiples
-// of nothing in particular: the last chunk and block are partial.
+// C (M,N) = Σ_k-chunks (A_chunk·B_chunkᵀ)·(1/sa)·(1/sb) + beta·C. M, N, K need not be multiples
+// of 128: the last chunk and block are partial. (The model does not use it yet: docs/lowp.md.)
 void gemm_fp8_block(int M, int N, int K, const float *A, int lda, const float *sa, const float *B, int ldb,
                     const float *sb, float beta, float *C, int ldc);
 
