@@ -127,6 +127,12 @@ linear_prec lowp_linear(const lowp *q, int id_x, int id_w, int id_dy) {
     return p;
 }
 
+linear_prec lowp_site_linear(const lowp *q, int l, int x, int w, int dy) {
+    if (!q) return lowp_linear(NULL, 0, 0, 0);
+    int base = l < 0 ? q->n_layers * LP_PER_LAYER : l * LP_PER_LAYER;
+    return lowp_linear(q, base + x, base + w, dy < 0 ? -1 : base + dy);
+}
+
 void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int cols) {
     lp_tensor *t = &q->t[id];
     size_t n = (size_t)rows * (size_t)cols;

@@ -39,6 +39,9 @@ void lowp_set_recording(lowp *q, int on);
 // multiplies bf16, else as f32 GEMMs of the dequantised values. {LIN_F32} for q NULL (fp32).
 // Read it after quantising the tensors: the scales are those of their last quantisation.
 linear_prec lowp_linear(const lowp *q, int id_x, int id_w, int id_dy);
+// The same by site: layer l's LP_* tensors x, w, dy (-1 in the forward), or the LM head's
+// LP_HEAD_* ones for l < 0. q may be NULL.
+linear_prec lowp_site_linear(const lowp *q, int l, int x, int w, int dy);
 // End of an optimiser step: delayed scaling pushes the step's amax into each history.
 void lowp_step_end(lowp *q);
 
