@@ -8,7 +8,7 @@
 //
 // Creating a primitive costs milliseconds (JIT), so primitives live in a cache keyed by
 // everything that shapes them; the model's products have a handful of shapes. The scratchpad is
-// user-managed, one buffer per OpenMP thread, so tiles can run concurrently.
+// user-managed, one buffer per OpenMP thread number, so tiles can run concurrently.
 #include "gemm_dnnl.h"
 
 #include "util/check.h"
@@ -28,9 +28,15 @@ static dnnl_engine_t engine;
 static cached **cache;  // entries stay put: callers hold pointers across later creations
 static int n_cached, cap_cached;
 
-static _Thread_local dnnl_stream_t t_stream;
-static _Thread_local void *t_scratch;
-static _Thread_local size_t t_scratch_bytes;
+// Per OpenMP thread number: a stream and a scratchpad. Held in globals rather than thread-local
+// storage so that they stay reachable (a forked child, e.g. a test's, has no worker threads).
+typedef struct {
+    dnnl_stream_t stream;
+    void *scratch;
+    size_t scratch_bytes;
+} per_thread;
+static per_thread *slots;
+static int n_slots;
 
 static void ok(dnnl_status_t s, const char *what) {
     if (s != dnnl_success)
@@ -99,6 +105,13 @@ static cached *create(const gemm_dnnl_key *k) {
 
 const gemm_dnnl_prim *gemm_dnnl_get(const gemm_dnnl_key *k) {
     ensure_engine();
+    int want = omp_get_max_threads();  // the team the caller's tile loop may use
+    if (want > n_slots) {
+        slots = realloc(slots, (size_t)want * sizeof *slots);
+        if (!slots) die("free some memory", "out of memory for oneDNN's per-thread state");
+        memset(slots + n_slots, 0, (size_t)(want - n_slots) * sizeof *slots);
+        n_slots = want;
+    }
     for (int i = 0; i < n_cached; i++)
         if (!memcmp(&cache[i]->key, k, sizeof *k)) return (const gemm_dnnl_prim *)cache[i];
     return (const gemm_dnnl_prim *)create(k);
@@ -113,12 +126,15 @@ static dnnl_memory_t wrap(const dnnl_memory_desc_t *md, const void *p) {
 void gemm_dnnl_run(const gemm_dnnl_prim *p, const void *A, const void *B, float *C, float alpha) {
     const cached *e = (const cached *)p;
     const gemm_dnnl_key *k = &e->key;
+    int tid = omp_get_thread_num();
+    if (tid >= n_slots) die("call gemm_dnnl_get before each parallel loop", "gemm_dnnl_run: thread %d has no slot", tid);
+    per_thread *t = &slots[tid];
     int saved = single_begin();
-    if (!t_stream) ok(dnnl_stream_create(&t_stream, engine, dnnl_stream_default_flags), "stream creation");
-    if (e->scratch_bytes > t_scratch_bytes) {
-        free(t_scratch);
-        t_scratch = xaligned(e->scratch_bytes);
-        t_scratch_bytes = e->scratch_bytes;
+    if (!t->stream) ok(dnnl_stream_create(&t->stream, engine, dnnl_stream_default_flags), "stream creation");
+    if (e->scratch_bytes > t->scratch_bytes) {
+        free(t->scratch);
+        t->scratch = xaligned(e->scratch_bytes);
+        t->scratch_bytes = e->scratch_bytes;
     }
     dnnl_data_type_t dt = k->bf16 ? dnnl_bf16 : dnnl_f32;
     dnnl_memory_desc_t a, b, c, s, sc;
@@ -129,11 +145,11 @@ void gemm_dnnl_run(const gemm_dnnl_prim *p, const void *A, const void *B, float 
     ok(dnnl_memory_desc_init_by_tag(&sc, 1, one, dnnl_f32, dnnl_a), "scale descriptor");
     ok(dnnl_memory_desc_init_by_tag(&s, 1, bytes, dnnl_u8, dnnl_a), "scratchpad descriptor");
     dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, wrap(&a, A)}, {DNNL_ARG_WEIGHTS, wrap(&b, B)}, {DNNL_ARG_DST, wrap(&c, C)},
-                               {DNNL_ARG_SCRATCHPAD, wrap(&s, t_scratch)}, {DNNL_ARG_ATTR_OUTPUT_SCALES, NULL}};
+                               {DNNL_ARG_SCRATCHPAD, wrap(&s, t->scratch)}, {DNNL_ARG_ATTR_OUTPUT_SCALES, NULL}};
     int nargs = 4;
     if (k->scaled) args[nargs++].memory = wrap(&sc, &alpha);
-    ok(dnnl_primitive_execute(e->prim, t_stream, nargs, args), "matmul execution");
-    ok(dnnl_stream_wait(t_stream), "stream wait");
+    ok(dnnl_primitive_execute(e->prim, t->stream, nargs, args), "matmul execution");
+    ok(dnnl_stream_wait(t->stream), "stream wait");
     for (int i = 0; i < nargs; i++) dnnl_memory_destroy(args[i].memory);
     single_end(saved);
 }

@@ -13,9 +13,10 @@ typedef struct {
 
 typedef struct gemm_dnnl_prim gemm_dnnl_prim;
 
-// The cached primitive for k, created (single-threaded) on first use. Call from one thread.
+// The cached primitive for k, created (single-threaded) on first use; also readies the
+// per-thread state of a team of omp_get_max_threads(). Call from one thread, before the loop.
 const gemm_dnnl_prim *gemm_dnnl_get(const gemm_dnnl_key *k);
-// C = alpha·op(A)·op(B) (+ C), single-threaded; safe from several OpenMP threads at once.
+// C = alpha·op(A)·op(B) (+ C), single-threaded; safe from the threads of one OpenMP team at once.
 // alpha is read only when the key has `scaled`.
 void gemm_dnnl_run(const gemm_dnnl_prim *p, const void *A, const void *B, float *C, float alpha);
 
