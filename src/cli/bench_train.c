@@ -177,7 +177,10 @@ int bench_train(int argc, char **argv) {
            gemm_describe());
     bench_gemm_print(&g);
     const int do16 = o.prec.precision != PREC_FP32, do8 = o.prec.precision == PREC_FP8;
-    if (do8) printf("fp8 recipe: %s (FP8 matmul inputs emulated: Q(x*s)/s, f32 GEMM)\n", fp8_scaling_name(o.prec.scaling));
+    if (do8)
+        printf("fp8 recipe: %s (%s)\n", fp8_scaling_name(o.prec.scaling),
+               gemm_bf16_native() && o.prec.scaling != FP8_BLOCK ? "native: bf16 GEMMs of the FP8 codes, scaled output"
+                                                                 : "emulated: f32 GEMMs of Q(x*s)/s");
     printf("%-10s %7s %9s %9s %7s %7s", "activation", "params", "fp32 ms", "tok/s", "of f32", "vs tch");
     if (do16) printf(" %9s %9s %6s %7s %7s", "bf16 ms", "tok/s", "x fp32", "of bf16", "vs tch");
     if (do8) printf(" %9s %7s", "fp8 ms", "x bf16");

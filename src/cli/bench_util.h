@@ -1,5 +1,5 @@
-// bench_util.h — what every `actlab bench` shares: medians, the sgemm rate, the BLAS/thread
-// configuration (set deliberately, reported), the PyTorch anchor file, and writing the JSON.
+// bench_util.h — what every `actlab bench` shares: medians, the GEMM rates (bench_gemm.c), the
+// BLAS/thread configuration (set deliberately, reported), the PyTorch anchor file, writing the JSON.
 #ifndef ACTLAB_BENCH_UTIL_H
 #define ACTLAB_BENCH_UTIL_H
 
@@ -9,8 +9,6 @@ double bench_median(double *t, long n);  // sorts t
 // Sets OpenMP and OpenBLAS to `threads` threads and returns a JSON object describing the
 // configuration (threads, OpenBLAS core and config, OPENBLAS_CORETYPE), also printed on stdout.
 json_t *bench_configure(int threads);
-// Best-of-runs rate of a 1024³ cblas_sgemm, in GFLOP/s.
-double bench_sgemm_gflops(void);
 // The anchor JSON written by scripts/torch_anchor.py PART, or NULL when path is NULL; dies if unreadable.
 json_t *bench_load_anchor(const char *path, const char *part);
 // The row of a list in the anchor whose "act" is name, or NULL.
