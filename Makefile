@@ -61,6 +61,11 @@ bench:
 	  else anchor=""; echo "bench: no PyTorch baseline for $$part (above); actlab measured alone"; fi; \
 	  echo "actlab bench $$part $$anchor"; \
 	  $(BENCH_ENV) $(BUILD)/actlab bench $$part $$anchor --json out/bench-$$part.json || exit 1; done
+	@# issue 15: fp32, bf16 and fp8 steps side by side, against PyTorch fp32 and bf16 autocast
+	@if $(BENCH_ENV) scripts/torch_anchor.py train-bf16 out/torch-train-bf16.json; then anchor16="--anchor-bf16-json out/torch-train-bf16.json"; \
+	  else anchor16=""; fi; \
+	  $(BENCH_ENV) $(BUILD)/actlab bench train --acts swiglu,powlu,polynorm --precision fp8 --fp8-scaling delayed \
+	    $$( [ -f out/torch-train.json ] && echo --anchor-json out/torch-train.json ) $$anchor16 --json out/bench-train-lowp.json
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -167,6 +167,9 @@ float num_fp8_scale(num_fp8_format f, float amax, float margin, float fallback);
 // x: (n) -> y: (n), y = Q(x·scale)/scale; y may alias x. NaN stays NaN. st (may be NULL) += counts;
 // its amax takes the max with this tensor's.
 void num_fp8_qdq(float *y, const float *x, size_t n, num_fp8_format f, float scale, num_qstats *st);
+// The same rounding without the division: y = Q(x·scale), the FP8 values themselves (every one
+// exact in bf16), with the same counts; y·(1/scale) is num_fp8_qdq's output bit for bit.
+void num_fp8_codes(float *y, const float *x, size_t n, num_fp8_format f, float scale, num_qstats *st);
 // x: (n) -> y: (n) rounded to bf16 and back (no scale: bf16 has f32's range); y may alias x.
 void num_bf16_qdq(float *y, const float *x, size_t n, num_qstats *st);
 // Block-wise scaling (DeepSeek-V3): x: (rows, cols) in tiles of br × bc (edge tiles smaller), each

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 stage=${1:-build}
 
 # Debian packages, by stage (each stage includes the ones before it).
-APT_BUILD=(cmake make gcc pkg-config libopenblas-dev libcmocka-dev libpcre2-dev libjansson-dev zlib1g-dev gnuplot-nox libopenmpi-dev openmpi-bin)
+APT_BUILD=(cmake make gcc pkg-config libopenblas-dev libdnnl-dev libcmocka-dev libpcre2-dev libjansson-dev zlib1g-dev gnuplot-nox libopenmpi-dev openmpi-bin)
 # python3-torch: test_hf_activations checks the exported PyTorch activations against actlab
 APT_TEST=(python3-torch)
 APT_DATA=(dict-gcide linux-doc-6.1 python3.11-doc wordnet-base dict-foldoc bible-kjv-text bible-kjv fortunes jargon-text)

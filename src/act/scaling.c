@@ -55,8 +55,9 @@ float num_fp8_scale(num_fp8_format f, float amax, float margin, float fallback) 
 }
 
 // One contiguous range, sequential (the compiler vectorises it); counts returned in *st.
-static void fp8_range(float *y, const float *x, size_t n, const qfmt *q, float scale, num_qstats *st) {
-    float inv = 1.0f / scale, amax = 0;
+// codes: y = Q(x·s) itself (the FP8 value a GEMM multiplies), else Q(x·s)/s.
+static void fp8_range(float *y, const float *x, size_t n, const qfmt *q, float scale, int codes, num_qstats *st) {
+    float inv = codes ? 1.0f : 1.0f / scale, amax = 0;
     uint64_t n_sat = 0, n_ftz = 0;
     for (size_t i = 0; i < n; i++) {
         float xi = x[i], ax = fabsf(xi), v = xi * scale;
@@ -85,7 +86,7 @@ static void bf16_range(float *y, const float *x, size_t n, num_qstats *st) {
 }
 
 // Fixed chunks shared out by OpenMP; integer counts and a max reduce the same way for any split.
-static void qdq_chunked(float *y, const float *x, size_t n, const qfmt *q, float scale, num_qstats *st) {
+static void qdq_chunked(float *y, const float *x, size_t n, const qfmt *q, float scale, int codes, num_qstats *st) {
     long chunks = (long)((n + CHUNK - 1) / CHUNK);
     uint64_t n_sat = 0, n_ftz = 0;
     float amax = 0;
@@ -93,7 +94,7 @@ static void qdq_chunked(float *y, const float *x, size_t n, const qfmt *q, float
     for (long c = 0; c < chunks; c++) {
         size_t i0 = (size_t)c * CHUNK, len = n - i0 < CHUNK ? n - i0 : CHUNK;
         num_qstats cs;
-        if (q) fp8_range(y + i0, x + i0, len, q, scale, &cs);
+        if (q) fp8_range(y + i0, x + i0, len, q, scale, codes, &cs);
         else bf16_range(y + i0, x + i0, len, &cs);
         n_sat += cs.n_sat;
         n_ftz += cs.n_ftz;
@@ -104,10 +105,15 @@ static void qdq_chunked(float *y, const float *x, size_t n, const qfmt *q, float
 
 void num_fp8_qdq(float *y, const float *x, size_t n, num_fp8_format f, float scale, num_qstats *st) {
     qfmt q = qfmt_fp8(f);
-    qdq_chunked(y, x, n, &q, scale, st);
+    qdq_chunked(y, x, n, &q, scale, 0, st);
 }
 
-void num_bf16_qdq(float *y, const float *x, size_t n, num_qstats *st) { qdq_chunked(y, x, n, NULL, 1.0f, st); }
+void num_fp8_codes(float *y, const float *x, size_t n, num_fp8_format f, float scale, num_qstats *st) {
+    qfmt q = qfmt_fp8(f);
+    qdq_chunked(y, x, n, &q, scale, 1, st);
+}
+
+void num_bf16_qdq(float *y, const float *x, size_t n, num_qstats *st) { qdq_chunked(y, x, n, NULL, 1.0f, 0, st); }
 
 // One tile: rows r0.., columns c0.. of x (ld = cols).
 static float tile_amax(const float *x, int ld, int r0, int nr, int c0, int nc) {
@@ -134,7 +140,7 @@ void num_fp8_qdq_blocks(float *y, const float *x, int rows, int cols, int br, in
         float s = num_fp8_scale(f, tile_amax(x, cols, r0, nr, c0, nc), margin, 1.0f);
         for (int r = r0; r < r0 + nr; r++) {
             num_qstats ts;
-            fp8_range(y + (size_t)r * cols + c0, x + (size_t)r * cols + c0, (size_t)nc, &q, s, &ts);
+            fp8_range(y + (size_t)r * cols + c0, x + (size_t)r * cols + c0, (size_t)nc, &q, s, 0, &ts);
             n_sat += ts.n_sat;
             n_ftz += ts.n_ftz;
             amax = ts.amax > amax ? ts.amax : amax;

@@ -39,21 +39,6 @@ json_t *bench_configure(int threads) {
     return c;
 }
 
-double bench_sgemm_gflops(void) {
-    const int n = 1024, reps = 7;
-    float *a = xaligned(sizeof(float) * n * n), *b = xaligned(sizeof(float) * n * n), *c = xaligned(sizeof(float) * n * n);
-    for (int i = 0; i < n * n; i++) a[i] = (float)(i % 7) * 0.1f, b[i] = (float)(i % 5) * 0.1f;
-    double best = 1e30;
-    for (int r = 0; r <= reps; r++) {
-        double t0 = now_seconds();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double t = now_seconds() - t0;
-        if (r && t < best) best = t;  // the first call warms OpenBLAS's buffers up
-    }
-    free(a), free(b), free(c);
-    return 2.0 * n * n * (double)n / best / 1e9;
-}
-
 json_t *bench_load_anchor(const char *path, const char *part) {
     if (!path) return NULL;
     json_error_t err;

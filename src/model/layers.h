@@ -17,15 +17,25 @@
 // microseconds (much more on a loaded machine), about what 8K elements of a cheap loop take.
 #define PAR_MIN 8192
 
-// ---- linear.c: y = x·Wᵀ through cblas_sgemm ----------------------------------------------
+// ---- linear.c: y = x·Wᵀ through the GEMM layer (src/gemm) ---------------------------------
+// How a projection's GEMMs read their inputs (lowp_linear fills it; {LIN_F32} for fp32):
+//   LIN_F32   f32 GEMMs (fp32, and the exact emulation of bf16/FP8: inputs are Q(x·s)/s)
+//   LIN_BF16  every input (x, w, dy) holds bf16 values: bf16 GEMMs, f32 accumulation
+//   LIN_FP8   every input holds FP8 codes Q(t·s_t) (or bf16 values, s_t = 1): bf16 GEMMs of the
+//             codes, f32 accumulation, the output scaled by 1/(s_a·s_b) (gemm_fp8_tensor)
+typedef enum { LIN_F32, LIN_BF16, LIN_FP8 } linear_kind;
+typedef struct {
+    linear_kind kind;
+    float sx, sw, sdy;  // LIN_FP8: the scales of x, w and dy
+} linear_prec;
 // x: (N,in), w: (out,in) -> y: (N,out)
-void linear_forward(float *y, const float *x, const float *w, int N, int in, int out);
+void linear_forward(float *y, const float *x, const float *w, int N, int in, int out, linear_prec p);
 // dy: (N,out) -> dx: (N,in) (overwritten, or += when accumulate_dx; skipped when dx is NULL),
 // dw: (out,in) +=
 void linear_backward(float *dx, float *dw, const float *dy, const float *x, const float *w,
-                     int N, int in, int out, int accumulate_dx);
+                     int N, int in, int out, int accumulate_dx, linear_prec p);
 // OpenBLAS's own thread count. The model keeps it at 1 and threads its products with OpenMP
-// (see linear.c).
+// (attention.c's per-head products; the projections' GEMM layer tiles likewise).
 void blas_set_threads(int n);
 
 // ---- embedding.c ----------------------------------------------------------------------------
@@ -75,6 +85,7 @@ struct lowp;
 typedef struct {
     struct lowp *lp;
     int id_x, id_down_x, id_gate_dy, id_up_dy, id_down_dy;  // lowp tensor ids
+    int id_gate_w, id_up_w, id_down_w;
     float *xq;       // (N,C) the quantised FFN input, kept for the backward
     float *aq;       // (N,h) the quantised down-projection input, kept for the backward
     float *scratch;  // (N,max(C,h)) a quantised output gradient

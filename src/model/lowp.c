@@ -4,6 +4,7 @@
 // model_lowp_* calls of model.h) on the private state of model_impl.h.
 #include "model_impl.h"
 
+#include "gemm/gemm.h"
 #include "util/check.h"
 
 #include <math.h>
@@ -21,12 +22,14 @@ typedef struct {
     num_delayed dl;    // delayed scaling (FP8_DELAYED only)
     float step_amax;   // amax over this optimiser step's quantisations
     float last_scale;  // telemetry
+    float scale;       // of the last quantisation, recorded or not: the GEMM divides by it (1: bf16)
     num_qstats acc;    // since the last stats reset
 } lp_tensor;
 
 struct lowp {
     model_precision p;
     int n_layers, n, recording;
+    int native;  // bf16 and per-tensor FP8 GEMMs run natively on bf16 codes (else emulated in f32)
     lp_tensor *t;
     float *hist;  // n × amax_history
 };
@@ -65,7 +68,7 @@ static void init_tensor(lowp *q, lp_tensor *t, const char *name, int head, int i
     if (q->p.precision == PREC_BF16 || head || (is_down_x && q->p.keep_act_bf16)) t->fmt = FMT_BF16;
     else t->fmt = t->role == ROLE_DY ? FMT_E5M2 : FMT_E4M3;
     num_delayed_init(&t->dl, hist, q->p.amax_history);
-    t->last_scale = 1.0f;
+    t->last_scale = t->scale = 1.0f;
 }
 
 lowp *lowp_create(const model_precision *p, int n_layers, int gated) {
@@ -76,6 +79,13 @@ lowp *lowp_create(const model_precision *p, int n_layers, int gated) {
     q->n_layers = n_layers;
     q->n = n_layers * LP_PER_LAYER + LP_HEAD_COUNT;
     q->recording = 1;
+    q->native = gemm_bf16_native();
+    static int said;
+    if (!q->native && !said) {
+        said = 1;
+        fprintf(stderr, "note: this CPU has no bf16 matmul instructions (or ACTLAB_GEMM_BF16=0): bf16 matmuls are "
+                        "emulated exactly (Q(x*s)/s inputs, f32 GEMM), slower than fp32\n");
+    }
     q->t = xcalloc((size_t)q->n, sizeof *q->t);
     q->hist = xcalloc((size_t)q->n * (size_t)q->p.amax_history, sizeof(float));
     char name[32];
@@ -105,6 +115,25 @@ int lowp_head_id(const lowp *q, int which) { return q->n_layers * LP_PER_LAYER +
 
 void lowp_set_recording(lowp *q, int on) { q->recording = on; }
 
+// Native when every tensor of the projection is bf16 (LIN_BF16) or, with per-tensor FP8 scaling,
+// FP8 codes or bf16 (LIN_FP8); the block recipe's scales vary along the wgrad's reduction (over
+// tokens), which no GEMM-output scaling can apply, so it stays emulated (LIN_F32).
+linear_prec lowp_linear(const lowp *q, int id_x, int id_w, int id_dy) {
+    linear_prec p = {LIN_F32, 1, 1, 1};
+    if (!q || !q->native) return p;
+    const lp_tensor *x = &q->t[id_x], *w = &q->t[id_w], *dy = id_dy >= 0 ? &q->t[id_dy] : NULL;
+    int all_bf16 = x->fmt == FMT_BF16 && w->fmt == FMT_BF16 && (!dy || dy->fmt == FMT_BF16);
+    if (all_bf16) p.kind = LIN_BF16;
+    else if (q->p.scaling != FP8_BLOCK) p = (linear_prec){LIN_FP8, x->scale, w->scale, dy ? dy->scale : 1};
+    return p;
+}
+
+linear_prec lowp_site_linear(const lowp *q, int l, int x, int w, int dy) {
+    if (!q) return lowp_linear(NULL, 0, 0, 0);
+    int base = l < 0 ? q->n_layers * LP_PER_LAYER : l * LP_PER_LAYER;
+    return lowp_linear(q, base + x, base + w, dy < 0 ? -1 : base + dy);
+}
+
 void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int cols) {
     lp_tensor *t = &q->t[id];
     size_t n = (size_t)rows * (size_t)cols;
@@ -117,18 +146,18 @@ void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int co
         num_fp8_format f = t->fmt == FMT_E4M3 ? NUM_E4M3 : NUM_E5M2;
         switch (q->p.scaling) {
         case FP8_DELAYED:
-            scale = t->dl.scale;
-            num_fp8_qdq(out, x, n, f, scale, &st);
-            break;
         case FP8_CURRENT:
-            scale = num_fp8_scale(f, num_amax(x, n), q->p.margin, 1.0f);
-            num_fp8_qdq(out, x, n, f, scale, &st);
+            scale = q->p.scaling == FP8_DELAYED ? t->dl.scale : num_fp8_scale(f, num_amax(x, n), q->p.margin, 1.0f);
+            // natively the GEMM multiplies the codes and divides its output by the scales
+            if (q->native) num_fp8_codes(out, x, n, f, scale, &st);
+            else num_fp8_qdq(out, x, n, f, scale, &st);
             break;
         case FP8_BLOCK:
             num_fp8_qdq_blocks(out, x, rows, cols, t->role == ROLE_W ? BLOCK : 1, BLOCK, f, q->p.margin, &st, &scale);
             break;
         }
     }
+    t->scale = t->fmt == FMT_BF16 ? 1.0f : scale;
     if (!q->recording) return;
     t->last_scale = scale;
     if (st.amax > t->step_amax) t->step_amax = st.amax;
@@ -210,7 +239,8 @@ const float *model_q_act(model *m, int id, float *buf, const float *x, int rows,
 ffn_lowp model_ffn_q(model *m, int l) {
     layer_acts *a = &m->la[l];
     ffn_lowp q = {m->lp, lowp_id(m->lp, l, LP_FFN_X), lowp_id(m->lp, l, LP_DOWN_X), lowp_id(m->lp, l, LP_GATE_DY),
-                  lowp_id(m->lp, l, LP_UP_DY), lowp_id(m->lp, l, LP_DOWN_DY), a->xq2, a->aq, m->dq};
+                  lowp_id(m->lp, l, LP_UP_DY), lowp_id(m->lp, l, LP_DOWN_DY),
+                  lowp_id(m->lp, l, LP_GATE_W), lowp_id(m->lp, l, LP_UP_W), lowp_id(m->lp, l, LP_DOWN_W), a->xq2, a->aq, m->dq};
     return q;
 }
 

@@ -1,10 +1,12 @@
-// lowp.h — emulated low-precision matmul inputs (internal to src/model): every quantised tensor
-// of the model, its format, its scaling state and its statistics. The matmuls stay f32 with f32
-// accumulation; their inputs pass through Q(x·s)/s first, which is exactly what an FP8 (or bf16)
-// GEMM with f32 accumulation computes from the same inputs.
+// lowp.h — low-precision matmul inputs (internal to src/model): every quantised tensor of the
+// model, its format, its scaling state and its statistics. Inputs pass through Q(x·s)/s first;
+// bf16 matmuls then run natively (bf16 GEMM, f32 accumulation) where the CPU has the instructions,
+// FP8 ones as f32 GEMMs of the dequantised values, which is what an FP8 GEMM with f32
+// accumulation computes from the same inputs (up to summation order).
 #ifndef ACTLAB_MODEL_LOWP_H
 #define ACTLAB_MODEL_LOWP_H
 
+#include "layers.h"
 #include "model.h"
 
 // The quantised tensors of one layer (x: a matmul's activation input, w: its weight, dy: the
@@ -27,10 +29,19 @@ void lowp_free(lowp *q);
 int lowp_id(const lowp *q, int layer, int which);
 int lowp_head_id(const lowp *q, int which);
 
-// x: (rows, cols) -> out: (rows, cols), the tensor as the matmul sees it (out may alias x).
+// x: (rows, cols) -> out: (rows, cols), the tensor as the matmul sees it (out may alias x):
+// Q(x·s)/s, or, where lowp_linear says LIN_FP8, the codes Q(x·s) themselves.
 // Records the amax and counts unless recording is off.
 void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int cols);
 void lowp_set_recording(lowp *q, int on);
+// How the projection reading tensors id_x, id_w and id_dy (-1 in the forward) runs its GEMMs
+// (layers.h): natively in bf16 (bf16 values, or FP8 codes with their scales) where this CPU
+// multiplies bf16, else as f32 GEMMs of the dequantised values. {LIN_F32} for q NULL (fp32).
+// Read it after quantising the tensors: the scales are those of their last quantisation.
+linear_prec lowp_linear(const lowp *q, int id_x, int id_w, int id_dy);
+// The same by site: layer l's LP_* tensors x, w, dy (-1 in the forward), or the LM head's
+// LP_HEAD_* ones for l < 0. q may be NULL.
+linear_prec lowp_site_linear(const lowp *q, int l, int x, int w, int dy);
 // End of an optimiser step: delayed scaling pushes the step's amax into each history.
 void lowp_step_end(lowp *q);
 // This step's amax per tensor so far (n = the tensor count), read or replaced before lowp_step_end.

@@ -11,9 +11,9 @@
 //     so the residual stream's variance does not grow with depth (GPT-2's scaling)
 //   RMSNorm gains: 1;  activation scalars: act_params_init (PolyCom: weights 1/3, bias 0)
 //
-// Threads: the OpenMP thread count is the one knob. OpenBLAS is kept at one thread and every
-// product is split into shape-fixed tiles shared out by OpenMP (linear.c), so results are
-// bit-identical for any thread count and the two thread pools never fight over the cores.
+// Threads: the OpenMP thread count is the one knob. Every projection is split into shape-fixed
+// row tiles, one single-threaded GEMM each, shared out by OpenMP (src/gemm), so results are
+// bit-identical for any thread count and no second thread pool fights over the cores.
 #include "model_impl.h"
 #include "util/check.h"
 #include "util/rng.h"
@@ -317,12 +317,12 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
         layer_acts *a = &m->la[l];
         TIMED(SEC_NORM, 0, rmsnorm_forward(a->xn1, a->rstd1, m->res[l], P + o->ln1, N, d, c->norm_eps));
         const float *x1 = model_q_act(m, lowp_id(m->lp, l, LP_QKV_X), a->xq1, a->xn1, N, d);
-        TIMED(SEC_ATTN_MM, 0, linear_forward(a->qkv, x1, P + o->qkv, N, d, m->qkv_dim));
+        TIMED(SEC_ATTN_MM, 0, linear_forward(a->qkv, x1, P + o->qkv, N, d, m->qkv_dim, lowp_site_linear(m->lp, l, LP_QKV_X, LP_QKV_W, -1)));
         // q and k heads are adjacent in a qkv row: one pass rotates both
         TIMED(SEC_ROPE, 0, rope_forward(a->qkv, B, T, H + Hkv, D, m->qkv_dim, m->rope_cos, m->rope_sin));
         TIMED(SEC_ATTN, 0, attention_forward(a->att, a->lse, a->qkv, B, T, H, Hkv, D));
         const float *x2 = model_q_act(m, lowp_id(m->lp, l, LP_O_X), a->attq, a->att, N, d);
-        TIMED(SEC_ATTN_MM, 0, linear_forward(a->mid, x2, P + o->o, N, d, d));
+        TIMED(SEC_ATTN_MM, 0, linear_forward(a->mid, x2, P + o->o, N, d, d, lowp_site_linear(m->lp, l, LP_O_X, LP_O_W, -1)));
         TIMED(SEC_RESID, 0, add_inplace(a->mid, m->res[l], (size_t)N * d));
         TIMED(SEC_NORM, 0, rmsnorm_forward(a->xn2, a->rstd2, a->mid, P + o->ln2, N, d, c->norm_eps));
         ffn_weights w = ffn_w(o, P);
@@ -335,7 +335,7 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
     }
     TIMED(SEC_NORM, 0, rmsnorm_forward(m->xnf, m->rstdf, m->res[c->n_layers], P + m->off_norm, N, d, c->norm_eps));
     const float *xf = model_q_act(m, m->lp ? lowp_head_id(m->lp, LP_HEAD_X) : 0, m->xqf, m->xnf, N, d);
-    TIMED(SEC_HEAD, 0, linear_forward(m->logits, xf, P + m->off_head, N, d, V));
+    TIMED(SEC_HEAD, 0, linear_forward(m->logits, xf, P + m->off_head, N, d, V, lowp_site_linear(m->lp, -1, LP_HEAD_X, LP_HEAD_W, -1)));
     if (!targets) return 0.0f;
     double total;
     TIMED(SEC_CE, 0, total = crossentropy_forward(m->lse_ce, m->logits, targets, N, V, &m->n_valid));
@@ -359,7 +359,8 @@ void model_backward(model *m) {
     float scale = count ? 1.0f / (float)count : 0.0f;
     TIMED(SEC_CE, 1, crossentropy_backward(m->logits, m->logits, m->lse_ce, m->targets, N, V, scale));
     if (m->lp) lowp_quantize(m->lp, lowp_head_id(m->lp, LP_HEAD_DY), m->logits, m->logits, N, V);
-    TIMED(SEC_HEAD, 1, linear_backward(m->dxn, G + m->off_head, m->logits, m->lp ? m->xqf : m->xnf, P + m->off_head, N, d, V, 0));
+    TIMED(SEC_HEAD, 1, linear_backward(m->dxn, G + m->off_head, m->logits, m->lp ? m->xqf : m->xnf, P + m->off_head, N, d, V, 0,
+                                       lowp_site_linear(m->lp, -1, LP_HEAD_X, LP_HEAD_W, LP_HEAD_DY)));
     memset(m->dres, 0, sizeof(float) * (size_t)N * d);
     TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + m->off_norm, m->dxn, m->res[c->n_layers], P + m->off_norm, m->rstdf, N, d));
     for (int l = c->n_layers - 1; l >= 0; l--) {
@@ -376,11 +377,13 @@ void model_backward(model *m) {
         m->prof[SEC_FFN_MM][1] -= t_act, m->prof[SEC_ACT][1] += t_act;
         TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + o->ln2, m->dxn, a->mid, P + o->ln2, a->rstd2, N, d));
         const float *dyo = model_q_act(m, lowp_id(m->lp, l, LP_O_DY), m->dq, m->dres, N, d);
-        TIMED(SEC_ATTN_MM, 1, linear_backward(m->datt, G + o->o, dyo, m->lp ? a->attq : a->att, P + o->o, N, d, d, 0));
+        TIMED(SEC_ATTN_MM, 1, linear_backward(m->datt, G + o->o, dyo, m->lp ? a->attq : a->att, P + o->o, N, d, d, 0,
+                                              lowp_site_linear(m->lp, l, LP_O_X, LP_O_W, LP_O_DY)));
         TIMED(SEC_ATTN, 1, attention_backward(m->dqkv, m->datt, a->qkv, a->att, a->lse, B, T, H, Hkv, D));
         TIMED(SEC_ROPE, 1, rope_backward(m->dqkv, B, T, H + Hkv, D, m->qkv_dim, m->rope_cos, m->rope_sin));
         model_q_act(m, lowp_id(m->lp, l, LP_QKV_DY), m->dqkv, m->dqkv, N, m->qkv_dim);  // in place: dqkv is scratch
-        TIMED(SEC_ATTN_MM, 1, linear_backward(m->dxn, G + o->qkv, m->dqkv, m->lp ? a->xq1 : a->xn1, P + o->qkv, N, d, m->qkv_dim, 0));
+        TIMED(SEC_ATTN_MM, 1, linear_backward(m->dxn, G + o->qkv, m->dqkv, m->lp ? a->xq1 : a->xn1, P + o->qkv, N, d, m->qkv_dim, 0,
+                                              lowp_site_linear(m->lp, l, LP_QKV_X, LP_QKV_W, LP_QKV_DY)));
         TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + o->ln1, m->dxn, m->res[l], P + o->ln1, a->rstd1, N, d));
     }
     TIMED(SEC_EMBED, 1, embedding_backward(G + m->off_embed, m->dres, m->tokens, N, d));

@@ -1,6 +1,7 @@
 // trainer.c — see trainer.h.
 #include "train/trainer.h"
 #include "data/shard.h"
+#include "gemm/gemm.h"
 #include "model/model.h"
 #include "util/atomic.h"
 #include "train/checkpoint.h"
@@ -18,6 +19,7 @@
 #include "util/timer.h"
 
 #include <cblas.h>
+#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <signal.h>
@@ -286,15 +288,18 @@ static void run_close(run *r) {
 static void print_banner(const run *r, int threads) {
     const train_config *c = &r->cfg;
     const char *core = getenv("OPENBLAS_CORETYPE");
-    fprintf(stderr, "threads: OpenMP %d, OpenBLAS %d (OPENBLAS_CORETYPE=%s)\n", threads, openblas_get_num_threads(),
-            core ? core : "unset");
+    fprintf(stderr, "threads: OpenMP %d, OpenBLAS %d (OPENBLAS_CORETYPE=%s); %s, single-threaded per row tile\n", threads,
+            openblas_get_num_threads(), core ? core : "unset", gemm_describe());
     fprintf(stderr, "model: %s, d %d, %d layers, %d heads, ffn %d, vocab %d, %zu parameters\n",
             act_desc_of(c->model.act.kind)->name, c->model.d_model, c->model.n_layers, c->model.n_heads,
             model_ffn_hidden(&c->model), c->model.vocab_size, model_num_params(r->m));
     if (c->prec.precision != PREC_FP32)
-        fprintf(stderr, "precision: %s%s%s (emulated: matmul inputs quantised, f32 accumulation)%s\n",
+        fprintf(stderr, "precision: %s%s%s (%s: matmul inputs quantised, f32 accumulation)%s\n",
                 precision_name(c->prec.precision), c->prec.precision == PREC_FP8 ? ", scaling " : "",
                 c->prec.precision == PREC_FP8 ? fp8_scaling_name(c->prec.scaling) : "",
+                !gemm_bf16_native() ? "emulated: f32 GEMMs of Q(x*s)/s"
+                : c->prec.precision == PREC_FP8 && c->prec.scaling == FP8_BLOCK ? "emulated (block recipe): f32 GEMMs of Q(x*s)/s"
+                                                                                   : "native bf16 GEMMs of bf16 values / FP8 codes",
                 c->prec.precision == PREC_FP8 && c->prec.keep_act_bf16 ? ", down-projection input bf16" : "");
     fprintf(stderr, "data: %llu training tokens, %llu validation tokens (tokenizer %s); %d tokens per step\n",
             (unsigned long long)r->train_sh.n_tokens, (unsigned long long)r->val_sh.n_tokens, r->train_sh.tokenizer,

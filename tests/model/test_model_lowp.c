@@ -4,9 +4,11 @@
 // forward stays close to fp32 but not equal, and the scaling state round-trips.
 #include "model/model.h"
 #include "test_seed.h"
+#include "gemm/gemm.h"
 #include "util/rng.h"
 
 #include <math.h>
+#include <omp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -167,6 +169,89 @@ static void test_keep_act_bf16(void **state) {
     model_free(m);
 }
 
+// Native bf16 / FP8-on-codes GEMMs against the exact emulation (f32 GEMMs of Q(x·s)/s), same
+// weights and batch: the same tensors quantised with the same counts, and loss and gradients
+// equal up to summation order (which can flip a later rounding, hence the gradient bound).
+static void test_native_matches_emulation(void **state) {
+    (void)state;
+    if (!gemm_bf16_native()) skip();
+    const char *acts[2] = {"swiglu", "polynorm"};
+    int32_t tok[N], tgt[N];
+    batch(tok, tgt, g_seed + 4);
+    for (int a = 0; a < 2; a++)
+        for (int p = 0; p < 4; p++) {
+            precision_kind pk = p == 0 ? PREC_BF16 : PREC_FP8;
+            fp8_scaling_kind sk = p == 1 ? FP8_DELAYED : FP8_CURRENT;
+            model *mm[2];
+            float loss[2];
+            for (int native = 0; native < 2; native++) {
+                gemm_set_bf16_native(native);
+                mm[native] = tiny(acts[a], pk, sk, 2);
+                model_precision mp;
+                model_precision_default(&mp);
+                mp.precision = pk, mp.scaling = sk, mp.amax_history = 2, mp.keep_act_bf16 = p == 3;
+                model_set_precision(mm[native], &mp);
+                for (int s = 0; s < 2; s++) loss[native] = step(mm[native], tok, tgt);
+            }
+            gemm_set_bf16_native(1);
+            printf("%s %s/%s%s: native %.7f emulated %.7f\n", acts[a], precision_name(pk), fp8_scaling_name(sk),
+                   p == 3 ? " keep-act-bf16" : "", loss[1], loss[0]);
+            assert_true(fabsf(loss[1] - loss[0]) <= 1e-4f * fabsf(loss[0]));
+            double d2 = 0, g2 = 0;
+            const float *g0 = model_grads(mm[0]), *g1 = model_grads(mm[1]);
+            for (size_t i = 0; i < model_num_params(mm[0]); i++) d2 += (g1[i] - g0[i]) * (double)(g1[i] - g0[i]), g2 += (double)g0[i] * g0[i];
+            assert_true(sqrt(d2) <= (pk == PREC_BF16 ? 1e-3 : 2e-2) * sqrt(g2));
+            model_lowp_stat s0[MAXT], s1[MAXT];
+            int n0 = model_lowp_stats(mm[0], s0, MAXT), n1 = model_lowp_stats(mm[1], s1, MAXT);
+            assert_int_equal(n0, n1);
+            for (int i = 0; i < n0; i++) {
+                assert_string_equal(s0[i].fmt, s1[i].fmt);
+                assert_true(s0[i].n == s1[i].n);
+            }
+            model_free(mm[0]);
+            model_free(mm[1]);
+        }
+}
+
+// The native paths tile their GEMMs by shape, not by thread: loss and gradients bit-identical for
+// 1 and 2 OpenMP threads, at a size (256 rows, d 64) where the products run as several tiles.
+static void test_native_threads_bitwise(void **state) {
+    (void)state;
+    enum { BB = 4, TT = 64, NN = BB * TT };
+    int32_t tok[NN], tgt[NN];
+    rng_t r;
+    rng_seed(&r, g_seed + 5);
+    for (int i = 0; i < NN; i++) tok[i] = (int32_t)(rng_u64(&r) % 64), tgt[i] = (int32_t)(rng_u64(&r) % 64);
+    for (int p = 0; p < 3; p++) {
+        model_config c;
+        model_config_default(&c);
+        c.vocab_size = 64, c.d_model = 64, c.n_layers = 2, c.n_heads = 2, c.n_kv_heads = 2, c.max_seq_len = TT;
+        assert_int_equal(act_spec_init(&c.act, "swiglu"), 0);
+        model_precision mp;
+        model_precision_default(&mp);
+        mp.precision = p ? PREC_FP8 : PREC_BF16, mp.scaling = p == 2 ? FP8_CURRENT : FP8_DELAYED;
+        float loss[2];
+        float *grads[2];
+        int saved = omp_get_max_threads();
+        for (int t = 0; t < 2; t++) {
+            omp_set_num_threads(t + 1);
+            model *m = model_create(&c, g_seed);
+            model_set_precision(m, &mp);
+            model_zero_grad(m);
+            loss[t] = model_forward(m, tok, tgt, BB, TT);
+            model_backward(m);
+            grads[t] = malloc(model_num_params(m) * sizeof(float));
+            memcpy(grads[t], model_grads(m), model_num_params(m) * sizeof(float));
+            if (t) assert_memory_equal(grads[0], grads[1], model_num_params(m) * sizeof(float));
+            model_free(m);
+        }
+        omp_set_num_threads(saved);
+        assert_true(loss[0] == loss[1]);
+        free(grads[0]);
+        free(grads[1]);
+    }
+}
+
 int main(void) {
     g_seed = test_seed("test_model_lowp");
     const struct CMUnitTest tests[] = {
@@ -174,6 +259,8 @@ int main(void) {
         cmocka_unit_test(test_close_but_not_equal),
         cmocka_unit_test(test_eval_does_not_record),
         cmocka_unit_test(test_keep_act_bf16),
+        cmocka_unit_test(test_native_matches_emulation),
+        cmocka_unit_test(test_native_threads_bitwise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
