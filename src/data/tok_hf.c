@@ -102,15 +102,7 @@ static json_t *tokenizer_config_json(const tokenizer *t, int model_max_length) {
 static int save_json(const char *dir, const char *name, json_t *j, size_t flags, char *err, size_t errlen) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    char *text = json_dumps(j, flags | JSON_PRESERVE_ORDER);
-    json_decref(j);
-    if (!text) {
-        snprintf(err, errlen, "cannot format %s (out of memory?)", path);
-        return -1;
-    }
-    int r = atomic_write_text(path, text, err, errlen);
-    free(text);
-    return r;
+    return atomic_write_json(path, j, flags, err, errlen);
 }
 
 int tok_save_hf(const tokenizer *t, const char *dir, int model_max_length, char *err, size_t errlen) {

@@ -101,16 +101,7 @@ static json_t *config_json(model *m, const char *tokenizer, int eot) {
 }
 
 static int write_config(model *m, const char *tokenizer, int eot, const char *path, char *err, size_t errlen) {
-    json_t *cfg = config_json(m, tokenizer, eot);
-    char *text = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(cfg);
-    if (!text) {
-        snprintf(err, errlen, "cannot format %s (out of memory?)", path);
-        return -1;
-    }
-    int r = atomic_write_text(path, text, err, errlen);
-    free(text);
-    return r;
+    return atomic_write_json(path, config_json(m, tokenizer, eot), JSON_INDENT(2), err, errlen);
 }
 
 // modeling_actlab.py and the activations it imports, for AutoModelForCausalLM with trust_remote_code.

@@ -1,6 +1,8 @@
 // atomic.c — see atomic.h.
 #include "util/atomic.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -70,6 +72,18 @@ int atomic_write_file(const char *path, const void *data, size_t n) {
     }
     fprintf(stderr, "actlab: error: %s\n", err);
     return -1;
+}
+
+int atomic_write_json(const char *path, json_t *j, size_t flags, char *err, size_t errlen) {
+    char *text = json_dumps(j, flags | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    if (!text) {
+        snprintf(err, errlen, "cannot format %s (out of memory?)", path);
+        return -1;
+    }
+    int r = atomic_write_text(path, text, err, errlen);
+    free(text);
+    return r;
 }
 
 int atomic_write_text(const char *path, const char *text, char *err, size_t errlen) {

@@ -22,5 +22,9 @@ void atomic_abort(atomic_file *a);   // removes the temp file, leaves the target
 int atomic_write_file(const char *path, const void *data, size_t n);
 // A text file: text then a newline. Returns 0, or -1 with the reason in err.
 int atomic_write_text(const char *path, const char *text, char *err, size_t errlen);
+// A JSON value dumped with jansson's flags (keys in insertion order), then a newline; takes the
+// reference to j. Returns 0, or -1 with the reason in err.
+typedef struct json_t json_t;
+int atomic_write_json(const char *path, json_t *j, size_t flags, char *err, size_t errlen);
 
 #endif
