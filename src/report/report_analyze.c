@@ -38,8 +38,11 @@ static void analyze_val(const rp_sweep *s, rp_analysis *a) {
     free(v);
 }
 
-void rp_analyze(const rp_sweep *s, rp_analysis *a) {
+void rp_analyze(const rp_sweep *s, rp_analysis *a) { rp_analyze_n(s, a, RP_BOOT_N); }
+
+void rp_analyze_n(const rp_sweep *s, rp_analysis *a, int n_boot) {
     memset(a, 0, sizeof *a);
+    a->n_boot = n_boot;
     analyze_val(s, a);
     rp_analyze_e1(s, a);
     rp_analyze_e2(s, a);

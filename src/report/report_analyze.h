@@ -102,6 +102,7 @@ typedef struct {
 } rp_e5act;
 
 typedef struct {
+    int n_boot;   // bootstrap resamples (E1's ratio of means, E5's fits)
     // E3 and the curves: the E3 runs, or all fp32 non-tuning runs when the sweep has no E3 run.
     int e3_tagged;
     int n_val;
@@ -129,7 +130,8 @@ typedef struct {
     rp_verdict e5_v;
 } rp_analysis;
 
-void rp_analyze(const rp_sweep *s, rp_analysis *a);
+void rp_analyze(const rp_sweep *s, rp_analysis *a);   // with RP_BOOT_N bootstrap resamples
+void rp_analyze_n(const rp_sweep *s, rp_analysis *a, int n_boot);
 // The parts (report_analyze_e12.c, report_analyze_e345.c).
 void rp_analyze_e1(const rp_sweep *s, rp_analysis *a);
 void rp_analyze_e2(const rp_sweep *s, rp_analysis *a);

@@ -69,7 +69,7 @@ static const rp_e1run *seed_run(const rp_e1act *e, long seed) {
 }
 
 // act / swiglu of quantity q, paired by seed.
-static rp_e1ratio ratio_of(const rp_e1act *x, const rp_e1act *sw, int q, uint64_t seed) {
+static rp_e1ratio ratio_of(const rp_e1act *x, const rp_e1act *sw, int q, int n_boot, uint64_t seed) {
     double lx[RP_MAX_SEEDS], ls[RP_MAX_SEEDS], vx[RP_MAX_SEEDS], vs[RP_MAX_SEEDS];
     size_t n = 0;
     for (int i = 0; i < x->n; i++) {
@@ -82,7 +82,7 @@ static rp_e1ratio ratio_of(const rp_e1act *x, const rp_e1act *sw, int q, uint64_
     r.logc = rp_cmp_paired(lx, ls, n, RP_LEVEL);
     r.est = r.logc.ok ? exp(r.logc.diff) : NAN;
     r.lo = r.logc.ok ? exp(r.logc.lo) : NAN, r.hi = r.logc.ok ? exp(r.logc.hi) : NAN;
-    r.boot = rp_boot_ratio(vx, n, vs, n, 1, RP_LEVEL, RP_BOOT_N, seed);
+    r.boot = rp_boot_ratio(vx, n, vs, n, 1, RP_LEVEL, n_boot, seed);
     r.v = RP_INCONCLUSIVE;
     return r;
 }
@@ -107,8 +107,8 @@ void rp_analyze_e1(const rp_sweep *s, rp_analysis *a) {
     const rp_e1act *sw = rp_find_e1(a, "swiglu"), *pw = rp_find_e1(a, "powlu"), *cl = rp_find_e1(a, "swiglu_clip");
     a->e1_has_powlu = sw && pw, a->e1_has_clip = sw && cl;
     for (int q = 0; q < RP_NQ; q++) {
-        if (a->e1_has_powlu) a->e1_powlu[q] = ratio_of(pw, sw, q, RP_BOOT_SEED + (uint64_t)q);
-        if (a->e1_has_clip) a->e1_clip[q] = ratio_of(cl, sw, q, RP_BOOT_SEED + 16 + (uint64_t)q);
+        if (a->e1_has_powlu) a->e1_powlu[q] = ratio_of(pw, sw, q, a->n_boot, RP_BOOT_SEED + (uint64_t)q);
+        if (a->e1_has_clip) a->e1_clip[q] = ratio_of(cl, sw, q, a->n_boot, RP_BOOT_SEED + 16 + (uint64_t)q);
     }
     // The verdict: the down-projection input and the gradient at the up/gate outputs (the tensor FP8
     // training quantises as E5M2 for both backward GEMMs); the weight gradient is shown beside it.

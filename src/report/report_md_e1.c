@@ -217,7 +217,7 @@ void rp_md_e1(rp_ctx *c) {
                      "up/gate outputs: that gradient is the tensor FP8 training quantises (E5M2) for both backward "
                      "GEMMs, while a weight gradient is a GEMM output, never an FP8 GEMM input. Paper: "
                      "%.2f (activations, P99 ≈ 50 vs ≈ 200) and %.2f (gradients, ≈ 5 vs ≈ 30), read off its "
-                     "figure.\n\n", RP_BOOT_N, RP_E1_PAPER_ACT, RP_E1_PAPER_GRAD);
+                     "figure.\n\n", c->a->n_boot, RP_E1_PAPER_ACT, RP_E1_PAPER_GRAD);
     if (c->a->e1_has_powlu || c->a->e1_has_clip) ratio_table(c);
     else rp_puts(c->md, "No ratios: the E1 runs lack SwiGLU, or both PowLU and SwiGLU-Clip.\n\n");
     rp_puts(c->md, "The gate pre-activation z of the E1 runs, over all telemetry steps (max over layers and runs):\n\n");

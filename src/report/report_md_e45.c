@@ -134,7 +134,8 @@ static void e5_boot(rp_ctx *c) {
         return;
     }
     if (!b->n_boot) {
-        rp_printf(c->md, "No bootstrap: each activation needs at least %d sizes to fit.\n\n", RP_E5_FIT_SIZES);
+        rp_printf(c->md, "No bootstrap: the seeds give the fits an uncertainty only with at least %d sizes of %d seeds "
+                         "each for both activations (the design the verdict needs).\n\n", RP_E5_MIN_SIZES, RP_E5_MIN_SEEDS);
         return;
     }
     char s[5][96];

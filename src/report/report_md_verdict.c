@@ -38,7 +38,7 @@ static void rules(rp_ctx *c) {
                      "relative difference |L_powlu − L_swiglu| / L_swiglu of the fitted curves over the N range both "
                      "measured; its %.0f%% bootstrap interval (seeds resampled within sizes, %d resamples): reproduced "
                      "(the curves overlap) if the upper end ≤ %g%%, not reproduced if the lower end > %g%%, else "
-                     "inconclusive.\n", RP_E5_MIN_SIZES, RP_E5_MIN_SEEDS, 100 * RP_LEVEL, RP_BOOT_N,
+                     "inconclusive.\n", RP_E5_MIN_SIZES, RP_E5_MIN_SEEDS, 100 * RP_LEVEL, c->a->n_boot,
               100 * RP_E5_OVERLAP, 100 * RP_E5_OVERLAP);
     rp_puts(c->md, "- E6 (MoE FFNs): not run by this project's sweeps.\n\n");
 }
