@@ -143,6 +143,14 @@ static void verdict_e4(rp_ctx *c) {
     rp_puts(c->md, "\n");
 }
 
+// The fewest seeds at any size of either activation (0 when one is missing).
+static int min_seeds(const rp_e5act *p, const rp_e5act *s) {
+    int m = p && s ? 1 << 30 : 0;
+    for (int j = 0; p && s && j < p->n; j++) m = p->seeds[j] < m ? p->seeds[j] : m;
+    for (int j = 0; p && s && j < s->n; j++) m = s->seeds[j] < m ? s->seeds[j] : m;
+    return m == 1 << 30 ? 0 : m;
+}
+
 static void verdict_e5(rp_ctx *c) {
     const rp_e5act *p = rp_find_e5(c->a, "powlu"), *s = rp_find_e5(c->a, "swiglu");
     const rp_boot_ci *g = &c->a->e5_boot.gap;
@@ -152,12 +160,16 @@ static void verdict_e5(rp_ctx *c) {
                          "(powlu %d sizes, swiglu %d sizes; paper: the curves almost overlap; rule: ≤ %g%%).",
                   rp_verdict_name(c->a->e5_v), rp_f(b[0], "%.3f", 100 * g->est), rp_f(b[1], "%.3f", 100 * g->lo),
                   rp_f(b[2], "%.3f", 100 * g->hi), p ? p->n : 0, s ? s->n : 0, 100 * RP_E5_OVERLAP);
+    else if (c->a->e5_boot.n_boot)
+        rp_printf(c->md, "- E5: %s — no usable interval of the curves' gap (%d of %d bootstrap resamples failed; a fit "
+                         "without power-law curvature fails) (powlu %d sizes, swiglu %d sizes; paper: the curves almost "
+                         "overlap; rule: ≤ %g%%).",
+                  rp_verdict_name(c->a->e5_v), c->a->e5_boot.n_failed, c->a->e5_boot.n_boot, p ? p->n : 0, s ? s->n : 0,
+                  100 * RP_E5_OVERLAP);
     else
-        rp_printf(c->md, "- E5: %s — no usable interval of the curves' gap (gap of the fits as measured %s%%; %d of %d "
-                         "bootstrap resamples failed, a fit without power-law curvature fails) (powlu %d sizes, swiglu "
-                         "%d sizes; paper: the curves almost overlap; rule: ≤ %g%%).",
-                  rp_verdict_name(c->a->e5_v), rp_f(b[0], "%.3f", 100 * g->est), c->a->e5_boot.n_failed,
-                  c->a->e5_boot.n_boot, p ? p->n : 0, s ? s->n : 0, 100 * RP_E5_OVERLAP);
+        rp_printf(c->md, "- E5: %s — no interval: the design for one is not met (powlu %d sizes, swiglu %d sizes, %d seeds "
+                         "at the thinnest size; paper: the curves almost overlap; rule: ≤ %g%%).",
+                  rp_verdict_name(c->a->e5_v), p ? p->n : 0, s ? s->n : 0, min_seeds(p, s), 100 * RP_E5_OVERLAP);
     if (!c->a->e5_design_ok)
         rp_printf(c->md, " To decide: at least %d sizes with %d seeds each for both activations.", RP_E5_MIN_SIZES,
                   RP_E5_MIN_SEEDS);
