@@ -1,5 +1,6 @@
 // test_report_stats.c — mean ± sd over seeds, series averaged over runs, the loss smoothing, the
 // markdown-to-HTML subset, and the loader's error messages on hand-made folders.
+#include "report/report_analyze.h"
 #include "report/rp.h"
 #include "report/rp_html.h"
 #include "test_seed.h"
@@ -214,11 +215,46 @@ static void test_load_new_keys(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+static rp_run split_run(const char *act, long d, long L, long heads, long kv, long V, long tied, long n_params) {
+    rp_run r = {0};
+    snprintf(r.act, sizeof r.act, "%s", act);
+    r.d_model = d, r.n_layers = L, r.n_heads = heads, r.n_kv_heads = kv, r.vocab_size = V, r.tied = tied;
+    r.n_params = n_params;
+    return r;
+}
+
+// The parameter split against the trainer's own counts (n_params of real runs: the compare-quick suite,
+// the e2e test's tiny models) and one grouped-query case by hand.
+static void test_param_split(void **state) {
+    (void)state;
+    rp_split sp;
+    rp_run r = split_run("swiglu", 64, 2, 2, 2, 1024, 1, 172352);
+    rp_param_split(&r, &sp);
+    assert_true(sp.ok && sp.matches == 1);
+    assert_true(sp.embed == 65536 && sp.attn == 32768 && sp.ffn == 73728 && sp.other == 320);
+    r = split_run("polynorm", 64, 2, 2, 2, 1024, 1, 172360);   // + 4 scalars per layer
+    rp_param_split(&r, &sp);
+    assert_true(sp.matches == 1 && sp.ffn == 73736);
+    r = split_run("gelu", 32, 1, 2, 2, 300, 0, 35680);         // non-gated, 3/2 the hidden size; untied head
+    rp_param_split(&r, &sp);
+    assert_true(sp.matches == 1 && sp.embed == 19200 && sp.ffn == 12288);
+    // d 64, 4 heads of 16, 1 kv head: q, o 64·64 each, k, v 16·64 each; one layer.
+    r = split_run("swiglu", 64, 1, 4, 1, 100, 1, 0);
+    rp_param_split(&r, &sp);
+    assert_true(sp.attn == 2 * 4096 + 2 * 1024 && sp.matches == 0);
+    r = split_run("nosuchact", 64, 1, 4, 1, 100, 1, -1);
+    rp_param_split(&r, &sp);
+    assert_false(sp.ok);
+    r = split_run("swiglu", 64, 1, 4, 1, 100, -1, -1);          // tied_embeddings unknown: not computable
+    rp_param_split(&r, &sp);
+    assert_false(sp.ok);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stat), cmocka_unit_test(test_stat_random), cmocka_unit_test(test_mean_series),
         cmocka_unit_test(test_ema),  cmocka_unit_test(test_html),        cmocka_unit_test(test_load),
-        cmocka_unit_test(test_exp_ids), cmocka_unit_test(test_load_new_keys),
+        cmocka_unit_test(test_exp_ids), cmocka_unit_test(test_load_new_keys), cmocka_unit_test(test_param_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
