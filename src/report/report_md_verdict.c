@@ -84,8 +84,8 @@ static void verdict_e2(rp_ctx *c) {
         rp_ladder_sum sp = rp_ladder_summary(&pw[k]->lad);
         char lim[64], b[48];
         rp_md_e2_limit(lim, &pw[k]->lad, &sp);
-        rp_printf(c->md, "%s E2%s: %s — recipe %s, amax history %ld: PowLU FP8 limit %s (spacing above it %s)",
-                  k ? "  -" : "-", k ? " (secondary recipe)" : "", rp_verdict_name(rp_verdict_all(v, m)), pw[k]->recipe,
+        rp_printf(c->md, "- E2%s: %s — recipe %s, amax history %ld: PowLU FP8 limit %s (spacing above it %s)",
+                  k ? " (secondary recipe, not the headline)" : "", rp_verdict_name(rp_verdict_all(v, m)), pw[k]->recipe,
                   pw[k]->hist, lim, rp_f(b, "×%.3g", sp.spacing));
         for (int j = 0; j < m; j++) {
             rp_ladder_sum sb = rp_ladder_summary(&base[j]->lad);

@@ -72,8 +72,8 @@ static void test_ema(void **state) {
 
 static void test_html(void **state) {
     (void)state;
-    const char *md = "# T\n\npara `x<y` one\nline two\n\n- a & b\n- c\n\n| h1 | h2 |\n|---|---|\n| 1 | 2 |\n\n"
-                     "_note_\n";
+    const char *md = "# T\n\npara `x<y` one\nline two\n\n- a & b\n- c\n\n| h1 | h2 |\n|---|---|\n| 1 | **2** |\n\n"
+                     "_note_\n\n**warn `a**b`** open **x\n";
     rp_buf out = {0};
     char err[256];
     assert_int_equal(rp_html("/nonexistent", md, &out, err, sizeof err), 0);
@@ -81,7 +81,8 @@ static void test_html(void **state) {
     assert_non_null(strstr(out.p, "<p>para <code>x&lt;y</code> one\nline two</p>"));
     assert_non_null(strstr(out.p, "<ul>\n<li>a &amp; b</li>\n<li>c</li>\n</ul>"));
     assert_non_null(strstr(out.p, "<tr><th>h1</th><th>h2</th></tr>"));
-    assert_non_null(strstr(out.p, "<tr><td>1</td><td>2</td></tr>"));
+    assert_non_null(strstr(out.p, "<tr><td>1</td><td><strong>2</strong></td></tr>"));
+    assert_non_null(strstr(out.p, "<strong>warn <code>a**b</code></strong> open <strong>x</strong>"));
     assert_non_null(strstr(out.p, "<em>note</em>"));
     rp_buf_free(&out);
     // a figure that is not there is an error naming it
