@@ -4,6 +4,7 @@
 // leave them; the effects are planted so the expected verdict follows from the rule by hand, and the
 // reported numbers are checked against direct computations here.
 #include "report/report_analyze.h"
+#include "report/rp_md.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -104,12 +105,13 @@ static void test_e1(void **state) {
 // ---- E2 ----
 
 // One run of the ladder: precision "fp8" (delayed, history 1024) or "bf16" (control); bad: diverged.
-static void plant_e2(planted *p, const char *act, const char *prec, double lr, long seed, int bad) {
+static rp_run *plant_e2(planted *p, const char *act, const char *prec, double lr, long seed, int bad) {
     rp_run *r = add(p, act, E(2), seed, 3.0);
     snprintf(r->precision, sizeof r->precision, "%s", prec);
     if (!strcmp(prec, "fp8")) snprintf(r->recipe, sizeof r->recipe, "delayed"), r->amax_history = 1024;
     r->lr = lr;
     if (bad) snprintf(r->status, sizeof r->status, "diverged"), r->diverged_step = 50;
+    return r;
 }
 
 // Ladder 1, √2, 2, 2√2, 4 (×1e-3); FP8 fails from rung `fail_p` (PowLU) / `fail_s` (SwiGLU) on; the
@@ -247,10 +249,94 @@ static void test_e5(void **state) {
     assert_int_equal(e5_verdict(1.0, 0.0005, 5, 1), RP_INCONCLUSIVE);   // one seed: no uncertainty
 }
 
+// ---- the sections' text on planted data (figures off) ----
+
+typedef struct {
+    rp_analysis *a;
+    rp_plotter pl;
+    rp_buf md;
+    rp_ctx c;
+} rendered;
+
+static void render_begin(rendered *r, planted *p) {
+    r->a = malloc(sizeof *r->a);
+    rp_analyze_n(&p->s, r->a, TEST_BOOT_N);
+    memset(&r->pl, 0, sizeof r->pl);
+    snprintf(r->pl.why, sizeof r->pl.why, "test");
+    memset(&r->md, 0, sizeof r->md);
+    r->c = (rp_ctx){.s = &p->s, .a = r->a, .pl = &r->pl, .md = &r->md};
+}
+
+static void render_end(rendered *r) {
+    rp_buf_free(&r->md);
+    free(r->a);
+}
+
+// The full ladder with a stress recipe and SwiGLU-Clip: the verdict table names each comparison.
+static void test_e2_text(void **state) {
+    (void)state;
+    planted *p = new_planted();
+    for (int i = 0; i < 5; i++) {
+        double lr = 1e-3 * pow(sqrt(2.0), i);
+        for (long seed = 1; seed <= 3; seed++) {
+            plant_e2(p, "powlu", "fp8", lr, seed, i >= 4);
+            plant_e2(p, "powlu", "bf16", lr, seed, 0);
+            plant_e2(p, "swiglu", "fp8", lr, seed, i >= 2);
+            plant_e2(p, "swiglu", "bf16", lr, seed, 0);
+            plant_e2(p, "swiglu_clip", "fp8", lr, seed, i >= 3);
+            plant_e2(p, "swiglu_clip", "bf16", lr, seed, 0);
+            plant_e2(p, "powlu", "fp8", lr, seed, i >= 3)->amax_history = RP_E2_STRESS_HISTORY;
+            plant_e2(p, "swiglu", "fp8", lr, seed, i >= 1)->amax_history = RP_E2_STRESS_HISTORY;
+        }
+    }
+    rendered r;
+    render_begin(&r, p);
+    rp_md_e2(&r.c);
+    rp_md_verdicts(&r.c);
+    const char *md = r.md.p;
+    assert_non_null(strstr(md, "| delayed (primary) | 1024 | powlu vs swiglu | 0.00282843 | 0.00141421 | reproduced |"));
+    assert_non_null(strstr(md, "| delayed (primary) | 1024 | powlu vs swiglu_clip | 0.00282843 | 0.002 | reproduced |"));
+    assert_non_null(strstr(md, "| delayed | 16 | powlu vs swiglu | 0.002 | 0.001 | reproduced |"));
+    assert_non_null(strstr(md, "| swiglu | delayed | 1024 | 0.00141421 | 0.004 | 0.002 | yes | ×1.41 | 3 | no |"));
+    assert_non_null(strstr(md, "- E2: reproduced — recipe delayed, amax history 1024: PowLU FP8 limit 0.00282843"));
+    assert_non_null(strstr(md, "- E2 (secondary recipe, not the headline): reproduced — recipe delayed, amax history 16"));
+    render_end(&r);
+    free(p);
+}
+
+// z telemetry on PowLU's E1 runs: the sentence says how often z passed 4 and 12.9.
+static void test_z_text(void **state) {
+    (void)state;
+    const double zmax[3][TELE_STEPS] = {{2, 3, 3.5, 3.9}, {2, 5, 6, 13.5}, {NAN, NAN, NAN, NAN}};
+    const char *want[3] = {"z never exceeded 4 (max 3.9 over 4 telemetry steps)",
+                           "z exceeded 4 on 3 of 4 telemetry steps (at most a fraction 0.02 of the elements of a "
+                           "layer) and 12.9 on 1 (at most 0.001); max z 13.5.",
+                           "no gate pre-activation (z) telemetry"};
+    for (int k = 0; k < 3; k++) {
+        planted *p = new_planted();
+        plant_e1(p, "powlu", 1, 1, 1);
+        for (int i = 0; i < TELE_STEPS && k < 2; i++) {
+            double z = zmax[k][i];
+            rp_tele *t = &p->runs[0].tele[i];
+            t->has_z = 1;
+            t->z = (rp_zq){0.1, 1, 0.5 * z, z, z > RP_Z_KNEE ? 0.02 : 0, z > RP_Z_PEAK ? 0.001 : 0};
+        }
+        rendered r;
+        render_begin(&r, p);
+        const rp_e1act *e = rp_find_e1(r.a, "powlu");
+        assert_non_null(e);
+        rp_md_z_sentence(&r.md, "PowLU (E1)", &e->z);
+        if (!strstr(r.md.p, want[k])) fail_msg("case %d: '%s' lacks '%s'", k, r.md.p, want[k]);
+        render_end(&r);
+        free(p);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_e1), cmocka_unit_test(test_e2), cmocka_unit_test(test_e3),
-        cmocka_unit_test(test_e4), cmocka_unit_test(test_e5),
+        cmocka_unit_test(test_e4), cmocka_unit_test(test_e5), cmocka_unit_test(test_e2_text),
+        cmocka_unit_test(test_z_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
