@@ -23,6 +23,12 @@ int rp_cmp_double(const void *x, const void *y) {
     return (a > b) - (a < b);
 }
 
+int rp_count_pairs(const double *x, const double *y, size_t n) {
+    int k = 0;
+    for (size_t i = 0; i < n; i++) k += isfinite(x[i]) && isfinite(y[i]);
+    return k;
+}
+
 static void analyze_val(const rp_sweep *s, rp_analysis *a) {
     for (size_t i = 0; i < s->n && !a->e3_tagged; i++) a->e3_tagged = rp_in_exp(&s->runs[i], 3);
     char acts[RP_MAX_ACTS][32];

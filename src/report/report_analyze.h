@@ -54,6 +54,7 @@ typedef struct {
 // act / swiglu of a band width, paired by seed: the t interval over log ratios (est: the geometric
 // mean ratio) and a paired bootstrap of the ratio of means beside it.
 typedef struct {
+    int n_pairs;                  // seed pairs with both widths (an interval needs 2)
     rp_cmp logc;                  // paired t on log(act) − log(swiglu)
     double est, lo, hi;           // exp of logc.diff, lo, hi (NAN when !logc.ok)
     rp_boot_ci boot;
@@ -75,6 +76,7 @@ typedef struct {
 } rp_tune;
 typedef struct {
     const char *poly, *base;
+    int n_pairs;          // seeds with both losses (an interval needs 2)
     rp_cmp c;             // paired by seed: poly − base of the final validation loss
     double mde;           // smallest difference this design detects (RP_ALPHA, RP_POWER)
     double paper;         // PolyCom 1B train-loss difference
@@ -86,6 +88,7 @@ typedef struct {
 typedef struct {
     double m;
     rp_stat val;
+    int n_pairs;    // seeds shared with m = 3
     rp_cmp c;       // paired by seed: m − 3 (not ok for m = 3 itself)
     rp_tost t;      // against RP_E4_MARGIN
     rp_verdict v;
@@ -154,5 +157,6 @@ const rp_e2group *rp_find_e2(const rp_analysis *a, const char *act, const char *
 // the stress one), then the rest in plan order. Returns the count.
 int rp_e2_recipes(const rp_analysis *a, const rp_e2group **powlu_groups, int max);
 int rp_cmp_double(const void *x, const void *y);
+int rp_count_pairs(const double *x, const double *y, size_t n);   // i with both x[i] and y[i] finite
 
 #endif

@@ -79,6 +79,7 @@ static rp_e1ratio ratio_of(const rp_e1act *x, const rp_e1act *sw, int q, int n_b
         vx[n] = a, vs[n] = b, lx[n] = log(a), ls[n++] = log(b);
     }
     rp_e1ratio r;
+    r.n_pairs = (int)n;
     r.logc = rp_cmp_paired(lx, ls, n, RP_LEVEL);
     r.est = r.logc.ok ? exp(r.logc.diff) : NAN;
     r.lo = r.logc.ok ? exp(r.logc.lo) : NAN, r.hi = r.logc.ok ? exp(r.logc.hi) : NAN;

@@ -101,6 +101,7 @@ static rp_e3pair e3_pair(const rp_sweep *s, const char *poly, const char *base) 
     by_seed(s, pick_e3, poly, NAN, seeds, n, x);
     by_seed(s, pick_e3, base, NAN, seeds, n, y);
     rp_e3pair p = {.poly = poly, .base = base};
+    p.n_pairs = rp_count_pairs(x, y, (size_t)n);
     p.c = rp_cmp_paired(x, y, (size_t)n, RP_LEVEL);
     p.mde = p.c.ok ? rp_mde(p.c.se, p.c.df, RP_ALPHA, RP_POWER) : NAN;
     p.paper = rp_paper_polycom_train(poly) - rp_paper_polycom_train(base);
@@ -165,6 +166,7 @@ void rp_analyze_e4(const rp_sweep *s, rp_analysis *a) {
         e->m = ms[k];
         e->val = rp_stat_of(x, (size_t)nm);
         by_seed(s, pick_e4, NULL, ms[k], seeds, ns, x);   // aligned with the m = 3 seeds
+        e->n_pairs = rp_count_pairs(x, ref, (size_t)ns);
         e->c = rp_cmp_paired(x, ref, (size_t)ns, RP_LEVEL);
         e->t = rp_tost_of(&e->c, RP_E4_MARGIN, RP_TOST_ALPHA);
         e->v = rp_verdict_e4(e->t.ok, e->t.lo, e->t.hi);

@@ -123,8 +123,13 @@ static double paper_ratio(int q) { return q == RP_Q_ACT ? RP_E1_PAPER_ACT : q ==
 
 static void ratio_row(rp_buf *md, const char *act, int q, const rp_e1ratio *r, int decides) {
     char b[8][48];
+    if (!r->n_pairs) {
+        rp_printf(md, "| %s / swiglu | %s | 0 | not logged | | | | | %s |\n", act, RP_Q_NAMES[q],
+                  decides ? rp_verdict_name(r->v) : "shown, not used");
+        return;
+    }
     rp_printf(md, "| %s / swiglu | %s | %d | %s | [%s, %s] | %s | [%s, %s] | %s | %s |\n", act, RP_Q_NAMES[q],
-              r->logc.ok ? r->logc.n1 : 0, rp_f(b[0], "%.3f", r->est), rp_f(b[1], "%.3f", r->lo),
+              r->n_pairs, rp_f(b[0], "%.3f", r->est), rp_f(b[1], "%.3f", r->lo),
               rp_f(b[2], "%.3f", r->hi), rp_f(b[3], "%.3g", r->logc.p), rp_f(b[4], "%.3f", r->boot.lo),
               rp_f(b[5], "%.3f", r->boot.hi), rp_f(b[6], "%.2f", paper_ratio(q)),
               decides ? rp_verdict_name(r->v) : "shown, not used");

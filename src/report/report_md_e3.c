@@ -42,7 +42,7 @@ static const char *needed_str(char b[48], int n) {
 
 static void pair_row(rp_buf *md, const rp_e3pair *p) {
     char b[8][48];
-    rp_printf(md, "| %s − %s | %d | %s | [%s, %s] | %s | %s | %s | %s | %s |\n", p->poly, p->base, p->c.ok ? p->c.n1 : 0,
+    rp_printf(md, "| %s − %s | %d | %s | [%s, %s] | %s | %s | %s | %s | %s |\n", p->poly, p->base, p->n_pairs,
               rp_f(b[0], "%+.4f", p->c.diff), rp_f(b[1], "%+.4f", p->c.lo), rp_f(b[2], "%+.4f", p->c.hi),
               rp_f(b[3], "%.3g", p->c.p), rp_f(b[4], "%.4f", p->mde), rp_f(b[5], "%+.3f", p->paper),
               needed_str(b[6], p->seeds_needed), rp_verdict_name(p->v));

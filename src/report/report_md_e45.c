@@ -55,7 +55,7 @@ void rp_md_e4(rp_ctx *c) {
             continue;
         }
         rp_printf(c->md, "| %g | %d | %s | %d | %s | [%s, %s] | %s | %s | %s | %s |\n", e->m, e->val.n, ms,
-                  e->c.ok ? e->c.n1 : 0, rp_f(b[2], "%+.4f", e->c.diff), rp_f(b[3], "%+.4f", e->t.lo),
+                  e->n_pairs, rp_f(b[2], "%+.4f", e->c.diff), rp_f(b[3], "%+.4f", e->t.lo),
                   rp_f(b[4], "%+.4f", e->t.hi), rp_f(b[5], "%.3g", e->t.p), rp_f(b[6], "%.4f", e->t.resolvable),
                   rp_f(b[7], "%+.3f", p), rp_verdict_name(e->v));
     }

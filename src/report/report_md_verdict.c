@@ -46,7 +46,7 @@ static void rules(rp_ctx *c) {
 static void e1_part(rp_buf *md, const char *what, const rp_e1ratio *r, double paper) {
     char b[3][48];
     rp_printf(md, "%s %s [%s, %s] (n = %d seed pairs; paper %.2f): %s", what, rp_f(b[0], "%.3f", r->est),
-              rp_f(b[1], "%.3f", r->lo), rp_f(b[2], "%.3f", r->hi), r->logc.ok ? r->logc.n1 : 0, paper,
+              rp_f(b[1], "%.3f", r->lo), rp_f(b[2], "%.3f", r->hi), r->n_pairs, paper,
               rp_verdict_name(r->v));
 }
 
@@ -61,8 +61,10 @@ static void verdict_e1(rp_ctx *c) {
     rp_puts(c->md, "; ");
     e1_part(c->md, "gradient at the up/gate outputs", &r[RP_Q_GRAD], RP_E1_PAPER_GRAD);
     char b[3][48];
-    rp_printf(c->md, "; weight gradient (not used) %s [%s, %s].", rp_f(b[0], "%.3f", r[RP_Q_WGRAD].est),
-              rp_f(b[1], "%.3f", r[RP_Q_WGRAD].lo), rp_f(b[2], "%.3f", r[RP_Q_WGRAD].hi));
+    if (!r[RP_Q_WGRAD].n_pairs) rp_puts(c->md, "; weight gradient (not used): not logged by this trainer.");
+    else
+        rp_printf(c->md, "; weight gradient (not used) %s [%s, %s].", rp_f(b[0], "%.3f", r[RP_Q_WGRAD].est),
+                  rp_f(b[1], "%.3f", r[RP_Q_WGRAD].lo), rp_f(b[2], "%.3f", r[RP_Q_WGRAD].hi));
     if (c->a->e1_v == RP_INCONCLUSIVE)
         rp_puts(c->md, " To decide: more seed pairs (the interval narrows as 1/√pairs), or telemetry where it is "
                        "missing.");
@@ -109,7 +111,7 @@ static void verdict_e3(rp_ctx *c) {
         char b[4][48];
         rp_printf(c->md, "%s %s − %s %s [%s, %s] (n = %d, MDE %s; paper %+.3f): %s", k ? ";" : "", p->poly, p->base,
                   rp_f(b[0], "%+.4f", p->c.diff), rp_f(b[1], "%+.4f", p->c.lo), rp_f(b[2], "%+.4f", p->c.hi),
-                  p->c.ok ? p->c.n1 : 0, rp_f(b[3], "%.4f", p->mde), p->paper, rp_verdict_name(p->v));
+                  p->n_pairs, rp_f(b[3], "%.4f", p->mde), p->paper, rp_verdict_name(p->v));
     }
     rp_puts(c->md, ".");
     if (c->a->e3_v == RP_INCONCLUSIVE)
@@ -133,7 +135,7 @@ static void verdict_e4(rp_ctx *c) {
         char b[4][48];
         rp_printf(c->md, "%s m = %g %s [%s, %s] (n = %d; resolvable margin %s; paper %+.3f): %s", first ? "" : ";", e->m,
                   rp_f(b[0], "%+.4f", e->c.diff), rp_f(b[1], "%+.4f", e->t.lo), rp_f(b[2], "%+.4f", e->t.hi),
-                  e->c.ok ? e->c.n1 : 0, rp_f(b[3], "%.4f", e->t.resolvable),
+                  e->n_pairs, rp_f(b[3], "%.4f", e->t.resolvable),
                   rp_paper_powlu_m_loss(e->m) - rp_paper_powlu_m_loss(RP_E4_REF_M), rp_verdict_name(e->v));
         first = 0;
     }
