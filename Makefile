@@ -33,21 +33,23 @@ test-asan:
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS) -LE slow
 
-# The main job: corpus and tokenizer (`actlab data`, once), then `actlab compare`: the built-in
-# suite of training runs reproducing E1-E5 at small scale (~20-30 min on 2 cores; rerunning resumes
-# where it stopped), its report with plots and verdicts (runs/compare/report.md and .html), then the
-# benchmarks against PyTorch and the gate-comparison figure. COMPARE_FLAGS=--quick for a 2-minute run.
+# The main job: the suite's corpus and its 1024-id tokenizer (`actlab data`, once), then `actlab
+# compare`: the built-in suite of training runs reproducing E1-E5 at small scale (~45 min on 2 cores;
+# rerunning resumes where it stopped), its report with plots and verdicts (runs/compare/report.md and
+# .html), then the benchmarks against PyTorch and the gate-comparison figure.
+# COMPARE_FLAGS=--quick for a 3-minute smoke run, --full for the long suite (hours).
 COMPARE_FLAGS ?=
 
 demo:
 	@scripts/setup.sh demo
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
-	test -f data/val.bin || $(BUILD)/actlab data
+	@mkdir -p data
+	test -f data/bpe1024/val.bin || $(BUILD)/actlab data --tokenizer bpe:1024 --data-dir data/bpe1024
 	$(BENCH_ENV) $(BUILD)/actlab compare $(COMPARE_FLAGS)
 	$(MAKE) --no-print-directory bench
 	$(BUILD)/actlab curve --plot swiglu powlu swiglu_clip gelu --from -4 --to 16 --out out/gates.png
-	@echo "demo: report in runs/compare$(if $(findstring quick,$(COMPARE_FLAGS)),-quick,)/report.html; benchmarks and gates.png in out/"
+	@echo "demo: report in runs/compare$(if $(findstring quick,$(COMPARE_FLAGS)),-quick,)$(if $(findstring full,$(COMPARE_FLAGS)),-full,)/report.html; benchmarks and gates.png in out/"
 
 bench:
 	@scripts/setup.sh bench

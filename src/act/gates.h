@@ -42,14 +42,16 @@ static inline void gate_silu(float x, const float *hp, float *f, float *df) {
 }
 
 // GELU, tanh form: 0.5·x·(1 + tanh(y)) = x·σ(2y), y = √(2/π)(x + 0.044715x³). The σ form has no
-// cancellation for negative x. Beyond |x| = 30, σ(2y) is exactly 0 or 1 in f32.
+// cancellation for negative x. 2y = x·(2c + 2ck·x²) is taken on x itself: beyond |x| = 30 σ(2y) is
+// exactly 0 or 1 in f32, and where x³ overflows, 2y = ±inf gives the same 0 or 1 (NaN stays NaN).
+// Only the derivative's polynomial needs x clamped (to ±30), against inf·0 where σ(1 − σ) = 0.
 static inline void gate_gelu(float x, const float *hp, float *f, float *df) {
     (void)hp;
     const float c = 0.7978845608028654f, k = 0.044715f;
-    float xc = x < -30.0f ? -30.0f : (x > 30.0f ? 30.0f : x);
-    float y2 = 2.0f * c * (xc + k * xc * xc * xc), s, oms;
+    float y2 = x * AM_FMAF(2.0f * c * k, x * x, 2.0f * c), s, oms;
     am_sigmoid2f(y2, &s, &oms);
     float xf = x < -30.0f ? -30.0f : x;              // keeps +inf, maps −inf to the limit 0
+    float xc = xf > 30.0f ? 30.0f : xf;
     *f = xf * s;
     *df = s + xc * s * oms * 2.0f * c * (1.0f + 3.0f * k * xc * xc);
 }

@@ -1,29 +1,67 @@
 // kernels.h — internal to libactlab: the span kernels that act_forward/act_backward dispatch to.
 //
-// A span kernel works on n contiguous f32 elements; dispatch.c cuts arrays into fixed-size chunks
-// (the same cut whatever the thread count), stages bf16 through f32 buffers, and sums parameter
-// gradients chunk by chunk in a fixed order.
+// A span kernel works on n contiguous elements of one storage type; dispatch.c cuts arrays into
+// fixed-size chunks (the same cut whatever the thread count) and sums parameter gradients chunk by
+// chunk in a fixed order.
 #ifndef ACTLAB_KERNELS_H
 #define ACTLAB_KERNELS_H
 
 #include "actlab.h"
+#include "vmath.h"
 
 #include <stddef.h>
 
+// Storage is f32 or bf16 (act_dtype indexes the tables below); compute is f32. For the cheap
+// activations a bf16 element is widened and rounded in registers inside the kernels' own loops:
+// staging chunks through f32 buffers cost more than their arithmetic.
 // x: (n) input or gate z; u: (n) value (gated) or NULL; y: (n). hp: act_spec.hp; params: learnables.
-typedef void (*span_fwd_fn)(const float *x, const float *u, float *y, size_t n, const float *hp,
-                            const float *params);
+typedef void (*span_fwd_fn)(const void *x, const void *u, void *y, size_t n, const float *hp, const float *params);
 // dy: (n) -> dx: (n), du: (n) (gated). dparams: ACT_MAX_PARAMS doubles, accumulated (+=).
-typedef void (*span_bwd_fn)(const float *x, const float *u, const float *dy, float *dx, float *du, size_t n,
+typedef void (*span_bwd_fn)(const void *x, const void *u, const void *dy, void *dx, void *du, size_t n,
                             const float *hp, const float *params, double *dparams);
 
 typedef struct {
-    span_fwd_fn fwd;
-    span_bwd_fn bwd;
+    span_fwd_fn fwd[2];  // [act_dtype]
+    span_bwd_fn bwd[2];
+    // 1: dispatch.c runs bf16 through the f32 kernel on L1-sized staged blocks instead of fwd/bwd[ACT_BF16].
+    // For the exp-heavy gates that is faster: GCC 12 vectorises a loop that mixes bf16 and f32 32 lanes
+    // wide (two zmm per value) and spills. Only for kernels without parameter gradients, whose lane
+    // sums would restart at every block.
+    int stage_bf16;
 } span_kernels;
 
 // NULL for row-wise activations (PolyNorm), which have their own row kernels below.
 const span_kernels *act_span_kernels(act_kind kind);
+
+// Element i of an f32 or bf16 array, as f32; and back, rounded to nearest even. Kernels are
+// instantiated once per dtype with dt a constant (ACT_INSTANTIATE), so the test folds away.
+AM_INLINE float act_ld(const void *restrict p, size_t i, act_dtype dt) {
+    return dt == ACT_F32 ? ((const float *)p)[i] : num_bf16_to_f32(((const uint16_t *)p)[i]);
+}
+
+AM_INLINE void act_st(void *restrict p, size_t i, float v, act_dtype dt) {
+    if (dt == ACT_F32) ((float *)p)[i] = v;
+    else ((uint16_t *)p)[i] = num_f32_to_bf16(v);
+}
+
+// The f32 and bf16 entry points of span kernels NAME##_fwd_t / NAME##_bwd_t (which take dt last),
+// collected in act_span_NAME; STAGE: the stage_bf16 flag above.
+#define ACT_INSTANTIATE(NAME, STAGE)                                                                                \
+    static void NAME##_fwd_f32(const void *x, const void *u, void *y, size_t n, const float *hp, const float *p) {  \
+        NAME##_fwd_t(x, u, y, n, hp, p, ACT_F32);                                                                   \
+    }                                                                                                               \
+    static void NAME##_fwd_bf16(const void *x, const void *u, void *y, size_t n, const float *hp, const float *p) { \
+        NAME##_fwd_t(x, u, y, n, hp, p, ACT_BF16);                                                                  \
+    }                                                                                                               \
+    static void NAME##_bwd_f32(const void *x, const void *u, const void *dy, void *dx, void *du, size_t n,          \
+                               const float *hp, const float *p, double *dp) {                                       \
+        NAME##_bwd_t(x, u, dy, dx, du, n, hp, p, dp, ACT_F32);                                                      \
+    }                                                                                                               \
+    static void NAME##_bwd_bf16(const void *x, const void *u, const void *dy, void *dx, void *du, size_t n,         \
+                                const float *hp, const float *p, double *dp) {                                      \
+        NAME##_bwd_t(x, u, dy, dx, du, n, hp, p, dp, ACT_BF16);                                                     \
+    }                                                                                                               \
+    const span_kernels act_span_##NAME = {{NAME##_fwd_f32, NAME##_fwd_bf16}, {NAME##_bwd_f32, NAME##_bwd_bf16}, STAGE};
 
 // PolyNorm over one row of d elements. w: (4) = cubic, square, linear weights and bias.
 void polynorm_row_forward(const float *x, float *y, size_t d, const float *w);
@@ -31,54 +69,54 @@ void polynorm_row_forward(const float *x, float *y, size_t d, const float *w);
 void polynorm_row_backward(const float *x, const float *dy, float *dx, size_t d, const float *w, double *dparams);
 
 // Non-gated elementwise activation from a gate function fn(x, hp, &f, &df) of gates.h:
-// y = f(x), dx = dy·f'(x).
-#define ACT_DEFINE_ELEMENTWISE(NAME, FN)                                                              \
-    static void NAME##_fwd(const float *restrict x, const float *restrict u, float *restrict y, size_t n, \
-                           const float *hp, const float *params) {                                   \
-        (void)u; (void)params;                                                                        \
-        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                          \
-            float f, df;                                                                              \
-            FN(x[i], hp, &f, &df);                                                                    \
-            y[i] = f;                                                                                 \
-        }                                                                                             \
-    }                                                                                                 \
-    static void NAME##_bwd(const float *restrict x, const float *restrict u, const float *restrict dy, \
-                           float *restrict dx, float *restrict du, size_t n, const float *hp,        \
-                           const float *params, double *dparams) {                                    \
-        (void)u; (void)du; (void)params; (void)dparams;                                               \
-        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                          \
-            float f, df;                                                                              \
-            FN(x[i], hp, &f, &df);                                                                    \
-            dx[i] = dy[i] * df;                                                                       \
-        }                                                                                             \
-    }                                                                                                 \
-    const span_kernels act_span_##NAME = {NAME##_fwd, NAME##_bwd};
+// y = f(x), dx = dy·f'(x). STAGE: stage_bf16.
+#define ACT_DEFINE_ELEMENTWISE(NAME, FN, STAGE)                                                                     \
+    AM_INLINE void NAME##_fwd_t(const void *restrict x, const void *restrict u, void *restrict y, size_t n,         \
+                                const float *hp, const float *params, act_dtype dt) {                               \
+        (void)u; (void)params;                                                                                      \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                                        \
+            float f, df;                                                                                            \
+            FN(act_ld(x, i, dt), hp, &f, &df);                                                                      \
+            act_st(y, i, f, dt);                                                                                    \
+        }                                                                                                           \
+    }                                                                                                               \
+    AM_INLINE void NAME##_bwd_t(const void *restrict x, const void *restrict u, const void *restrict dy,            \
+                                void *restrict dx, void *restrict du, size_t n, const float *hp,                    \
+                                const float *params, double *dparams, act_dtype dt) {                               \
+        (void)u; (void)du; (void)params; (void)dparams;                                                             \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                                        \
+            float f, df;                                                                                            \
+            FN(act_ld(x, i, dt), hp, &f, &df);                                                                      \
+            act_st(dx, i, act_ld(dy, i, dt) * df, dt);                                                              \
+        }                                                                                                           \
+    }                                                                                                               \
+    ACT_INSTANTIATE(NAME, STAGE)
 
 // Gated activation y = v(u)·g(z) from a gate GATE and a value transform VALUE of gates.h:
-// dz = dy·v(u)·g'(z), du = dy·g(z)·v'(u).
-#define ACT_DEFINE_GATED(NAME, GATE, VALUE)                                                           \
-    static void NAME##_fwd(const float *restrict z, const float *restrict u, float *restrict y, size_t n, \
-                           const float *hp, const float *params) {                                   \
-        (void)params;                                                                                 \
-        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                          \
-            float g, dg, v, dv;                                                                       \
-            GATE(z[i], hp, &g, &dg);                                                                  \
-            VALUE(u[i], hp, &v, &dv);                                                                 \
-            y[i] = v * g;                                                                             \
-        }                                                                                             \
-    }                                                                                                 \
-    static void NAME##_bwd(const float *restrict z, const float *restrict u, const float *restrict dy, \
-                           float *restrict dz, float *restrict du, size_t n, const float *hp,        \
-                           const float *params, double *dparams) {                                    \
-        (void)params; (void)dparams;                                                                  \
-        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                          \
-            float g, dg, v, dv;                                                                       \
-            GATE(z[i], hp, &g, &dg);                                                                  \
-            VALUE(u[i], hp, &v, &dv);                                                                 \
-            dz[i] = dy[i] * v * dg;                                                                   \
-            du[i] = dy[i] * g * dv;                                                                   \
-        }                                                                                             \
-    }                                                                                                 \
-    const span_kernels act_span_##NAME = {NAME##_fwd, NAME##_bwd};
+// dz = dy·v(u)·g'(z), du = dy·g(z)·v'(u). STAGE: stage_bf16.
+#define ACT_DEFINE_GATED(NAME, GATE, VALUE, STAGE)                                                                  \
+    AM_INLINE void NAME##_fwd_t(const void *restrict z, const void *restrict u, void *restrict y, size_t n,         \
+                                const float *hp, const float *params, act_dtype dt) {                               \
+        (void)params;                                                                                               \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                                        \
+            float g, dg, v, dv;                                                                                     \
+            GATE(act_ld(z, i, dt), hp, &g, &dg);                                                                    \
+            VALUE(act_ld(u, i, dt), hp, &v, &dv);                                                                   \
+            act_st(y, i, v * g, dt);                                                                                \
+        }                                                                                                           \
+    }                                                                                                               \
+    AM_INLINE void NAME##_bwd_t(const void *restrict z, const void *restrict u, const void *restrict dy,            \
+                                void *restrict dz, void *restrict du, size_t n, const float *hp,                    \
+                                const float *params, double *dparams, act_dtype dt) {                               \
+        (void)params; (void)dparams;                                                                                \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                                        \
+            float g, dg, v, dv, d = act_ld(dy, i, dt);                                                              \
+            GATE(act_ld(z, i, dt), hp, &g, &dg);                                                                    \
+            VALUE(act_ld(u, i, dt), hp, &v, &dv);                                                                   \
+            act_st(dz, i, d * v * dg, dt);                                                                          \
+            act_st(du, i, d * g * dv, dt);                                                                          \
+        }                                                                                                           \
+    }                                                                                                               \
+    ACT_INSTANTIATE(NAME, STAGE)
 
 #endif

@@ -3,14 +3,12 @@
 //
 // The rounding here is the same function as num_f32_to_fp8 followed by num_fp8_to_f32 with
 // saturation (tests/act/test_scaling.c checks it bit for bit), but written for speed: training
-// emulation quantises every matmul input of every step. Above the smallest normal, the f32
-// mantissa is rounded to the format's mantissa bits with integer arithmetic (a carry into the
-// exponent is the right answer); below it, the value is an integer number of subnormal quanta,
-// so rintf (nearest even) on the value scaled by a power of two gives it exactly.
+// emulation quantises every matmul input of every step (round_mag in minifloat.h).
 //
 // Counts and amax are reductions of integers and a max, so they do not depend on how OpenMP
 // splits the loop: results are bit-identical for any thread count.
 #include "actlab.h"
+#include "minifloat.h"
 
 #include <float.h>
 #include <math.h>
@@ -18,30 +16,6 @@
 
 #define PAR_MIN_ELEMS 65536
 #define CHUNK ((size_t)16384)  // fixed work unit of the parallel loops
-
-typedef struct {
-    int mbits;
-    float max, min_normal, sub_up, sub_down;  // sub_up·x counts subnormal quanta; sub_down undoes it
-} qfmt;
-
-static qfmt qfmt_of(num_fp8_format f) {
-    qfmt q;
-    if (f == NUM_E4M3) q = (qfmt){3, 448.0f, 0x1p-6f, 0x1p9f, 0x1p-9f};
-    else q = (qfmt){2, 57344.0f, 0x1p-14f, 0x1p16f, 0x1p-16f};
-    return q;
-}
-
-// |v| rounded to the format (nearest even), not yet saturated; NaN stays NaN.
-static inline float round_mag(float a, const qfmt *q) {
-    // Values far past max only need to stay past it; clamping keeps the bit trick below inf.
-    a = a > 2 * q->max ? 2 * q->max : a;
-    union { float f; uint32_t u; } b = {a};
-    unsigned shift = 23u - (unsigned)q->mbits;
-    b.u += ((1u << (shift - 1)) - 1u) + ((b.u >> shift) & 1u);
-    b.u &= ~((1u << shift) - 1u);
-    float sub = rintf(a * q->sub_up) * q->sub_down;
-    return a >= q->min_normal ? b.f : sub;
-}
 
 void num_qstats_clear(num_qstats *s) { memset(s, 0, sizeof *s); }
 
@@ -129,7 +103,7 @@ static void qdq_chunked(float *y, const float *x, size_t n, const qfmt *q, float
 }
 
 void num_fp8_qdq(float *y, const float *x, size_t n, num_fp8_format f, float scale, num_qstats *st) {
-    qfmt q = qfmt_of(f);
+    qfmt q = qfmt_fp8(f);
     qdq_chunked(y, x, n, &q, scale, st);
 }
 
@@ -147,7 +121,7 @@ static float tile_amax(const float *x, int ld, int r0, int nr, int c0, int nc) {
 
 void num_fp8_qdq_blocks(float *y, const float *x, int rows, int cols, int br, int bc, num_fp8_format f,
                         float margin, num_qstats *st, float *min_scale) {
-    qfmt q = qfmt_of(f);
+    qfmt q = qfmt_fp8(f);
     int tr = (rows + br - 1) / br, tc = (cols + bc - 1) / bc;
     long n_tiles = (long)tr * tc;
     float smin = INFINITY, amax = 0;

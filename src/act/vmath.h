@@ -64,9 +64,39 @@ static inline float am_expf(float x) {
     return x != x ? x : y;
 }
 
+// e^x for x ≤ 0 (and NaN): the only arguments the sigmoid and Φ pass. Bit for bit am_expf on that
+// domain (same reduction and polynomial), at about half the instructions, because the domain spares
+// what am_expf needs for the whole line: no overflow test, no underflow select (e^−104 = 6.8e-46
+// already rounds to 0, so the clamp changes no result), no NaN select (NaN flows through the
+// arithmetic), and no float-to-int conversion or halved exponent: 2^k comes from the low bits of the
+// rounding constant as the normal number 2^(k+64), and the ×2^−64 is folded into the polynomial.
+// x ≤ 0 and NaN only; x > 0 is not checked.
+static inline float am_expf_nonpos(float x) {
+    float xc = x < -104.0f ? -104.0f : x;  // NaN fails the comparison and passes through
+    float kd = AM_FMAF(xc, 1.44269504088896341f, 12582912.0f);  // 1.5·2^23 + k, k = round(x·log2 e)
+    float k = kd - 12582912.0f;
+    float r = AM_FMAF(k, -0.693359375f, xc);
+    r = AM_FMAF(k, 2.12194440e-4f, r);
+    // am_expf's polynomial with every coefficient (and the 1 + r) scaled by 2^−64: each step's
+    // value is the unscaled one times 2^−64 exactly (all stay normal), so ps = p·2^−64 bit for bit
+    // and the ×2^−64 below costs no extra multiplication.
+    float ps = 0x1p-64f * 1.9875691500e-4f;
+    ps = AM_FMAF(ps, r, 0x1p-64f * 1.3981999507e-3f);
+    ps = AM_FMAF(ps, r, 0x1p-64f * 8.3334519073e-3f);
+    ps = AM_FMAF(ps, r, 0x1p-64f * 4.1665795894e-2f);
+    ps = AM_FMAF(ps, r, 0x1p-64f * 1.6666665459e-1f);
+    ps = AM_FMAF(ps, r, 0x1p-64f * 5.0000001201e-1f);
+    ps = AM_FMAF(ps, r * r, AM_FMAF(r, 0x1p-64f, 0x1p-64f));
+    // k ∈ [−150, 0]: k + 191 ∈ [41, 191] sits in kd's low 9 bits (two's complement), and the shift
+    // drops everything above them, so this is the exponent field of 2^(k+64) with a clear sign bit.
+    // One rounding: a subnormal result is rounded once, as am_expf's two-step scaling does.
+    uint32_t field = (am_bits_of_f32(kd) + 191u) << 23;
+    return ps * am_f32_from_bits(field);
+}
+
 // σ(x) and 1 − σ(x) = σ(−x), both without cancellation, from one exp of −|x|.
 static inline void am_sigmoid2f(float x, float *s, float *oms) {
-    float e = am_expf(-fabsf(x));
+    float e = am_expf_nonpos(-fabsf(x));
     float r = 1.0f / (1.0f + e);
     *s = x >= 0.0f ? r : e * r;
     *oms = x >= 0.0f ? e * r : r;
@@ -146,7 +176,7 @@ AM_INLINE void am_ncdf_f(float x, float *cdf, float *gauss) {
     float yh = am_f32_from_bits(am_bits_of_f32(y) & 0xfffff000u), yl = y - yh;
     float lo = ((yh * yh - hi) + 2.0f * yh * yl) + yl * yl;
 #endif
-    float g = am_expf(-0.5f * hi) * (1.0f - 0.5f * lo);
+    float g = am_expf_nonpos(-0.5f * hi) * (1.0f - 0.5f * lo);
     float lower = t * q * g;  // Φ(−y)
     float c = x < 0.0f ? lower : 1.0f - lower;
     *cdf = x != x ? x : c;

@@ -1,6 +1,7 @@
 // bench_util.c — see bench_util.h.
 #include "bench_util.h"
 #include "util/check.h"
+#include "util/fileio.h"
 #include "util/timer.h"
 
 #include <cblas.h>
@@ -8,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 // OpenBLAS's own entry points (declared in its cblas.h on Debian, repeated to be explicit).
 void openblas_set_num_threads(int num_threads);
@@ -80,7 +80,7 @@ void bench_write_json(json_t *root, const char *path) {
     if (slash) {
         char dir[512];
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-        mkdir(dir, 0755);
+        mkdir_p(dir, NULL, 0);  // a failure shows as the write's error below
     }
     if (json_dump_file(root, path, JSON_INDENT(1))) die("check that the folder is writable", "cannot write %s", path);
     printf("wrote %s\n", path);

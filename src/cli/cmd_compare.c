@@ -12,31 +12,71 @@
 #include <unistd.h>
 
 static void compare_help(void) {
-    printf("usage: actlab compare [--quick] [--out DIR] [--data-dir DIR] [--jobs N|auto] [--no-figures]\n"
-           "                      [--print-spec]\n\n"
+    printf("usage: actlab compare [--quick | --full] [--out DIR] [--data-dir DIR] [--jobs N|auto]\n"
+           "                      [--no-figures] [--print-spec]\n\n"
            "The main job: reproduces the PowLU and PolyCom papers' claims E1-E5 (../shared/spec/EXPERIMENTS.md)\n"
-           "at small scale on the default corpus, then writes a report with plots and a verdict per claim.\n"
-           "Suite: swiglu, swiglu_clip, powlu, polynorm, polyrelu, gelu and relu, 3 seeds each (E3, with E1's\n"
-           "outlier bands from the same runs); powlu m = 2, 3, 4 (E4); 4 model sizes for swiglu and powlu (E5);\n"
-           "an FP8 delayed-scaling learning-rate ladder for swiglu, swiglu_clip and powlu (E2). About 50 runs\n"
-           "of 800 steps, ~20-30 minutes on 2 cores; --quick: the same sections with 150 steps, 2 seeds and\n"
-           "smaller models, ~2-3 minutes (its verdicts mean even less).\n\n"
+           "at small scale, then writes a report with plots and a verdict per claim, each with its effect size,\n"
+           "95%% interval, n, the paper's effect and the rule (docs/report.md).\n\n"
+           "Models: a 1024-id BPE, tied embeddings, d 128, 4 layers (60%% of the parameters in the FFNs), bf16.\n"
+           "Two phases. Phase 1: every activation's learning rate tuned on a small grid (one seed no comparison\n"
+           "uses); 5 model sizes x swiglu, powlu x 2 seeds with tokens proportional to size (E5); a x2\n"
+           "learning-rate ladder for swiglu, swiglu_clip and powlu in FP8 (delayed scaling), in bf16 (the\n"
+           "control) and in FP8 with a 16-step amax history (E2). Phase 2: swiglu, swiglu_clip, powlu,\n"
+           "polynorm, polyrelu, gelu and relu at their tuned rates with the same seeds 1-4 (E3, paired; E1 from\n"
+           "the same runs); powlu m = 2, 4 (E4); around each E2 boundary a sqrt(2) rung and 3 seeds.\n"
+           "The default suite takes about 45 minutes on 2 cores (docs/sweep.md has the measured time);\n"
+           "--full: 8 seeds, longer runs, 6 sizes (hours; for the claims the default cannot decide);\n"
+           "--quick: every section with tiny models and runs, 2-3 minutes, a smoke test whose verdicts mean\n"
+           "nothing.\n\n"
            "Interrupt it at any time: rerunning the same command continues where it stopped (finished runs\n"
            "are kept, interrupted ones resume bitwise from their checkpoints).\n\n"
            "options:\n"
-           "  --quick            the short suite (default folder runs/compare-quick)\n"
+           "  --quick            the smoke suite (default folder runs/compare-quick)\n"
+           "  --full             the long suite (default folder runs/compare-full)\n"
            "  --out DIR          the sweep folder (default runs/compare); the report is DIR/report.md/.html\n"
-           "  --data-dir DIR     shards and tokenizer from 'actlab data' (default data)\n"
+           "  --data-dir DIR     shards from 'actlab data --tokenizer bpe:1024 --data-dir DIR'\n"
+           "                     (default data/bpe1024)\n"
            "  --jobs N|auto      runs at once (see 'actlab sweep --help')\n"
            "  --no-figures       skip gnuplot\n"
-           "  --print-spec       print the suite as a sweep spec (for 'actlab sweep') and exit\n\n"
+           "  --print-spec       print phase 1 as a sweep spec (for 'actlab sweep') and exit; with a\n"
+           "                     finished phase 1 in DIR, print phase 2\n\n"
            "Exit status: 0 report written, 1 runtime error or failed runs (the report is still written),\n"
            "2 usage error, 130 interrupted.\n");
 }
 
+// One phase: the spec's plan prepared in out (replacing an earlier phase's spec, keeping the finished
+// runs whose configuration is unchanged) and run. Returns sweep_run's status, or 1 on an error.
+static int run_phase(const char *spec, const char *out, int phase, int jobs, sweep_plan *plan) {
+    char err[1024];
+    if (sweep_plan_load(plan, spec, strlen(spec), err, sizeof err)) {
+        fprintf(stderr, "actlab compare: error: the built-in suite is invalid: %s\n  hint: this is a bug\n", err);
+        return 1;
+    }
+    fprintf(stderr, "actlab compare: phase %d of 2, %d runs, folder %s\n", phase, plan->n_runs, out);
+    if (sweep_prepare(plan, out, spec, strlen(spec), 1, err, sizeof err)) {
+        fprintf(stderr, "actlab compare: error: %s\n", err);
+        return 1;
+    }
+    sweep_opts so = {.jobs = jobs ? jobs : sweep_jobs_auto((int)sysconf(_SC_NPROCESSORS_ONLN)), .force = 1};
+    return sweep_run(plan, out, &so);
+}
+
+// Phase 2's spec from phase 1's finished runs in out: NULL (with the reason in err) when they cannot
+// decide it yet. verbose: say what was decided.
+static char *phase2_spec(suite_kind kind, const char *data, const char *out, const sweep_plan *p1, int verbose,
+                         char *err, size_t errlen) {
+    suite_decisions d;
+    if (suite_decide(kind, p1, out, &d, err, errlen)) return NULL;
+    if (!verbose) return suite_spec(kind, data, &d);
+    fprintf(stderr, "actlab compare: tuned learning rates:");
+    for (int i = 0; i < SUITE_N_E3; i++) fprintf(stderr, " %s %g%s", suite_e3_acts[i], d.lr[i], i + 1 < SUITE_N_E3 ? "," : "\n");
+    return suite_spec(kind, data, &d);
+}
+
 int cmd_compare(int argc, char **argv) {
-    const char *out = NULL, *data = "data";
-    int quick = 0, jobs = 0, print_spec = 0;
+    const char *out = NULL, *data = NULL;
+    int jobs = 0, print_spec = 0;
+    suite_kind kind = SUITE_DEFAULT;
     report_opts ro = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -44,8 +84,11 @@ int cmd_compare(int argc, char **argv) {
             compare_help();
             return 0;
         }
-        if (!strcmp(a, "--quick")) quick = 1;
-        else if (!strcmp(a, "--out")) out = arg_value("compare", argc, argv, &i);
+        if (!strcmp(a, "--quick") || !strcmp(a, "--full")) {
+            suite_kind k = a[2] == 'q' ? SUITE_QUICK : SUITE_FULL;
+            if (kind != SUITE_DEFAULT && kind != k) usage_error("compare", "--quick and --full exclude each other");
+            kind = k;
+        } else if (!strcmp(a, "--out")) out = arg_value("compare", argc, argv, &i);
         else if (!strcmp(a, "--data-dir")) data = arg_value("compare", argc, argv, &i);
         else if (!strcmp(a, "--jobs")) {
             const char *v = arg_value("compare", argc, argv, &i);
@@ -54,42 +97,49 @@ int cmd_compare(int argc, char **argv) {
         else if (!strcmp(a, "--print-spec")) print_spec = 1;
         else usage_error("compare", "unknown option '%s'", a);
     }
+    if (!data) data = suite_default_data();
     if (strpbrk(data, "\"\\")) usage_error("compare", "--data-dir must not contain quotes or backslashes");
-    if (!out) out = quick ? "runs/compare-quick" : "runs/compare";
-    char *spec = suite_spec(quick, data), err[1024];
+    if (!out) out = suite_default_out(kind);
+    char *spec = suite_spec(kind, data, NULL);
+    sweep_plan plan = {0};
     if (print_spec) {
-        fputs(spec, stdout);
+        char err[1024];
+        char *spec2 = sweep_plan_load(&plan, spec, strlen(spec), err, sizeof err)
+                          ? NULL
+                          : phase2_spec(kind, data, out, &plan, 0, err, sizeof err);
+        fputs(spec2 ? spec2 : spec, stdout);
+        free(spec2);
+        sweep_plan_free(&plan);
         free(spec);
         return 0;
     }
     char shard[1100];
     snprintf(shard, sizeof shard, "%s/train.bin", data);
     if (access(shard, R_OK) != 0) {
-        fprintf(stderr, "actlab compare: error: no training shard at '%s'\n  hint: build the corpus first with "
-                        "'actlab data' (or point --data-dir at its folder)\n", shard);
+        fprintf(stderr, "actlab compare: error: no training shard at '%s'\n  hint: build the suite's corpus first with "
+                        "'actlab data --tokenizer %s --data-dir %s' (make demo does)\n", shard, suite_tokenizer(), data);
         free(spec);
         return 1;
     }
-    sweep_plan plan;
-    int rc = 1;
-    if (sweep_plan_load(&plan, spec, strlen(spec), err, sizeof err)) {
-        fprintf(stderr, "actlab compare: error: the built-in suite is invalid: %s\n  hint: this is a bug\n", err);
-        free(spec);
-        return 1;
+    // Phase 2 goes ahead after failed runs too: a failed tuning or ladder run only loses (suite.c).
+    char err[1024];
+    int rc = run_phase(spec, out, 1, jobs, &plan);
+    if (rc == 0 || rc == 1) {
+        char *spec2 = phase2_spec(kind, data, out, &plan, 1, err, sizeof err);
+        sweep_plan_free(&plan);
+        memset(&plan, 0, sizeof plan);
+        int rc2 = 1;
+        if (spec2) rc2 = run_phase(spec2, out, 2, jobs, &plan);
+        else fprintf(stderr, "actlab compare: error: %s\n  hint: rerun 'actlab compare' to finish phase 1\n", err);
+        rc = rc2 > rc ? rc2 : rc;
+        free(spec2);
     }
-    fprintf(stderr, "actlab compare: %s suite, %d runs, folder %s\n", quick ? "quick" : "full", plan.n_runs, out);
-    if (sweep_prepare(&plan, out, spec, strlen(spec), 0, err, sizeof err)) {
-        fprintf(stderr, "actlab compare: error: %s\n", err);
-    } else {
-        sweep_opts so = {.jobs = jobs ? jobs : sweep_jobs_auto((int)sysconf(_SC_NPROCESSORS_ONLN))};
-        rc = sweep_run(&plan, out, &so);
-        if (rc != 130) {
-            if (report_generate(out, &ro, err, sizeof err)) {
-                fprintf(stderr, "actlab compare: error: report: %s\n", err);
-                rc = 1;
-            } else {
-                printf("report: %s/report.md and %s/report.html\n", out, out);
-            }
+    if (rc != 130) {
+        if (report_generate(out, &ro, err, sizeof err)) {
+            fprintf(stderr, "actlab compare: error: report: %s\n", err);
+            rc = 1;
+        } else {
+            printf("report: %s/report.md and %s/report.html\n", out, out);
         }
     }
     sweep_plan_free(&plan);

@@ -5,10 +5,11 @@
 #include "util/atomic.h"
 #include "args.h"
 #include "commands.h"
-#include "data/corpus.h"
+#include "data/corpus_sources.h"
 #include "data/shard.h"
 #include "data/tokenizer.h"
 #include "util/check.h"
+#include "util/fileio.h"
 #include "util/progress.h"
 #include "util/timer.h"
 
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 typedef struct {
     const char *data_dir, *tokenizer, *sources, *root, *npm_root;
@@ -240,13 +240,13 @@ int cmd_data(int argc, char **argv) {
     corpus_sources(&n_src);
     int *used = xcalloc((size_t)n_src, sizeof *used);
     select_sources(o.sources, used);
-    if (mkdir(o.data_dir, 0755) != 0 && errno != EEXIST)
-        die("check the path and its permissions", "cannot create data dir '%s': %s", o.data_dir, strerror(errno));
+    char err[512];
+    if (mkdir_p(o.data_dir, err, sizeof err)) die("check the path and its permissions", "%s", err);
     double t0 = now_seconds();
 
     corpus_docs docs = {0};
     extract_all(&o, used, &docs);
-    corpus_split(&docs, o.val_fraction);
+    corpus_split(&docs, corpus_sources(NULL), o.val_fraction);
     size_t train_len, val_len;
     char *train = corpus_join(&docs, 0, &train_len), *val = corpus_join(&docs, 1, &val_len);
     print_sources(&docs, used);
@@ -257,7 +257,7 @@ int cmd_data(int argc, char **argv) {
     printf("validation: %zu of %zu bytes (%.2f%%)\n", val_len, train_len + val_len,
            100.0 * (double)val_len / (double)(train_len + val_len));
 
-    json_t *manifest = corpus_manifest(&docs, used, o.val_fraction), *files = json_object();
+    json_t *manifest = corpus_manifest(&docs, corpus_sources(NULL), n_src, used, o.val_fraction), *files = json_object();
     write_text(o.data_dir, "train.txt", train, train_len, files);
     write_text(o.data_dir, "val.txt", val, val_len, files);
     tokenizer *t = get_tokenizer(&o, train, train_len, manifest);

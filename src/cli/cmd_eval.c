@@ -6,6 +6,7 @@
 #include "train/eval.h"
 #include "train/trainer.h"
 #include "util/check.h"
+#include "util/fileio.h"
 #include "util/progress.h"
 
 #include <jansson.h>
@@ -36,15 +37,11 @@ static double score_text(model *m, const ckpt_meta *meta, const char *path, cons
     char err[512];
     tokenizer *t = eval_load_tokenizer(meta, data_dir, err, sizeof err);
     if (!t) die("pass --data-dir where 'actlab data' put the tokenizer", "%s", err);
-    FILE *f = xfopen(path, "rb");
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = xmalloc((size_t)len + 1);
-    xfread(text, 1, (size_t)len, f, path);
-    xfclose(f, path);
+    size_t len;
+    char *text = file_read(path, &len, err, sizeof err);
+    if (!text) die("check the --text path", "%s", err);
     int32_t *ids;
-    size_t n = tok_encode(t, text, (size_t)len, &ids);
+    size_t n = tok_encode(t, text, len, &ids);
     free(text);
     tok_free(t);
     if (n < 2) die("give a longer text", "'%s' holds %zu tokens; at least 2 are needed", path, n);

@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "exp/folder.h"
 #include "exp/sweep.h"
+#include "util/fileio.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,7 @@ int cmd_sweep(int argc, char **argv) {
     if (!spec_path) usage_error("sweep", "missing SPEC.json");
     if (!out && !dry) usage_error("sweep", "missing --out DIR");
     size_t len;
-    char *text = folder_read_file(spec_path, &len), err[1024];
+    char *text = file_read(spec_path, &len, NULL, 0), err[1024];
     if (!text) {
         fprintf(stderr, "actlab sweep: error: cannot read spec '%s'\n  hint: check the path\n", spec_path);
         return 1;

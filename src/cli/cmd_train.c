@@ -16,10 +16,15 @@ static void train_help(void) {
            "Trains from DATA_DIR/train.bin (validation on DATA_DIR/val.bin; build them with 'actlab data').\n"
            "Settings come from the defaults, then --config FILE.json (the same keys, with '_'), then flags.\n"
            "--resume continues a run bitwise-exactly; without --config it reuses the checkpoint's settings,\n"
-           "and flags may still change non-model keys (e.g. --steps to extend a run).\n\n"
+           "and flags may still change non-model keys (e.g. --steps to extend a run).\n"
+           "Defaults marked min(...) follow --steps unless set (flag, file or checkpoint): a 60-step run\n"
+           "warms up for 6 steps; a value set explicitly is kept, and one that conflicts is an error.\n"
+           "Intervals longer than the run (--ckpt-interval, --telemetry-interval) simply do not fire before\n"
+           "the end; the final checkpoint and validation always happen.\n\n"
            "The run folder (--out) receives config.json (resolved settings), metrics.jsonl (one JSON object\n"
            "per logged step: loss, lr, grad_norm, tokens_per_s, val_loss, and every --telemetry-interval\n"
-           "steps per-layer min/max/P1/P99/RMS/kurtosis of the FFN activations and gradients) and\n"
+           "steps per-layer quantiles, RMS and kurtosis of the FFN activations, gradients and weight\n"
+           "gradients, and of the activation's input z with its fractions above 4 and 12.9) and\n"
            "checkpoint.bin. --precision bf16|fp8 emulates low-precision matmul inputs (--fp8-scaling\n"
            "delayed|current|block) and adds per-tensor saturation/underflow counts (\"lowp\"); loss spikes\n"
            "(\"spike\") and divergence (\"diverged\") are logged in every precision (docs/lowp.md).\n"
@@ -100,6 +105,7 @@ int cmd_train(int argc, char **argv) {
             strcmp(key, "stop_after"))
             apply(&c, key, val);
     }
+    train_config_resolve(&c);
     const char *why = train_config_check(&c, err, sizeof err);
     if (why) usage_error("train", "%s", why);
     if (print_only) {
@@ -115,6 +121,9 @@ int cmd_train(int argc, char **argv) {
         usage_error("train", "'%s' already holds a run (%s): continue it with --resume %s, choose another --out, "
                     "or pass --overwrite to replace it", c.out_dir, existing, existing);
     train_hooks hooks = {.stop_after = stop_after, .ckpt_at_stop = 1};
-    int status = train_run(&c, resume, &hooks);
-    return status == 2 ? 3 : status;  // 2 is the usage-error status of every command
+    switch (train_run(&c, resume, &hooks)) {
+    case TRAIN_DONE: return 0;
+    case TRAIN_INTERRUPTED: return 1;
+    default: return 3;  // diverged: 2 is the usage-error status of every command
+    }
 }

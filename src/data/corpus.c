@@ -1,10 +1,10 @@
 // corpus.c — document lists, normalisation, the train/validation split, the manifest and file I/O
-// for `actlab data`. The source extractors are in corpus_sources.c.
+// for `actlab data`. The source table and its extractors sit on top, in corpus_sources.c.
 #include "util/hash.h"
 #include "data/corpus.h"
 #include "data/corpus_text.h"
-#include "data/shard.h"
 #include "util/check.h"
+#include "util/fileio.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -103,8 +103,7 @@ void corpus_docs_free(corpus_docs *d) {
 }
 
 // Deterministic in the id only: adding or removing other documents never moves this one.
-void corpus_split(corpus_docs *d, double val_fraction) {
-    const corpus_source *src = corpus_sources(NULL);
+void corpus_split(corpus_docs *d, const corpus_source *src, double val_fraction) {
     uint64_t threshold = (uint64_t)(val_fraction * 18446744073709551615.0);
     if (val_fraction >= 1.0) threshold = UINT64_MAX;
     for (size_t i = 0; i < d->n; i++) {
@@ -137,60 +136,26 @@ char *corpus_join(const corpus_docs *d, int val, size_t *len) {
 static char *read_gz(const char *path, size_t *len) {
     gzFile g = gzopen(path, "rb");
     if (!g) return NULL;
-    size_t cap = 1 << 20, n = 0;
-    char *buf = xmalloc(cap);
-    for (;;) {
-        if (cap - n < (1 << 16)) {
-            cap *= 2;
-            char *grown = realloc(buf, cap);
-            if (!grown) die(NULL, "out of memory decompressing '%s'", path);
-            buf = grown;
-        }
-        int got = gzread(g, buf + n, (unsigned)(cap - n - 1));
-        if (got < 0) {
-            int zerr;
-            fprintf(stderr, "actlab: error: '%s': %s\n", path, gzerror(g, &zerr));
-            gzclose(g);
-            free(buf);
-            return NULL;
-        }
-        if (got == 0) break;
-        n += (size_t)got;
+    byte_buf b = {0};
+    char chunk[1 << 16];
+    int got;
+    while ((got = gzread(g, chunk, sizeof chunk)) > 0) byte_buf_put(&b, chunk, (size_t)got);
+    if (got < 0) {
+        int zerr;
+        fprintf(stderr, "actlab: error: '%s': %s\n", path, gzerror(g, &zerr));
+        gzclose(g);
+        byte_buf_free(&b);
+        return NULL;
     }
     gzclose(g);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    byte_buf_put(&b, "", 0);  // an empty file still gives a (NUL-terminated) buffer
+    *len = b.n;
+    return b.p;
 }
 
 char *corpus_read_file(const char *path, size_t *len) {
     if (corpus_ends_with(path, ".gz") || corpus_ends_with(path, ".dz")) return read_gz(path, len);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    if (fseek(f, 0, SEEK_END) != 0) {
-        fclose(f);
-        return NULL;
-    }
-    long size = ftell(f);
-    rewind(f);
-    char *buf = xmalloc((size_t)(size > 0 ? size : 0) + 1);
-    size_t got = size > 0 ? fread(buf, 1, (size_t)size, f) : 0;
-    fclose(f);
-    if (size < 0 || got != (size_t)size) {
-        free(buf);
-        return NULL;
-    }
-    buf[got] = '\0';
-    *len = got;
-    return buf;
-}
-
-int corpus_source_index(const char *name) {
-    int n;
-    const corpus_source *s = corpus_sources(&n);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(s[i].name, name)) return i;
-    return -1;
+    return file_read(path, len, NULL, 0);
 }
 
 static json_t *side_stats(uint64_t docs, uint64_t bytes) {
@@ -202,9 +167,8 @@ static char *hex64(char buf[17], uint64_t v) {
     return buf;
 }
 
-json_t *corpus_manifest(const corpus_docs *d, const int *used, double val_fraction) {
-    int n_src;
-    const corpus_source *src = corpus_sources(&n_src);
+json_t *corpus_manifest(const corpus_docs *d, const corpus_source *src, int n_src, const int *used,
+                        double val_fraction) {
     json_t *sources = json_array();
     char hex[17];
     for (int s = 0; s < n_src; s++) {

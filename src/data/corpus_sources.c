@@ -1,7 +1,7 @@
 // corpus_sources.c — one extractor per package: finds the installed files, strips their markup
 // (dictionary codes, POS tags) and appends documents. Every directory listing is sorted, so the
 // document order, and hence every output byte, depends only on the files.
-#include "data/corpus.h"
+#include "data/corpus_sources.h"
 #include "data/corpus_text.h"
 #include "util/check.h"
 
@@ -98,7 +98,7 @@ static void list_sort_free(path_list *l, int free_only) {
 
 // ---- files in a folder, one document each (or cut into chunks) ----------------------------
 
-typedef void (*strip_fn)(corpus_buf *out, const char *s, size_t n);
+typedef void (*strip_fn)(byte_buf *out, const char *s, size_t n);
 
 // Adds the files under base whose names end in suffix and that keep() accepts (NULL: all), after
 // strip() (NULL: as they are), as documents "<prefix>/<relative path>"; chunk > 0 cuts each file
@@ -115,9 +115,9 @@ static size_t add_files(corpus_docs *out, int source, const char *base, const ch
         size_t len;
         char *raw = corpus_read_file(full, &len);
         if (!raw) die("check the file's permissions", "cannot read '%s'", full);
-        corpus_buf text = {0};
+        byte_buf text = {0};
         if (strip) strip(&text, raw, len);
-        else text = (corpus_buf){raw, len, len + 1};
+        else text = (byte_buf){raw, len, len + 1};
         char id[1024];
         snprintf(id, sizeof id, "%s/%s", prefix, files.paths[i]);
         if (chunk) corpus_add_chunked(out, source, id, text.p ? text.p : "", text.n, chunk);
@@ -171,11 +171,11 @@ static int extract_dictd(const corpus_paths *p, int source, corpus_docs *out, ch
     }
     size_t n_entries;
     corpus_span *entries = corpus_dictd_entries(index, ilen, dlen, &n_entries);
-    corpus_buf text = {0};
+    byte_buf text = {0};
     for (size_t i = 0; i < n_entries; i++) {
         if (gcide) corpus_strip_gcide(&text, body + entries[i].off, entries[i].len);
         else corpus_strip_foldoc(&text, body + entries[i].off, entries[i].len);
-        corpus_buf_puts(&text, "\n\n");
+        byte_buf_puts(&text, "\n\n");
     }
     corpus_add_chunked(out, source, corpus_sources(NULL)[source].name, text.p, text.n, CHUNK_BYTES);
     free(text.p);
@@ -203,7 +203,7 @@ static int extract_wordnet(const corpus_paths *p, int source, corpus_docs *out, 
         size_t len;
         char *raw = read_pkg_file(p->root, rel, "wordnet-base", &len, err, errlen);
         if (!raw) return -1;
-        corpus_buf text = {0};
+        byte_buf text = {0};
         corpus_wordnet_glosses(&text, raw, len);
         snprintf(prefix, sizeof prefix, "wordnet/%s", parts[k]);
         corpus_add_chunked(out, source, prefix, text.p, text.n, CHUNK_BYTES);
@@ -257,7 +257,7 @@ static int extract_jargon(const corpus_paths *p, int source, corpus_docs *out, c
     // first entry line ("   :term: ...").
     const char *start = strstr(raw, "\n   :");
     size_t off = start ? (size_t)(start - raw) + 1 : 0;
-    corpus_buf text = {0};
+    byte_buf text = {0};
     corpus_strip_braces(&text, raw + off, len - off);
     corpus_add_chunked(out, source, "jargon", text.p ? text.p : "", text.n, CHUNK_BYTES);
     free(text.p);
@@ -283,17 +283,18 @@ static int extract_kjv(const corpus_paths *p, int source, corpus_docs *out, char
     char *cmd = xmalloc(n);
     snprintf(cmd, n, "'%s' -p '%s' -d bible.data -l100000 Gen1:1-Rev22:21 </dev/null", prog, lib);
     FILE *f = popen(cmd, "r");
-    corpus_buf raw = {0};
+    byte_buf raw = {0};
     char buf[1 << 16];
     size_t got;
-    while (f && (got = fread(buf, 1, sizeof buf, f)) > 0) corpus_buf_put(&raw, buf, got);
+    while (f && (got = fread(buf, 1, sizeof buf, f)) > 0) byte_buf_put(&raw, buf, got);
     int status = f ? pclose(f) : -1;
     int rc = 0;
     if (status != 0 || raw.n < 1000) {
         snprintf(err, errlen, "'%s' failed (exit status %d, %zu bytes of output)\n  " SETUP_HINT, cmd, status, raw.n);
         rc = -1;
     } else {
-        corpus_split_bible_books(out, source, raw.p, raw.n);
+        corpus_sink sink = {out, source};
+        corpus_split_bible_books(raw.p, raw.n, corpus_sink_add, &sink);
     }
     free(raw.p), free(cmd), free(prog), free(lib), free(data);
     return rc;
@@ -316,4 +317,17 @@ static const corpus_source SOURCES[] = {
 const corpus_source *corpus_sources(int *count) {
     if (count) *count = (int)(sizeof SOURCES / sizeof SOURCES[0]);
     return SOURCES;
+}
+
+int corpus_source_index(const char *name) {
+    int n;
+    const corpus_source *s = corpus_sources(&n);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s[i].name, name)) return i;
+    return -1;
+}
+
+void corpus_sink_add(void *sink, const char *id, const char *text, size_t n) {
+    corpus_sink *k = sink;
+    corpus_add(k->docs, k->source, id, text, n);
 }

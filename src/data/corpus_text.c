@@ -5,25 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-void corpus_buf_put(corpus_buf *b, const char *s, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *grown = realloc(b->p, cap);
-        if (!grown) die(NULL, "out of memory (text buffer of %zu bytes)", cap);
-        b->p = grown;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
+static void buf_putc(byte_buf *b, char c) { byte_buf_put(b, &c, 1); }
 
-void corpus_buf_puts(corpus_buf *b, const char *s) { corpus_buf_put(b, s, strlen(s)); }
-
-static void buf_putc(corpus_buf *b, char c) { corpus_buf_put(b, &c, 1); }
-
-static void buf_trim_spaces(corpus_buf *b) {
+static void buf_trim_spaces(byte_buf *b) {
     while (b->n && b->p[b->n - 1] == ' ') b->p[--b->n] = '\0';
 }
 
@@ -33,8 +17,8 @@ int corpus_ends_with(const char *s, const char *suffix) {
 }
 
 // Calls fn on each line of s (without its '\n').
-typedef void (*line_fn)(corpus_buf *out, const char *line, size_t n, void *ctx);
-static void for_each_line(corpus_buf *out, const char *s, size_t n, line_fn fn, void *ctx) {
+typedef void (*line_fn)(byte_buf *out, const char *line, size_t n, void *ctx);
+static void for_each_line(byte_buf *out, const char *s, size_t n, line_fn fn, void *ctx) {
     size_t start = 0;
     for (size_t i = 0; i <= n; i++)
         if (i == n || s[i] == '\n') {
@@ -117,13 +101,13 @@ static const char *const GCIDE_NAMED[][2] = {
 
 // "[a^]", "[=e]", "[\"u]": a lowercase letter or two with diacritic marks -> the letters;
 // "[imac]", "[ae]": a named character -> its UTF-8.
-static int accent_code(const char *s, size_t n, size_t *consumed, corpus_buf *out) {
+static int accent_code(const char *s, size_t n, size_t *consumed, byte_buf *out) {
     size_t close = 1;
     while (close < n && close <= 6 && s[close] != ']') close++;
     if (close >= n || s[close] != ']' || close == 1) return 0;
     for (size_t k = 0; k < sizeof GCIDE_NAMED / sizeof GCIDE_NAMED[0]; k++)
         if (strlen(GCIDE_NAMED[k][0]) == close - 1 && !memcmp(s + 1, GCIDE_NAMED[k][0], close - 1)) {
-            corpus_buf_puts(out, GCIDE_NAMED[k][1]);
+            byte_buf_puts(out, GCIDE_NAMED[k][1]);
             *consumed = close + 1;
             return 1;
         }
@@ -163,7 +147,7 @@ static size_t skip_pronunciation(const char *s, size_t i, size_t n) {
     return j;
 }
 
-static void gcide_line(corpus_buf *out, const char *line, size_t n, void *ctx) {
+static void gcide_line(byte_buf *out, const char *line, size_t n, void *ctx) {
     (void)ctx;
     size_t i = skip_indent(line, n);
     if (is_source_tag(line + i, n - i)) return;
@@ -188,7 +172,7 @@ static void gcide_line(corpus_buf *out, const char *line, size_t n, void *ctx) {
     buf_putc(out, '\n');
 }
 
-void corpus_strip_gcide(corpus_buf *out, const char *s, size_t n) { for_each_line(out, s, n, gcide_line, NULL); }
+void corpus_strip_gcide(byte_buf *out, const char *s, size_t n) { for_each_line(out, s, n, gcide_line, NULL); }
 
 // ---- FOLDOC, Jargon File ---------------------------------------------------------------------
 
@@ -200,7 +184,7 @@ static int is_date_line(const char *line, size_t n) {
     return 1;
 }
 
-static void braces_line(corpus_buf *out, const char *line, size_t n, void *drop_dates) {
+static void braces_line(byte_buf *out, const char *line, size_t n, void *drop_dates) {
     size_t i = skip_indent(line, n);
     if (drop_dates && is_date_line(line + i, n - i)) return;
     for (; i < n; i++)
@@ -208,12 +192,12 @@ static void braces_line(corpus_buf *out, const char *line, size_t n, void *drop_
     buf_putc(out, '\n');
 }
 
-void corpus_strip_foldoc(corpus_buf *out, const char *s, size_t n) {
+void corpus_strip_foldoc(byte_buf *out, const char *s, size_t n) {
     static int drop_dates = 1;
     for_each_line(out, s, n, braces_line, &drop_dates);
 }
 
-void corpus_strip_braces(corpus_buf *out, const char *s, size_t n) { for_each_line(out, s, n, braces_line, NULL); }
+void corpus_strip_braces(byte_buf *out, const char *s, size_t n) { for_each_line(out, s, n, braces_line, NULL); }
 
 // ---- WordNet -------------------------------------------------------------------------------
 
@@ -226,7 +210,7 @@ static const char *next_field(const char *line, size_t n, size_t *i, size_t *len
     return *len ? line + start : NULL;
 }
 
-static void wordnet_line(corpus_buf *out, const char *line, size_t n, void *ctx) {
+static void wordnet_line(byte_buf *out, const char *line, size_t n, void *ctx) {
     (void)ctx;
     if (n == 0 || line[0] == ' ') return;  // licence header lines start with two spaces
     const char *bar = NULL;
@@ -247,17 +231,17 @@ static void wordnet_line(corpus_buf *out, const char *line, size_t n, void *ctx)
         // Adjective markers "(a)", "(p)", "(ip)" follow the word without a space.
         const char *paren = memchr(word, '(', len);
         if (paren) len = (size_t)(paren - word);
-        if (w) corpus_buf_puts(out, ", ");
+        if (w) byte_buf_puts(out, ", ");
         for (size_t k = 0; k < len; k++) buf_putc(out, word[k] == '_' ? ' ' : word[k]);
     }
-    corpus_buf_puts(out, ": ");
+    byte_buf_puts(out, ": ");
     const char *gloss = bar + 2, *end = line + n;
     while (end > gloss && (end[-1] == ' ' || end[-1] == '\r')) end--;
-    corpus_buf_put(out, gloss, (size_t)(end - gloss));
+    byte_buf_put(out, gloss, (size_t)(end - gloss));
     buf_putc(out, '\n');
 }
 
-void corpus_wordnet_glosses(corpus_buf *out, const char *s, size_t n) { for_each_line(out, s, n, wordnet_line, NULL); }
+void corpus_wordnet_glosses(byte_buf *out, const char *s, size_t n) { for_each_line(out, s, n, wordnet_line, NULL); }
 
 // ---- Brown Corpus --------------------------------------------------------------------------
 
@@ -267,7 +251,7 @@ static int is_one_of(const char *w, size_t n, const char *const *set) {
     return 0;
 }
 
-static void brown_line(corpus_buf *out, const char *line, size_t n, void *ctx) {
+static void brown_line(byte_buf *out, const char *line, size_t n, void *ctx) {
     (void)ctx;
     static const char *const no_space_before[] = {".", ",", ";", ":", "?", "!", ")", "]", "''", "'", NULL};
     static const char *const no_space_after[] = {"``", "(", "[", NULL};
@@ -284,24 +268,24 @@ static void brown_line(corpus_buf *out, const char *line, size_t n, void *ctx) {
         size_t wlen = slash && slash > tok ? (size_t)(slash - tok) : len;
         if (!first && !glue && !is_one_of(tok, wlen, no_space_before)) buf_putc(out, ' ');
         if (wlen == 2 && (!memcmp(tok, "``", 2) || !memcmp(tok, "''", 2))) buf_putc(out, '"');
-        else corpus_buf_put(out, tok, wlen);
+        else byte_buf_put(out, tok, wlen);
         glue = is_one_of(tok, wlen, no_space_after);
         first = 0;
     }
     if (!first) buf_putc(out, '\n');
 }
 
-void corpus_untag_brown(corpus_buf *out, const char *s, size_t n) { for_each_line(out, s, n, brown_line, NULL); }
+void corpus_untag_brown(byte_buf *out, const char *s, size_t n) { for_each_line(out, s, n, brown_line, NULL); }
 
 // ---- fortunes ------------------------------------------------------------------------------
 
-static void fortune_line(corpus_buf *out, const char *line, size_t n, void *ctx) {
+static void fortune_line(byte_buf *out, const char *line, size_t n, void *ctx) {
     (void)ctx;
-    if (!(n == 1 && line[0] == '%')) corpus_buf_put(out, line, n);
+    if (!(n == 1 && line[0] == '%')) byte_buf_put(out, line, n);
     buf_putc(out, '\n');
 }
 
-void corpus_fortunes_paragraphs(corpus_buf *out, const char *s, size_t n) {
+void corpus_fortunes_paragraphs(byte_buf *out, const char *s, size_t n) {
     for_each_line(out, s, n, fortune_line, NULL);
 }
 
@@ -312,8 +296,8 @@ static int book_header(const char *line, size_t n) {
     return n > 2 && line[0] != ' ' && line[n - 2] == ' ' && line[n - 1] == '1';
 }
 
-void corpus_split_bible_books(corpus_docs *out, int source, const char *s, size_t n) {
-    corpus_buf book = {0};
+void corpus_split_bible_books(const char *s, size_t n, corpus_emit_fn emit, void *ctx) {
+    byte_buf book = {0};
     char id[128] = "";
     size_t start = 0;
     for (size_t i = 0; i <= n; i++) {
@@ -322,14 +306,14 @@ void corpus_split_bible_books(corpus_docs *out, int source, const char *s, size_
         size_t len = i - start;
         start = i + 1;
         if (book_header(line, len)) {
-            if (book.n && id[0]) corpus_add(out, source, id, book.p, book.n);
+            if (book.n && id[0]) emit(ctx, id, book.p, book.n);
             book.n = 0;
             snprintf(id, sizeof id, "kjv/%.*s", (int)(len - 2 < 100 ? len - 2 : 100), line);
         }
         size_t k = skip_indent(line, len);
-        corpus_buf_put(&book, line + k, len - k);
+        byte_buf_put(&book, line + k, len - k);
         buf_putc(&book, '\n');
     }
-    if (book.n && id[0]) corpus_add(out, source, id, book.p, book.n);
+    if (book.n && id[0]) emit(ctx, id, book.p, book.n);
     free(book.p);
 }

@@ -14,11 +14,10 @@
 #include "util/hash.h"
 #include "util/atomic.h"
 #include "data/shard.h"
-#include "data/corpus.h"
 #include "util/check.h"
+#include "util/fileio.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,15 +40,6 @@ static uint64_t get_u64(const unsigned char *p) {
     uint64_t v = 0;
     for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
     return v;
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 // Tokens as little-endian u16 bytes, so the file is the same on any host.
@@ -101,24 +91,24 @@ int shard_write(const char *path, const char *tok_name, uint64_t fingerprint, co
 // Checks everything that can be checked from the header and the file size alone.
 static int check_header(const char *path, const unsigned char *h, long fsize, char *err, size_t errlen) {
     if (memcmp(h, SHARD_MAGIC, 8) != 0) {
-        set_err(err, errlen, "'%s' is not an actlab token shard (bad magic; expected \"ACTLSHRD\")", path);
+        err_set(err, errlen, "'%s' is not an actlab token shard (bad magic; expected \"ACTLSHRD\")", path);
         return -1;
     }
     uint32_t version = get_u32(h + 8), hbytes = get_u32(h + 12);
     if (version != SHARD_VERSION) {
-        set_err(err, errlen,
+        err_set(err, errlen,
                 "shard '%s' has format version %u, this build reads version %d: regenerate it with 'actlab data'",
                 path, version, SHARD_VERSION);
         return -1;
     }
     if (hbytes != SHARD_HEADER_BYTES) {
-        set_err(err, errlen, "shard '%s' is corrupt: header size %u, expected %d", path, hbytes, SHARD_HEADER_BYTES);
+        err_set(err, errlen, "shard '%s' is corrupt: header size %u, expected %d", path, hbytes, SHARD_HEADER_BYTES);
         return -1;
     }
     uint64_t n = get_u64(h + 56);
     uint64_t want = SHARD_HEADER_BYTES + 2 * n;
     if (n > ((uint64_t)1 << 60) || (uint64_t)fsize != want) {
-        set_err(err, errlen,
+        err_set(err, errlen,
                 "shard '%s' is %s: header says %llu tokens (%llu bytes) but the file has %ld bytes: "
                 "regenerate it with 'actlab data'",
                 path, (uint64_t)fsize < want ? "truncated" : "corrupt (trailing bytes)", (unsigned long long)n,
@@ -132,19 +122,19 @@ int shard_read(const char *path, shard *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        set_err(err, errlen, "cannot open shard '%s': %s (run 'actlab data' first?)", path, strerror(errno));
+        err_set(err, errlen, "cannot open shard '%s': %s (run 'actlab data' first?)", path, strerror(errno));
         return -1;
     }
     struct stat st;
     unsigned char h[SHARD_HEADER_BYTES];
     if (fstat(fileno(f), &st) != 0 || st.st_size < SHARD_HEADER_BYTES) {
-        set_err(err, errlen, "shard '%s' is truncated: %lld bytes, shorter than the %d-byte header", path,
+        err_set(err, errlen, "shard '%s' is truncated: %lld bytes, shorter than the %d-byte header", path,
                 (long long)st.st_size, SHARD_HEADER_BYTES);
         fclose(f);
         return -1;
     }
     if (fread(h, 1, sizeof h, f) != sizeof h) {
-        set_err(err, errlen, "cannot read the header of shard '%s'", path);
+        err_set(err, errlen, "cannot read the header of shard '%s'", path);
         fclose(f);
         return -1;
     }
@@ -163,10 +153,10 @@ int shard_read(const char *path, shard *out, char *err, size_t errlen) {
     for (int i = 72; i < SHARD_HEADER_BYTES; i++) reserved_clean &= h[i] == 0;
     if (got != n || sum != get_u64(h + 64) || !reserved_clean) {
         if (got == n && sum == get_u64(h + 64))
-            set_err(err, errlen, "shard '%s' is corrupt: unterminated tokenizer name or non-zero reserved header bytes",
+            err_set(err, errlen, "shard '%s' is corrupt: unterminated tokenizer name or non-zero reserved header bytes",
                     path);
         else
-            set_err(err, errlen,
+            err_set(err, errlen,
                     "shard '%s' is corrupt: checksum mismatch (stored %016llx, computed %016llx): "
                     "regenerate it with 'actlab data'",
                     path, (unsigned long long)get_u64(h + 64), (unsigned long long)sum);
@@ -185,7 +175,7 @@ int shard_read(const char *path, shard *out, char *err, size_t errlen) {
 int shard_read_expect(const char *path, uint64_t expected_fingerprint, shard *out, char *err, size_t errlen) {
     if (shard_read(path, out, err, errlen) != 0) return -1;
     if (out->fingerprint != expected_fingerprint) {
-        set_err(err, errlen,
+        err_set(err, errlen,
                 "shard '%s' was written by tokenizer '%s' (fingerprint %016llx), not the one expected "
                 "(fingerprint %016llx): regenerate it with 'actlab data --tokenizer ...' or pick the matching tokenizer",
                 path, out->tokenizer, (unsigned long long)out->fingerprint, (unsigned long long)expected_fingerprint);

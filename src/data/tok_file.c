@@ -10,7 +10,7 @@
 // Any byte-level BPE fits (GPT-2's too), so the file is the whole definition.
 #include "util/hash.h"
 #include "util/atomic.h"
-#include "corpus.h"
+#include "util/fileio.h"
 #include "shard.h"
 #include "tok_internal.h"
 #include "util/check.h"
@@ -61,7 +61,7 @@ int tok_save_file(const tokenizer *t, const char *path) {
 
 tokenizer *tok_load_file(const char *path) {
     size_t size = 0;
-    uint8_t *buf = (uint8_t *)corpus_read_file(path, &size);
+    uint8_t *buf = (uint8_t *)file_read(path, &size, NULL, 0);
     if (!buf) {
         fprintf(stderr, "actlab: error: cannot read tokenizer '%s' (missing or unreadable)\n", path);
         return NULL;

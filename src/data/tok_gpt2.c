@@ -11,8 +11,8 @@
 
 #define GPT2_EOT "<|endoftext|>"
 
-// Printable Latin-1 bytes stand for themselves; the other 68 get 256, 257, ... in byte order.
-static void byte_to_unicode(int cp_of_byte[256]) {
+// See tok_internal.h: printable Latin-1 bytes stand for themselves, the other 68 get 256, 257, ...
+void tok_byte_to_unicode(int cp_of_byte[256]) {
     int extra = 0;
     for (int b = 0; b < 256; b++) {
         int printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
@@ -135,7 +135,7 @@ static tok_merge *read_merges(const gpt2_vocab *g, const char *path, int *n_merg
 tokenizer *tok_load_gpt2(const char *vocab_bpe_path, const char *encoder_json_path) {
     gpt2_vocab g;
     int cp_of_byte[256];
-    byte_to_unicode(cp_of_byte);
+    tok_byte_to_unicode(cp_of_byte);
     for (int i = 0; i < 512; i++) g.byte_of_cp[i] = -1;
     for (int b = 0; b < 256; b++) g.byte_of_cp[cp_of_byte[b]] = b;
     memset(&g.ids, 0, sizeof g.ids);

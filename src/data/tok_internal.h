@@ -77,6 +77,12 @@ void pretok_begin(pretok_iter *it, const pcre2_code *re, const void *text, size_
 int pretok_next(pretok_iter *it, size_t *start, size_t *end);
 void pretok_end(pretok_iter *it);
 
+// ---- GPT-2's byte characters -------------------------------------------------------------------
+// GPT-2 spells token bytes as Unicode characters so that every byte is printable: printable Latin-1
+// bytes stand for themselves, the other 68 get U+0100, U+0101, ... in byte order. GPT-2's files and
+// Hugging Face's byte-level tokenizer.json both use this table.
+void tok_byte_to_unicode(int cp_of_byte[256]);
+
 // ---- the tokenizer ----------------------------------------------------------------------------
 typedef struct { int32_t left, right, result; } tok_merge;
 

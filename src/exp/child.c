@@ -1,6 +1,7 @@
 // child.c — see child.h.
 #include "exp/child.h"
 #include "exp/folder.h"
+#include "util/fileio.h"
 #include "exp/runinfo.h"
 #include "model/model.h"
 #include "train/trainer.h"
@@ -39,11 +40,11 @@ static void redirect_output(const char *run_dir) {
 // The trainer returns 1 both for max_bad_steps consecutive bad steps and for SIGINT/SIGTERM; the
 // metrics tell them apart: a bad-step stop ends on a skipped line with a full bad streak.
 static const char *status_of(int rc, const train_config *c, const metrics_tail *t) {
-    if (rc == 0) return "done";
-    if (rc == 2) return "diverged";
-    if (rc == 1 && t->last_skipped && t->last_bad_streak >= c->max_bad_steps) return "stopped";
-    if (rc == 1 && t->diverged) return "diverged";
-    if (rc == 1) return NULL;
+    if (rc == TRAIN_DONE) return "done";
+    if (rc == TRAIN_DIVERGED) return "diverged";
+    if (rc == TRAIN_INTERRUPTED && t->last_skipped && t->last_bad_streak >= c->max_bad_steps) return "stopped";
+    if (rc == TRAIN_INTERRUPTED && t->diverged) return "diverged";
+    if (rc == TRAIN_INTERRUPTED) return NULL;
     return "failed";
 }
 
@@ -57,7 +58,7 @@ void child_main(const sweep_entry *e, const char *run_dir, int threads, int repo
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     char err[512];
-    if (folder_make(run_dir, err, sizeof err)) {
+    if (mkdir_p(run_dir, err, sizeof err)) {
         fprintf(stderr, "actlab: error: %s\n", err);
         _exit(1);
     }

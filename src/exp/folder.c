@@ -2,73 +2,25 @@
 #include "exp/folder.h"
 #include "util/atomic.h"
 #include "util/check.h"
+#include "util/fileio.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-int folder_make(const char *path, char *err, size_t errlen) {
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        mkdir(buf, 0755);
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create folder '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-char *folder_read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0, got;
-    char *buf = xmalloc(cap + 1);
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap + 1);
-            if (!buf) die(NULL, "out of memory reading '%s'", path);
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
-// The configuration as JSON with the fields that do not change results blanked.
-static char *comparable(train_config c) {
-    c.out_dir[0] = 0;
-    c.threads = 0;
-    return train_config_to_json(&c);
-}
 
 int folder_run_changed(const sweep_entry *e, const char *run_dir) {
     char path[1024], err[512];
     size_t len;
     snprintf(path, sizeof path, "%s/config.json", run_dir);
-    char *text = folder_read_file(path, &len);
+    char *text = file_read(path, &len, NULL, 0);
     if (!text) return 0;
     train_config old;
     train_config_default(&old);
     int changed = train_config_from_json(&old, text, err, sizeof err) != 0;
     free(text);
     if (!changed) {
-        char *a = comparable(old), *b = comparable(e->cfg);
+        char *a = train_config_identity(&old), *b = train_config_identity(&e->cfg);
         changed = strcmp(a, b) != 0;
         free(a);
         free(b);
@@ -95,10 +47,10 @@ static int write_file(const char *path, const char *data, size_t n, char *err, s
 int sweep_prepare(const sweep_plan *p, const char *dir, const char *spec_text, size_t len, int force, char *err,
                   size_t errlen) {
     char path[1024];
-    if (folder_make(dir, err, errlen)) return -1;
+    if (mkdir_p(dir, err, errlen)) return -1;
     snprintf(path, sizeof path, "%s/spec.json", dir);
     size_t old_len = 0;
-    char *old = folder_read_file(path, &old_len);
+    char *old = file_read(path, &old_len, NULL, 0);
     int same = old && old_len == len && !memcmp(old, spec_text, len);
     free(old);
     if (old && !same && !force) {
@@ -112,7 +64,7 @@ int sweep_prepare(const sweep_plan *p, const char *dir, const char *spec_text, s
     char *plan = sweep_plan_to_json(p), plan_path[1024];
     snprintf(plan_path, sizeof plan_path, "%s/plan.json", dir);
     size_t plan_len = 0;
-    char *old_plan = folder_read_file(plan_path, &plan_len);
+    char *old_plan = file_read(plan_path, &plan_len, NULL, 0);
     int r = 0;
     if (!old_plan || strcmp(old_plan, plan)) r = write_file(plan_path, plan, strlen(plan), err, errlen);
     free(old_plan);

@@ -1,5 +1,5 @@
-// folder.h — the sweep folder on disk: creating it, spec.json/plan.json, and run folders whose
-// configuration no longer matches the plan (after --force with a changed spec).
+// folder.h — the sweep folder on disk: spec.json/plan.json (sweep_prepare in sweep.h) and run
+// folders whose configuration no longer matches the plan (after --force with a changed spec).
 #ifndef ACTLAB_EXP_FOLDER_H
 #define ACTLAB_EXP_FOLDER_H
 
@@ -7,10 +7,6 @@
 
 #include <stddef.h>
 
-// mkdir -p. Returns 0, or -1 with err.
-int folder_make(const char *path, char *err, size_t errlen);
-// The whole file (malloc'd, NUL-terminated; *len its size), or NULL if it cannot be read.
-char *folder_read_file(const char *path, size_t *len);
 // 1 when run_dir/config.json exists and resolves to another configuration than e->cfg
 // (the run folder and thread count aside).
 int folder_run_changed(const sweep_entry *e, const char *run_dir);

@@ -3,6 +3,7 @@
 // forwards SIGINT/SIGTERM so that every active run checkpoints before the sweep exits.
 #include "exp/child.h"
 #include "exp/folder.h"
+#include "util/fileio.h"
 #include "exp/runinfo.h"
 #include "exp/sweep.h"
 #include "util/atomic.h"
@@ -206,7 +207,7 @@ int sweep_run(const sweep_plan *p, const char *dir, const sweep_opts *o) {
     sweep_state s = {.p = p, .dir = dir, .jobs = o->jobs > 0 ? o->jobs : 1};
     char runs[1100], err[512];
     snprintf(runs, sizeof runs, "%s/runs", dir);
-    if (folder_make(runs, err, sizeof err)) {
+    if (mkdir_p(runs, err, sizeof err)) {
         fprintf(stderr, "actlab sweep: error: %s\n", err);
         return 1;
     }

@@ -1,11 +1,12 @@
 // spec.c — SPEC.json to a sweep plan: validation, grid expansion, precedence, dedupe, run names.
 #include "exp/sweep.h"
 #include "util/check.h"
+#include "util/fileio.h"
+#include "util/fmt.h"
 #include "util/hash.h"
 
 #include <ctype.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,30 +17,8 @@ typedef struct {
     size_t errlen;
 } spec_ctx;
 
-static int fail(spec_ctx *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(spec_ctx *s, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->err, s->errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 // Compact JSON text of a value (malloc'd), for messages and names.
 static char *jtext(const json_t *v) { return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY); }
-
-// 1 if key is a top-level key of config.json (as opposed to an activation hyperparameter).
-static int is_config_key(const char *key) {
-    static json_t *keys;  // the resolved default config: every key, once
-    if (!keys) {
-        train_config d;
-        train_config_default(&d);
-        char *txt = train_config_to_json(&d);
-        keys = json_loads(txt, 0, NULL);
-        free(txt);
-    }
-    return json_object_get(keys, key) != NULL;
-}
 
 // Applies one spec key through the train config's own parser, so types and ranges are checked
 // exactly as `actlab train --config` checks them. Booleans are accepted for 0/1 keys.
@@ -52,26 +31,12 @@ static int apply_key(train_config *c, const char *key, json_t *v, char *err, siz
         snprintf(err, errlen, "'size' is valid only as a grid key (a name from \"sizes\")");
         return -1;
     }
+    if (!train_config_has_key(c, key))
+        return err_set(err, errlen, "unknown key '%s': not an 'actlab train' config key nor a hyperparameter of the "
+                       "activation %s (hyperparameters such as 'm' need \"act\" set to an activation that has them)",
+                       key, act_desc_of(c->model.act.kind)->name);
     json_t *val = json_is_boolean(v) ? json_integer(json_is_true(v)) : json_incref(v);
-    json_t *obj = json_object();
-    if (is_config_key(key)) {
-        json_object_set(obj, key, val);
-    } else if (train_config_has_key(c, key)) {
-        json_t *h = json_object();
-        json_object_set(h, key, val);
-        json_object_set_new(obj, "act_hyper", h);
-    } else {
-        snprintf(err, errlen, "unknown key '%s': not an 'actlab train' config key nor a hyperparameter of the "
-                 "activation %s (hyperparameters such as 'm' need \"act\" set to an activation that has them)",
-                 key, act_desc_of(c->model.act.kind)->name);
-        json_decref(obj);
-        json_decref(val);
-        return -1;
-    }
-    char *txt = json_dumps(obj, JSON_COMPACT);
-    int r = train_config_from_json(c, txt, err, errlen);
-    free(txt);
-    json_decref(obj);
+    int r = train_config_set_value(c, key, val, err, errlen);
     json_decref(val);
     return r;
 }
@@ -90,7 +55,7 @@ static int resolve(json_t *merged, train_config *c, char *err, size_t errlen) {
 }
 
 static int check_object(spec_ctx *s, json_t *v, const char *what) {
-    if (v && !json_is_object(v)) return fail(s, "%s: expected a JSON object", what);
+    if (v && !json_is_object(v)) return err_set(s->err, s->errlen, "%s: expected a JSON object", what);
     return 0;
 }
 
@@ -103,7 +68,7 @@ static int validate_layer(spec_ctx *s, json_t *under, json_t *obj, const char *w
     char inner[400];
     int r = resolve(m, &c, inner, sizeof inner);
     json_decref(m);
-    if (r) return fail(s, "%s: %s", what, inner);
+    if (r) return err_set(s->err, s->errlen, "%s: %s", what, inner);
     return 0;
 }
 
@@ -115,14 +80,14 @@ static int validate_top(spec_ctx *s, json_t *root) {
         size_t i = 0;
         while (i < sizeof ALLOWED / sizeof *ALLOWED && strcmp(key, ALLOWED[i])) i++;
         if (i == sizeof ALLOWED / sizeof *ALLOWED)
-            return fail(s, "unknown top-level key '%s' (expected version, name, description, base, sizes, "
+            return err_set(s->err, s->errlen, "unknown top-level key '%s' (expected version, name, description, base, sizes, "
                         "experiments)", key);
     }
     json_t *ver = json_object_get(root, "version");
-    if (!json_is_integer(ver) || json_integer_value(ver) != 1) return fail(s, "\"version\" must be the integer 1");
+    if (!json_is_integer(ver) || json_integer_value(ver) != 1) return err_set(s->err, s->errlen, "\"version\" must be the integer 1");
     json_t *name = json_object_get(root, "name");
     if (name && (!json_is_string(name) || !json_string_length(name) || json_string_length(name) >= SWEEP_NAME))
-        return fail(s, "\"name\" must be a non-empty string shorter than %d characters", SWEEP_NAME);
+        return err_set(s->err, s->errlen, "\"name\" must be a non-empty string shorter than %d characters", SWEEP_NAME);
     if (check_object(s, s->base, "\"base\"") || check_object(s, s->sizes, "\"sizes\"")) return -1;
     if (s->base && validate_layer(s, NULL, s->base, "base")) return -1;
     json_object_foreach(s->sizes, key, v) {
@@ -131,27 +96,27 @@ static int validate_top(spec_ctx *s, json_t *root) {
         if (check_object(s, v, what) || validate_layer(s, s->base, v, what)) return -1;
     }
     if (!json_is_array(s->experiments) || !json_array_size(s->experiments))
-        return fail(s, "\"experiments\" must be a non-empty array of {\"id\", \"grid\", \"set\"} objects");
+        return err_set(s->err, s->errlen, "\"experiments\" must be a non-empty array of {\"id\", \"grid\", \"set\"} objects");
     return 0;
 }
 
 static int validate_grid(spec_ctx *s, const char *id, json_t *grid) {
     if (!json_is_object(grid) || !json_object_size(grid))
-        return fail(s, "experiment '%s': \"grid\" must be a non-empty object of key -> array of values", id);
+        return err_set(s->err, s->errlen, "experiment '%s': \"grid\" must be a non-empty object of key -> array of values", id);
     const char *key;
     json_t *vals;
     json_object_foreach(grid, key, vals) {
         if (!json_is_array(vals) || !json_array_size(vals))
-            return fail(s, "experiment '%s': grid key '%s' must map to a non-empty array of values", id, key);
+            return err_set(s->err, s->errlen, "experiment '%s': grid key '%s' must map to a non-empty array of values", id, key);
         size_t i;
         json_t *x;
         json_array_foreach(vals, i, x) {
             if (json_is_object(x) || json_is_array(x) || json_is_null(x))
-                return fail(s, "experiment '%s': grid key '%s': value %zu must be a string, number or boolean", id,
+                return err_set(s->err, s->errlen, "experiment '%s': grid key '%s': value %zu must be a string, number or boolean", id,
                             key, i);
             if (!strcmp(key, "size") && (!json_is_string(x) || !json_object_get(s->sizes, json_string_value(x)))) {
                 char *t = jtext(x);
-                int r = fail(s, "experiment '%s': unknown size %s (define it under \"sizes\")", id, t);
+                int r = err_set(s->err, s->errlen, "experiment '%s': unknown size %s (define it under \"sizes\")", id, t);
                 free(t);
                 return r;
             }
@@ -162,19 +127,19 @@ static int validate_grid(spec_ctx *s, const char *id, json_t *grid) {
 
 static int validate_experiment(spec_ctx *s, size_t idx) {
     json_t *e = json_array_get(s->experiments, idx);
-    if (!json_is_object(e)) return fail(s, "experiments[%zu]: expected an object with \"id\" and \"grid\"", idx);
+    if (!json_is_object(e)) return err_set(s->err, s->errlen, "experiments[%zu]: expected an object with \"id\" and \"grid\"", idx);
     json_t *id = json_object_get(e, "id");
     if (!json_is_string(id) || !json_string_length(id) || json_string_length(id) > 32)
-        return fail(s, "experiments[%zu]: \"id\" must be a non-empty string of at most 32 characters", idx);
+        return err_set(s->err, s->errlen, "experiments[%zu]: \"id\" must be a non-empty string of at most 32 characters", idx);
     const char *ids = json_string_value(id);
     for (size_t j = 0; j < idx; j++)
         if (!strcmp(ids, json_string_value(json_object_get(json_array_get(s->experiments, j), "id"))))
-            return fail(s, "duplicate experiment id '%s' (experiments[%zu] and [%zu])", ids, j, idx);
+            return err_set(s->err, s->errlen, "duplicate experiment id '%s' (experiments[%zu] and [%zu])", ids, j, idx);
     const char *key;
     json_t *v;
     json_object_foreach(e, key, v) {
         if (strcmp(key, "id") && strcmp(key, "grid") && strcmp(key, "set") && strcmp(key, "description"))
-            return fail(s, "experiment '%s': unknown key '%s' (expected id, grid, set, description)", ids, key);
+            return err_set(s->err, s->errlen, "experiment '%s': unknown key '%s' (expected id, grid, set, description)", ids, key);
     }
     json_t *set = json_object_get(e, "set");
     char what[80];
@@ -193,14 +158,6 @@ static void sanitize_append(char *out, size_t len, const char *piece) {
     out[n] = 0;
 }
 
-// The shortest decimal that reads back as the same double ("0.001", not "0.0010000000000000000208").
-static void shortest_double(double x, char *buf, size_t len) {
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, x);
-        if (strtod(buf, NULL) == x) return;
-    }
-}
-
 void sweep_run_name(const char *exp_id, const char *coords_json, char *out, size_t len) {
     char id[64];
     size_t i = 0;
@@ -217,7 +174,7 @@ void sweep_run_name(const char *exp_id, const char *coords_json, char *out, size
         else if (json_is_integer(v)) snprintf(piece, sizeof piece, "%s%lld", key, (long long)json_integer_value(v));
         else if (json_is_real(v)) {
             char num[40];
-            shortest_double(json_real_value(v), num, sizeof num);
+            fmt_shortest(num, sizeof num, json_real_value(v), 0);
             snprintf(piece, sizeof piece, "%s%s", key, num);
         } else snprintf(piece, sizeof piece, "%s%s", key, json_is_true(v) ? "true" : "false");
         sanitize_append(out, len, "-");
@@ -226,16 +183,9 @@ void sweep_run_name(const char *exp_id, const char *coords_json, char *out, size
     json_decref(coords);
 }
 
-// The dedupe key: the resolved configuration without its run folder.
-static char *config_key(const train_config *c) {
-    train_config k = *c;
-    k.out_dir[0] = 0;
-    return train_config_to_json(&k);
-}
-
 typedef struct {
     sweep_plan *p;
-    char **keys;  // config_key of each run, parallel to p->runs
+    char **keys;  // train_config_identity of each run, parallel to p->runs
     int cap;
 } plan_builder;
 
@@ -274,16 +224,17 @@ static int add_point(spec_ctx *s, plan_builder *b, const char *id, json_t *set, 
     json_decref(m);
     if (!r) {
         snprintf(c.out_dir, sizeof c.out_dir, "runs/x");
+        train_config_resolve(&c);
         const char *why = train_config_check(&c, buf, sizeof buf);
         if (why) snprintf(inner, sizeof inner, "%s", why), r = -1;
     }
     if (r) {
-        fail(s, "experiment '%s', grid point %s: %s", id, ctext, inner);
+        err_set(s->err, s->errlen, "experiment '%s', grid point %s: %s", id, ctext, inner);
         free(ctext);
         return -1;
     }
     c.out_dir[0] = 0;
-    char *k = config_key(&c);
+    char *k = train_config_identity(&c);
     sweep_plan *p = b->p;
     for (int i = 0; i < p->n_runs; i++)
         if (!strcmp(b->keys[i], k)) {
@@ -350,7 +301,7 @@ int sweep_plan_load(sweep_plan *p, const char *spec_text, size_t len, char *err,
     spec_ctx s = {json_object_get(root, "base"), json_object_get(root, "sizes"), json_object_get(root, "experiments"),
                   err, errlen};
     plan_builder b = {p, NULL, 0};
-    int r = json_is_object(root) ? validate_top(&s, root) : fail(&s, "the spec must be a JSON object");
+    int r = json_is_object(root) ? validate_top(&s, root) : err_set(s.err, s.errlen, "the spec must be a JSON object");
     for (size_t i = 0; !r && i < json_array_size(s.experiments); i++) r = validate_experiment(&s, i);
     for (size_t i = 0; !r && i < json_array_size(s.experiments); i++) r = expand(&s, &b, json_array_get(s.experiments, i));
     if (!r) {

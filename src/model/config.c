@@ -30,6 +30,17 @@ int model_ffn_hidden(const model_config *c) {
     return (int)(d && !d->gated ? gated * 3 / 2 : gated);
 }
 
+void model_param_split_of(const model_config *c, model_param_split *s) {
+    size_t d = (size_t)c->d_model, h = (size_t)model_ffn_hidden(c), L = (size_t)c->n_layers;
+    size_t hd = d / (size_t)c->n_heads;
+    const act_desc *a = act_desc_of(c->act.kind);
+    s->embeddings = (size_t)c->vocab_size * d * (c->tied_embeddings ? 1 : 2);
+    s->attention = L * (d * hd * (size_t)(c->n_heads + 2 * c->n_kv_heads) + (size_t)c->n_heads * hd * d);
+    s->ffn = L * ((a->gated ? 3 : 2) * d * h + (size_t)a->n_params);
+    s->norms = (2 * L + 1) * d;
+    s->total = s->embeddings + s->attention + s->ffn + s->norms;
+}
+
 const char *model_config_check(const model_config *c) {
     static _Thread_local char msg[256];
 #define BAD(...) return (snprintf(msg, sizeof msg, __VA_ARGS__), msg)

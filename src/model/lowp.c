@@ -1,7 +1,8 @@
 // lowp.c — see lowp.h. The recipes themselves (rounding, scales, amax histories) are libactlab's
-// (src/act/scaling.c); this file decides which tensor gets which format and recipe, and keeps
-// their state.
-#include "lowp.h"
+// (src/act/scaling.c); this file decides which tensor gets which format and recipe, keeps their
+// state, and holds the model's low-precision side (quantised weights and matmul inputs, the
+// model_lowp_* calls of model.h) on the private state of model_impl.h.
+#include "model_impl.h"
 
 #include "util/check.h"
 
@@ -185,4 +186,59 @@ int lowp_state_load(lowp *q, const float *in, size_t n) {
         in += t->dl.len;
     }
     return 0;
+}
+
+// ---- the model's low-precision side (see model_impl.h) ---------------------------------------
+
+// The tensor x: (rows, cols) as a matmul sees it: quantised into buf, or x itself in fp32.
+const float *model_q_act(model *m, int id, float *buf, const float *x, int rows, int cols) {
+    if (!m->lp) return x;
+    lowp_quantize(m->lp, id, buf, x, rows, cols);
+    return buf;
+}
+
+ffn_lowp model_ffn_q(model *m, int l) {
+    layer_acts *a = &m->la[l];
+    ffn_lowp q = {m->lp, lowp_id(m->lp, l, LP_FFN_X), lowp_id(m->lp, l, LP_DOWN_X), lowp_id(m->lp, l, LP_GATE_DY),
+                  lowp_id(m->lp, l, LP_UP_DY), lowp_id(m->lp, l, LP_DOWN_DY), a->xq2, a->aq, m->dq};
+    return q;
+}
+
+// wq = the parameters with every projection matrix quantised (norm gains and activation scalars
+// copied: they do not enter a matmul). A tied embedding is the LM head's weight, so the lookup
+// reads it as the head does; an untied one stays f32.
+const float *model_quantize_weights(model *m) {
+    const model_config *c = &m->cfg;
+    memcpy(m->wq, m->params, sizeof(float) * m->n_params);
+    int d = c->d_model, h = m->hidden;
+    for (int l = 0; l < c->n_layers; l++) {
+        const layer_offsets *o = &m->lo[l];
+        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_QKV_W), m->wq + o->qkv, m->params + o->qkv, m->qkv_dim, d);
+        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_O_W), m->wq + o->o, m->params + o->o, d, d);
+        if (o->gate != ABSENT) lowp_quantize(m->lp, lowp_id(m->lp, l, LP_GATE_W), m->wq + o->gate, m->params + o->gate, h, d);
+        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_UP_W), m->wq + o->up, m->params + o->up, h, d);
+        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_DOWN_W), m->wq + o->down, m->params + o->down, d, h);
+    }
+    lowp_quantize(m->lp, lowp_head_id(m->lp, LP_HEAD_W), m->wq + m->off_head, m->params + m->off_head, c->vocab_size, d);
+    return m->wq;
+}
+
+void model_set_precision(model *m, const model_precision *p) {
+    model_free_workspace(m);  // the quantised copies join (or leave) the workspace layout
+    lowp_free(m->lp);
+    free(m->wq);
+    m->prec = *p;
+    m->lp = lowp_create(p, m->cfg.n_layers, m->act->gated);
+    m->wq = m->lp ? xaligned(sizeof(float) * m->n_params) : NULL;
+}
+
+int model_lowp_stats(const model *m, model_lowp_stat *out, int max) { return m->lp ? lowp_stats(m->lp, out, max) : 0; }
+void model_lowp_stats_reset(model *m) { if (m->lp) lowp_stats_reset(m->lp); }
+void model_lowp_step_end(model *m) { if (m->lp) lowp_step_end(m->lp); }
+void model_lowp_set_recording(model *m, int on) { if (m->lp) lowp_set_recording(m->lp, on); }
+size_t model_lowp_state_size(const model *m) { return m->lp ? lowp_state_size(m->lp) : 0; }
+void model_lowp_state_save(const model *m, float *out) { if (m->lp) lowp_state_save(m->lp, out); }
+int model_lowp_state_load(model *m, const float *in, size_t n) {
+    if (!m->lp) return n == 0 ? 0 : -1;
+    return lowp_state_load(m->lp, in, n);
 }

@@ -14,71 +14,20 @@
 // Threads: the OpenMP thread count is the one knob. OpenBLAS is kept at one thread and every
 // product is split into shape-fixed tiles shared out by OpenMP (linear.c), so results are
 // bit-identical for any thread count and the two thread pools never fight over the cores.
-#include "model.h"
-
-#include "layers.h"
-#include "lowp.h"
+#include "model_impl.h"
 #include "util/check.h"
 #include "util/rng.h"
 #include "util/timer.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ABSENT ((size_t)-1)
-
-// Profile sections (wall time, forward and backward separately; see model_timings).
-enum { SEC_EMBED, SEC_NORM, SEC_ATTN_MM, SEC_ROPE, SEC_ATTN, SEC_FFN_MM, SEC_ACT, SEC_RESID, SEC_HEAD, SEC_CE, SEC_COUNT };
 static const char *const sec_names[SEC_COUNT] = {
     "embedding", "rmsnorm", "attention matmuls (qkv, o)", "rope", "attention core", "ffn matmuls",
     "activation", "residual adds", "lm head matmul", "cross-entropy"};
-
-typedef struct {  // offsets into the flat parameter (and gradient) array
-    size_t ln1, qkv, o, ln2, gate, up, down, act;
-} layer_offsets;
-
-typedef struct {  // activations of one layer kept for the backward; rows N = B·T
-    float *xn1, *rstd1;  // (N,d), (N)   input_layernorm output and 1/rms
-    float *qkv;          // (N,(H+2Hkv)·D) after RoPE
-    float *att;          // (N,d)        attention output (o_proj input)
-    float *lse;          // (B,H,T)      log-sum-exp per score row
-    float *mid;          // (N,d)        residual stream after attention
-    float *xn2, *rstd2;  // (N,d), (N)   post_attention_layernorm
-    float *z, *u, *a;    // (N,h)        gate output (gated only), up output, activation output
-    float *dz, *du;      // (N,h)        their gradients (kept for telemetry)
-    // low precision only: the projections' inputs as the matmuls saw them (kept for the backward)
-    float *xq1, *attq, *xq2;  // (N,d)
-    float *aq;                // (N,h)
-} layer_acts;
-
-struct model {
-    model_config cfg;
-    const act_desc *act;
-    int head_dim, qkv_dim, hidden;
-    size_t n_params;
-    float *params, *grads;
-    int n_tensors;
-    model_tensor *tensors;
-    size_t off_embed, off_norm, off_head;
-    layer_offsets *lo;
-    float *rope_cos, *rope_sin;  // (max_seq_len, head_dim/2)
-    // workspace for the last forward
-    size_t cap_rows;  // rows the workspace holds
-    int B, T, has_targets, backward_done, n_valid;
-    float *ws;
-    int32_t *tokens, *targets;
-    float **res;      // (n_layers+1) x (N,d): the residual stream entering each layer, then the final one
-    layer_acts *la;
-    float *xnf, *rstdf, *logits, *lse_ce;
-    float *dres, *dxn, *dqkv, *datt, *da;  // backward scratch
-    lowp *lp;                  // NULL in fp32
-    model_precision prec;
-    float *wq;                 // low precision: the parameters as the matmuls see them (quantised matrices)
-    float *xqf, *dq;           // low precision: quantised LM-head input (N,d); a quantised gradient (N,max(d,h))
-    double prof[SEC_COUNT][2];             // seconds per section, [0] forward, [1] backward
-};
 
 #define TIMED(sec, dir, call)                          \
     do {                                               \
@@ -91,55 +40,76 @@ struct model {
 // Layout
 // ---------------------------------------------------------------------------------------------
 
-static size_t add_tensor(model *m, const char *name, int rows, int cols, int decay) {
+// What a tensor is for: how it starts and whether weight decay applies.
+typedef struct {
+    model_init init;
+    int decay;
+} tensor_role;
+static const tensor_role MATRIX = {MODEL_INIT_NORMAL, 1}, RESIDUAL_OUT = {MODEL_INIT_RESIDUAL, 1},
+                         NORM_GAIN = {MODEL_INIT_ONES, 0}, ACT_SCALARS = {MODEL_INIT_ACT, 0};
+
+// Appends a tensor of (rows, cols) (cols 0: a vector) named printf-style; returns its offset.
+static size_t add_tensor(model *m, tensor_role role, int rows, int cols, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static size_t add_tensor(model *m, tensor_role role, int rows, int cols, const char *fmt, ...) {
+    if (m->n_tensors == m->cap_tensors) {
+        m->cap_tensors = m->cap_tensors ? 2 * m->cap_tensors : 32;
+        model_tensor *grown = realloc(m->tensors, (size_t)m->cap_tensors * sizeof *grown);
+        if (!grown) die(NULL, "out of memory (%d tensors)", m->cap_tensors);
+        m->tensors = grown;
+    }
     model_tensor *t = &m->tensors[m->n_tensors++];
-    snprintf(t->name, sizeof t->name, "%s", name);
+    memset(t, 0, sizeof *t);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->name, sizeof t->name, fmt, ap);
+    va_end(ap);
     t->offset = m->n_params;
     t->ndim = cols > 0 ? 2 : 1;
     t->shape[0] = rows;
     t->shape[1] = cols > 0 ? cols : 0;
     t->numel = (size_t)rows * (size_t)(cols > 0 ? cols : 1);
-    t->decay = decay;
+    t->decay = role.decay;
+    t->init = role.init;
     m->n_params += t->numel;
     return t->offset;
+}
+
+// The activation's learnable scalars, in its descriptor's order: those before a trailing "bias"
+// form mlp.act.weight, the bias mlp.act.bias (HF's weight/bias split); contiguous, so the
+// activation reads them as one array from o->act.
+static size_t add_act_tensors(model *m, int l) {
+    const act_desc *a = m->act;
+    int n_bias = a->n_params > 0 && !strcmp(a->param_names[a->n_params - 1], "bias");
+    int n_weight = a->n_params - n_bias;
+    size_t off = add_tensor(m, ACT_SCALARS, n_weight, 0, "model.layers.%d.mlp.act.weight", l);
+    if (n_bias) {
+        add_tensor(m, ACT_SCALARS, 1, 0, "model.layers.%d.mlp.act.bias", l);
+        m->tensors[m->n_tensors - 1].act_param = n_weight;
+    }
+    return off;
 }
 
 static void build_layout(model *m) {
     const model_config *c = &m->cfg;
     int d = c->d_model, h = m->hidden, kvd = c->n_kv_heads * m->head_dim;
-    char name[64];
-    m->tensors = xcalloc((size_t)c->n_layers * 12 + 3, sizeof(model_tensor));
     m->lo = xcalloc((size_t)c->n_layers, sizeof(layer_offsets));
-    m->off_embed = add_tensor(m, "model.embed_tokens.weight", c->vocab_size, d, 1);
+    m->off_embed = add_tensor(m, MATRIX, c->vocab_size, d, "model.embed_tokens.weight");
     for (int l = 0; l < c->n_layers; l++) {
         layer_offsets *o = &m->lo[l];
-#define T_(field, suffix, rows, cols, decay)                                   \
-    snprintf(name, sizeof name, "model.layers.%d.%s", l, suffix);             \
-    o->field = add_tensor(m, name, rows, cols, decay)
-        T_(ln1, "input_layernorm.weight", d, 0, 0);
-        T_(qkv, "self_attn.q_proj.weight", d, d, 1);
-        snprintf(name, sizeof name, "model.layers.%d.self_attn.k_proj.weight", l);
-        add_tensor(m, name, kvd, d, 1);
-        snprintf(name, sizeof name, "model.layers.%d.self_attn.v_proj.weight", l);
-        add_tensor(m, name, kvd, d, 1);
-        T_(o, "self_attn.o_proj.weight", d, d, 1);
-        T_(ln2, "post_attention_layernorm.weight", d, 0, 0);
-        o->gate = ABSENT;
-        if (m->act->gated) { T_(gate, "mlp.gate_proj.weight", h, d, 1); }
-        T_(up, "mlp.up_proj.weight", h, d, 1);
-        T_(down, "mlp.down_proj.weight", d, h, 1);
-        o->act = ABSENT;
-        if (m->act->n_params == 4) {  // PolyCom: three weights then the bias, contiguous
-            T_(act, "mlp.act.weight", 3, 0, 0);
-            snprintf(name, sizeof name, "model.layers.%d.mlp.act.bias", l);
-            add_tensor(m, name, 1, 0, 0);
-        } else if (m->act->n_params > 0) {
-            T_(act, "mlp.act.weight", m->act->n_params, 0, 0);
-        }
-#undef T_
+        o->ln1 = add_tensor(m, NORM_GAIN, d, 0, "model.layers.%d.input_layernorm.weight", l);
+        o->qkv = add_tensor(m, MATRIX, d, d, "model.layers.%d.self_attn.q_proj.weight", l);
+        add_tensor(m, MATRIX, kvd, d, "model.layers.%d.self_attn.k_proj.weight", l);
+        add_tensor(m, MATRIX, kvd, d, "model.layers.%d.self_attn.v_proj.weight", l);
+        o->o = add_tensor(m, RESIDUAL_OUT, d, d, "model.layers.%d.self_attn.o_proj.weight", l);
+        o->ln2 = add_tensor(m, NORM_GAIN, d, 0, "model.layers.%d.post_attention_layernorm.weight", l);
+        o->gate = m->act->gated ? add_tensor(m, MATRIX, h, d, "model.layers.%d.mlp.gate_proj.weight", l) : ABSENT;
+        o->up = add_tensor(m, MATRIX, h, d, "model.layers.%d.mlp.up_proj.weight", l);
+        o->down = add_tensor(m, RESIDUAL_OUT, d, h, "model.layers.%d.mlp.down_proj.weight", l);
+        o->act = m->act->n_params > 0 ? add_act_tensors(m, l) : ABSENT;
     }
-    m->off_norm = add_tensor(m, "model.norm.weight", d, 0, 0);
-    m->off_head = c->tied_embeddings ? m->off_embed : add_tensor(m, "lm_head.weight", c->vocab_size, d, 1);
+    m->off_norm = add_tensor(m, NORM_GAIN, d, 0, "model.norm.weight");
+    m->off_head = c->tied_embeddings ? m->off_embed : add_tensor(m, MATRIX, c->vocab_size, d, "lm_head.weight");
 }
 
 static void init_params(model *m, uint64_t seed) {
@@ -149,20 +119,19 @@ static void init_params(model *m, uint64_t seed) {
     for (int i = 0; i < m->n_tensors; i++) {
         const model_tensor *t = &m->tensors[i];
         float *p = m->params + t->offset;
-        const char *leaf = strrchr(t->name, '.');  // ".weight" / ".bias"
-        int is_norm = strstr(t->name, "layernorm") || strstr(t->name, "model.norm");
-        int is_act = strstr(t->name, "mlp.act.") != NULL;
-        if (is_act) {
-            if (strcmp(leaf, ".weight") == 0) {  // the activation's scalars start here (bias follows)
-                float init[ACT_MAX_PARAMS];
-                act_params_init(m->cfg.act.kind, init);
-                memcpy(p, init, sizeof(float) * (size_t)m->act->n_params);
-            }
-        } else if (is_norm) {
+        switch (t->init) {
+        case MODEL_INIT_ACT:
+            for (size_t j = 0; j < t->numel; j++) p[j] = m->act->param_init[t->act_param + (int)j];
+            break;
+        case MODEL_INIT_ONES:
             for (size_t j = 0; j < t->numel; j++) p[j] = 1.0f;
-        } else {
-            float s = strstr(t->name, "o_proj") || strstr(t->name, "down_proj") ? std_out : std;
+            break;
+        case MODEL_INIT_NORMAL:
+        case MODEL_INIT_RESIDUAL: {
+            float s = t->init == MODEL_INIT_RESIDUAL ? std_out : std;
             for (size_t j = 0; j < t->numel; j++) p[j] = s * rng_normal(&rng);
+            break;
+        }
         }
     }
 }
@@ -189,7 +158,7 @@ model *model_create(const model_config *cfg, uint64_t seed) {
     return m;
 }
 
-static void free_workspace(model *m) {
+void model_free_workspace(model *m) {
     free(m->ws);
     free(m->tokens);
     free(m->targets);
@@ -204,7 +173,7 @@ static void free_workspace(model *m) {
 
 void model_free(model *m) {
     if (!m) return;
-    free_workspace(m);
+    model_free_workspace(m);
     lowp_free(m->lp);
     free(m->wq);
     free(m->params);
@@ -295,7 +264,7 @@ static size_t layout_workspace(model *m, float *base, size_t N) {
 // Sized for the largest B·T seen so far: grows when a larger batch comes, never shrinks.
 static void ensure_workspace(model *m, size_t N) {
     if (N <= m->cap_rows) return;
-    free_workspace(m);
+    model_free_workspace(m);
     m->res = xcalloc((size_t)m->cfg.n_layers + 1, sizeof(float *));
     m->la = xcalloc((size_t)m->cfg.n_layers, sizeof(layer_acts));
     m->ws = xaligned(sizeof(float) * layout_workspace(m, NULL, N));
@@ -320,61 +289,6 @@ static ffn_weights ffn_w(const layer_offsets *o, const float *base) {
     return w;
 }
 
-// ---- low precision -----------------------------------------------------------------------------
-
-// The tensor x: (rows, cols) as a matmul sees it: quantised into buf, or x itself in fp32.
-static const float *q_act(model *m, int id, float *buf, const float *x, int rows, int cols) {
-    if (!m->lp) return x;
-    lowp_quantize(m->lp, id, buf, x, rows, cols);
-    return buf;
-}
-
-static ffn_lowp ffn_q(model *m, int l) {
-    layer_acts *a = &m->la[l];
-    ffn_lowp q = {m->lp, lowp_id(m->lp, l, LP_FFN_X), lowp_id(m->lp, l, LP_DOWN_X), lowp_id(m->lp, l, LP_GATE_DY),
-                  lowp_id(m->lp, l, LP_UP_DY), lowp_id(m->lp, l, LP_DOWN_DY), a->xq2, a->aq, m->dq};
-    return q;
-}
-
-// wq = the parameters with every projection matrix quantised (norm gains and activation scalars
-// copied: they do not enter a matmul). A tied embedding is the LM head's weight, so the lookup
-// reads it as the head does; an untied one stays f32.
-static const float *quantize_weights(model *m) {
-    const model_config *c = &m->cfg;
-    memcpy(m->wq, m->params, sizeof(float) * m->n_params);
-    int d = c->d_model, h = m->hidden;
-    for (int l = 0; l < c->n_layers; l++) {
-        const layer_offsets *o = &m->lo[l];
-        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_QKV_W), m->wq + o->qkv, m->params + o->qkv, m->qkv_dim, d);
-        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_O_W), m->wq + o->o, m->params + o->o, d, d);
-        if (o->gate != ABSENT) lowp_quantize(m->lp, lowp_id(m->lp, l, LP_GATE_W), m->wq + o->gate, m->params + o->gate, h, d);
-        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_UP_W), m->wq + o->up, m->params + o->up, h, d);
-        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_DOWN_W), m->wq + o->down, m->params + o->down, d, h);
-    }
-    lowp_quantize(m->lp, lowp_head_id(m->lp, LP_HEAD_W), m->wq + m->off_head, m->params + m->off_head, c->vocab_size, d);
-    return m->wq;
-}
-
-void model_set_precision(model *m, const model_precision *p) {
-    free_workspace(m);  // the quantised copies join (or leave) the workspace layout
-    lowp_free(m->lp);
-    free(m->wq);
-    m->prec = *p;
-    m->lp = lowp_create(p, m->cfg.n_layers, m->act->gated);
-    m->wq = m->lp ? xaligned(sizeof(float) * m->n_params) : NULL;
-}
-
-int model_lowp_stats(const model *m, model_lowp_stat *out, int max) { return m->lp ? lowp_stats(m->lp, out, max) : 0; }
-void model_lowp_stats_reset(model *m) { if (m->lp) lowp_stats_reset(m->lp); }
-void model_lowp_step_end(model *m) { if (m->lp) lowp_step_end(m->lp); }
-void model_lowp_set_recording(model *m, int on) { if (m->lp) lowp_set_recording(m->lp, on); }
-size_t model_lowp_state_size(const model *m) { return m->lp ? lowp_state_size(m->lp) : 0; }
-void model_lowp_state_save(const model *m, float *out) { if (m->lp) lowp_state_save(m->lp, out); }
-int model_lowp_state_load(model *m, const float *in, size_t n) {
-    if (!m->lp) return n == 0 ? 0 : -1;
-    return lowp_state_load(m->lp, in, n);
-}
-
 static void check_ids(const int32_t *ids, int N, int V, int allow_negative, const char *what) {
     for (int i = 0; i < N; i++)
         if (ids[i] >= V || (ids[i] < 0 && !allow_negative))
@@ -395,23 +309,23 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
     m->B = B, m->T = T, m->has_targets = targets != NULL, m->backward_done = 0;
     blas_set_threads(1);
 
-    const float *P = m->lp ? quantize_weights(m) : m->params;
+    const float *P = m->lp ? model_quantize_weights(m) : m->params;
     TIMED(SEC_EMBED, 0, embedding_forward(m->res[0], tokens, P + m->off_embed, N, d));
     for (int l = 0; l < c->n_layers; l++) {
         const layer_offsets *o = &m->lo[l];
         layer_acts *a = &m->la[l];
         TIMED(SEC_NORM, 0, rmsnorm_forward(a->xn1, a->rstd1, m->res[l], P + o->ln1, N, d, c->norm_eps));
-        const float *x1 = q_act(m, lowp_id(m->lp, l, LP_QKV_X), a->xq1, a->xn1, N, d);
+        const float *x1 = model_q_act(m, lowp_id(m->lp, l, LP_QKV_X), a->xq1, a->xn1, N, d);
         TIMED(SEC_ATTN_MM, 0, linear_forward(a->qkv, x1, P + o->qkv, N, d, m->qkv_dim));
         // q and k heads are adjacent in a qkv row: one pass rotates both
         TIMED(SEC_ROPE, 0, rope_forward(a->qkv, B, T, H + Hkv, D, m->qkv_dim, m->rope_cos, m->rope_sin));
         TIMED(SEC_ATTN, 0, attention_forward(a->att, a->lse, a->qkv, B, T, H, Hkv, D));
-        const float *x2 = q_act(m, lowp_id(m->lp, l, LP_O_X), a->attq, a->att, N, d);
+        const float *x2 = model_q_act(m, lowp_id(m->lp, l, LP_O_X), a->attq, a->att, N, d);
         TIMED(SEC_ATTN_MM, 0, linear_forward(a->mid, x2, P + o->o, N, d, d));
         TIMED(SEC_RESID, 0, add_inplace(a->mid, m->res[l], (size_t)N * d));
         TIMED(SEC_NORM, 0, rmsnorm_forward(a->xn2, a->rstd2, a->mid, P + o->ln2, N, d, c->norm_eps));
         ffn_weights w = ffn_w(o, P);
-        ffn_lowp fq = ffn_q(m, l);
+        ffn_lowp fq = model_ffn_q(m, l);
         double t_act = 0;
         TIMED(SEC_FFN_MM, 0, ffn_forward(m->res[l + 1], a->z, a->u, a->a, a->xn2, &w, &c->act, N, d, m->hidden,
                                          m->lp ? &fq : NULL, &t_act));
@@ -419,7 +333,7 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
         TIMED(SEC_RESID, 0, add_inplace(m->res[l + 1], a->mid, (size_t)N * d));
     }
     TIMED(SEC_NORM, 0, rmsnorm_forward(m->xnf, m->rstdf, m->res[c->n_layers], P + m->off_norm, N, d, c->norm_eps));
-    const float *xf = q_act(m, m->lp ? lowp_head_id(m->lp, LP_HEAD_X) : 0, m->xqf, m->xnf, N, d);
+    const float *xf = model_q_act(m, m->lp ? lowp_head_id(m->lp, LP_HEAD_X) : 0, m->xqf, m->xnf, N, d);
     TIMED(SEC_HEAD, 0, linear_forward(m->logits, xf, P + m->off_head, N, d, V));
     if (!targets) return 0.0f;
     double total;
@@ -453,17 +367,17 @@ void model_backward(model *m) {
         ffn_grads g = {o->gate == ABSENT ? NULL : G + o->gate, G + o->up, G + o->down,
                        o->act == ABSENT ? NULL : G + o->act};
         // dres is dL/d(layer output); each residual branch adds its input gradient into it in place.
-        ffn_lowp fq = ffn_q(m, l);
+        ffn_lowp fq = model_ffn_q(m, l);
         double t_act = 0;
         TIMED(SEC_FFN_MM, 1, ffn_backward(m->dxn, a->dz, a->du, m->da, &g, m->dres, a->xn2, a->z, a->u, a->a, &w, &c->act,
                                           N, d, h, m->lp ? &fq : NULL, &t_act));
         m->prof[SEC_FFN_MM][1] -= t_act, m->prof[SEC_ACT][1] += t_act;
         TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + o->ln2, m->dxn, a->mid, P + o->ln2, a->rstd2, N, d));
-        const float *dyo = q_act(m, lowp_id(m->lp, l, LP_O_DY), m->dq, m->dres, N, d);
+        const float *dyo = model_q_act(m, lowp_id(m->lp, l, LP_O_DY), m->dq, m->dres, N, d);
         TIMED(SEC_ATTN_MM, 1, linear_backward(m->datt, G + o->o, dyo, m->lp ? a->attq : a->att, P + o->o, N, d, d, 0));
         TIMED(SEC_ATTN, 1, attention_backward(m->dqkv, m->datt, a->qkv, a->att, a->lse, B, T, H, Hkv, D));
         TIMED(SEC_ROPE, 1, rope_backward(m->dqkv, B, T, H + Hkv, D, m->qkv_dim, m->rope_cos, m->rope_sin));
-        q_act(m, lowp_id(m->lp, l, LP_QKV_DY), m->dqkv, m->dqkv, N, m->qkv_dim);  // in place: dqkv is scratch
+        model_q_act(m, lowp_id(m->lp, l, LP_QKV_DY), m->dqkv, m->dqkv, N, m->qkv_dim);  // in place: dqkv is scratch
         TIMED(SEC_ATTN_MM, 1, linear_backward(m->dxn, G + o->qkv, m->dqkv, m->lp ? a->xq1 : a->xn1, P + o->qkv, N, d, m->qkv_dim, 0));
         TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + o->ln1, m->dxn, m->res[l], P + o->ln1, a->rstd1, N, d));
     }
@@ -487,6 +401,10 @@ const float *model_logits(const model *m) { return m->cap_rows && !m->backward_d
 
 const float *model_ffn_act_out(const model *m, int l) {
     return m->cap_rows && l >= 0 && l < m->cfg.n_layers ? m->la[l].a : NULL;
+}
+const float *model_ffn_act_in(const model *m, int l) {
+    if (!m->cap_rows || l < 0 || l >= m->cfg.n_layers) return NULL;
+    return m->la[l].z ? m->la[l].z : m->la[l].u;
 }
 const float *model_ffn_grad_up(const model *m, int l) {
     return m->backward_done && l >= 0 && l < m->cfg.n_layers ? m->la[l].du : NULL;

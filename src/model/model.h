@@ -28,8 +28,23 @@ typedef struct {
 void model_config_default(model_config *c);  // the anchor configuration: V 8192, d 256, 4 layers, 4 heads, T 256, swiglu
 // Gated: 8/3·d rounded up to a multiple of 64; non-gated: 3/2 of that (PolyCom's equal-parameter rule).
 int model_ffn_hidden(const model_config *c);
+// Where a model's parameters are (from the configuration alone; total == model_num_params of the
+// model it builds): the token embedding (and an untied LM head), attention projections, the FFNs
+// (with the activation's learnable scalars) and the RMSNorm gains.
+typedef struct {
+    size_t embeddings, attention, ffn, norms, total;
+} model_param_split;
+void model_param_split_of(const model_config *c, model_param_split *s);
 // Returns NULL when the configuration is valid, else a sentence saying what is wrong.
 const char *model_config_check(const model_config *c);
+
+// How a tensor starts: recorded when the layout adds it, so initialisation never reads names.
+typedef enum {
+    MODEL_INIT_NORMAL,    // normal(0, init_std): embeddings, q/k/v, gate and up projections, LM head
+    MODEL_INIT_RESIDUAL,  // normal(0, init_std / sqrt(2·n_layers)): o_proj and down_proj
+    MODEL_INIT_ONES,      // RMSNorm gains
+    MODEL_INIT_ACT,       // the activation's own initial scalars (act_desc.param_init from act_param)
+} model_init;
 
 // One named parameter tensor inside the flat parameter array (HF Llama names, see export).
 typedef struct {
@@ -39,6 +54,8 @@ typedef struct {
     int ndim;
     int shape[2];       // (out, in) for matrices, like torch.nn.Linear
     int decay;          // 1: AdamW weight decay applies (matrices, embeddings); 0: norms, act scalars
+    model_init init;
+    int act_param;      // MODEL_INIT_ACT: index of its first scalar among the activation's parameters
 } model_tensor;
 
 typedef struct model model;
@@ -121,6 +138,8 @@ int model_lowp_state_load(model *m, const float *in, size_t n);
 
 // Telemetry views of the last forward/backward, per layer l (rows = B*T, cols = FFN hidden):
 const float *model_ffn_act_out(const model *m, int l);    // the down-projection input (forward)
+// The activation's input: the gate pre-activation z = W_gate·x (gated), else the up output (forward)
+const float *model_ffn_act_in(const model *m, int l);
 const float *model_ffn_grad_up(const model *m, int l);    // dL/d(up-projection output) (backward)
 const float *model_ffn_grad_gate(const model *m, int l);  // dL/d(gate-projection output); NULL if non-gated
 

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,15 +15,6 @@
 const char *const RP_TENSOR_NAMES[RP_NT] = {"act_out", "grad_up", "grad_gate", "wgrad_up", "wgrad_gate"};
 
 #define DOWN_INPUT_SUFFIX "ffn_down.x"   // lowp tensor name of a layer's down-projection input
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 int rp_is_fp8(const rp_run *r) { return !strcmp(r->precision, "fp8"); }
 int rp_in_exp(const rp_run *r, int e) { return r->finished && (r->exps >> (e - 1) & 1u); }
@@ -55,12 +45,12 @@ static json_t *load_json(const char *path, char *err, size_t errlen) {
     json_error_t e;
     json_t *j = json_load_file(path, 0, &e);
     if (!j) {
-        if (access(path, F_OK)) fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        else fail(err, errlen, "%s:%d: not valid JSON: %s", path, e.line, e.text);
+        if (access(path, F_OK)) err_set(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        else err_set(err, errlen, "%s:%d: not valid JSON: %s", path, e.line, e.text);
         return NULL;
     }
     if (!json_is_object(j)) {
-        fail(err, errlen, "%s: expected a JSON object", path);
+        err_set(err, errlen, "%s: expected a JSON object", path);
         json_decref(j);
         return NULL;
     }
@@ -72,7 +62,7 @@ static int parse_plan_run(const json_t *o, size_t i, const char *dir, const char
     const json_t *name = json_object_get(o, "name"), *rdir = json_object_get(o, "dir");
     const json_t *exps = json_object_get(o, "experiments");
     if (!json_is_string(name) || !json_is_array(exps))
-        return fail(err, errlen, "%s: runs[%zu] needs a string \"name\" and an \"experiments\" array", path, i);
+        return err_set(err, errlen, "%s: runs[%zu] needs a string \"name\" and an \"experiments\" array", path, i);
     snprintf(r->name, sizeof r->name, "%s", json_string_value(name));
     const char *sub = json_is_string(rdir) ? json_string_value(rdir) : NULL;
     char fallback[RP_NAME + 8];
@@ -83,7 +73,7 @@ static int parse_plan_run(const json_t *o, size_t i, const char *dir, const char
     json_array_foreach(exps, k, e) {
         unsigned bit = rp_exp_bit(json_string_value(e));
         if (!bit)
-            return fail(err, errlen, "%s: runs[%zu] (%s): experiment ids are E1..E6 (optionally E<k>.<suffix>) or tune",
+            return err_set(err, errlen, "%s: runs[%zu] (%s): experiment ids are E1..E6 (optionally E<k>.<suffix>) or tune",
                         path, i, r->name);
         r->exps |= bit;
     }
@@ -103,7 +93,7 @@ static int load_run_json(rp_run *r, char *err, size_t errlen) {
     r->finished = 1;
     str_or(j, "status", "", r->status, sizeof r->status);
     int rc = 0;
-    if (!r->status[0]) rc = fail(err, errlen, "%s: missing string \"status\"", path);
+    if (!r->status[0]) rc = err_set(err, errlen, "%s: missing string \"status\"", path);
     double v = num_or(j, "steps_done", -1);
     r->steps_done = isfinite(v) ? (long)v : -1;
     v = num_or(j, "n_params", -1);
@@ -124,7 +114,7 @@ static int load_config(rp_run *r, char *err, size_t errlen) {
     // The trainer writes fp8_scaling in every precision; it is a recipe only under fp8.
     str_or(j, "fp8_scaling", "-", r->recipe, sizeof r->recipe);
     if (strcmp(r->precision, "fp8")) snprintf(r->recipe, sizeof r->recipe, "-");
-    int rc = r->act[0] ? 0 : fail(err, errlen, "%s: missing string \"act\"", path);
+    int rc = r->act[0] ? 0 : err_set(err, errlen, "%s: missing string \"act\"", path);
     r->m = num_or(json_object_get(j, "act_hyper"), "m", NAN);
     r->lr = num_or(j, "lr", NAN);
     r->seed = (long)num_or(j, "seed", 0);
@@ -183,13 +173,13 @@ static int parse_layers(const json_t *layers, rp_tele *t, const char *path, long
             const json_t *q = json_object_get(L, RP_TENSOR_NAMES[k]);
             if (!q) continue;
             if (!json_is_object(q))
-                return fail(err, errlen, "%s:%ld: layers[%zu].%s is not an object", path, line, i, RP_TENSOR_NAMES[k]);
+                return err_set(err, errlen, "%s:%ld: layers[%zu].%s is not an object", path, line, i, RP_TENSOR_NAMES[k]);
             rp_band x = band_of(q);
             if (!t->has[k]) t->b[k] = x, t->has[k] = 1;
             else band_merge(&t->b[k], &x);
         }
         const json_t *z = json_object_get(L, "z");
-        if (z && !json_is_object(z)) return fail(err, errlen, "%s:%ld: layers[%zu].z is not an object", path, line, i);
+        if (z && !json_is_object(z)) return err_set(err, errlen, "%s:%ld: layers[%zu].z is not an object", path, line, i);
         if (z) z_merge(t, z);
     }
     return 0;
@@ -221,7 +211,7 @@ static void down_input_counts(rp_run *r, const json_t *tensors) {
 static int parse_metrics_line(rp_run *r, const json_t *j, const char *path, long line, size_t cap[3], char *err,
                               size_t errlen) {
     const json_t *step = json_object_get(j, "step");
-    if (!json_is_integer(step)) return fail(err, errlen, "%s:%ld: missing integer \"step\"", path, line);
+    if (!json_is_integer(step)) return err_set(err, errlen, "%s:%ld: missing integer \"step\"", path, line);
     long s = (long)json_integer_value(step);
     if (json_object_get(j, "loss")) {
         GROW(r->loss, r->n_loss, cap[0]);
@@ -235,7 +225,7 @@ static int parse_metrics_line(rp_run *r, const json_t *j, const char *path, long
     }
     const json_t *layers = json_object_get(j, "layers");
     if (layers) {
-        if (!json_is_array(layers)) return fail(err, errlen, "%s:%ld: \"layers\" is not an array", path, line);
+        if (!json_is_array(layers)) return err_set(err, errlen, "%s:%ld: \"layers\" is not an array", path, line);
         GROW(r->tele, r->n_tele, cap[2]);
         rp_tele *t = &r->tele[r->n_tele];
         t->step = s;
@@ -261,7 +251,7 @@ static int load_metrics(rp_run *r, char *err, size_t errlen) {
     char path[1100];
     snprintf(path, sizeof path, "%s/metrics.jsonl", r->dir);
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
+    if (!f) return err_set(err, errlen, "cannot read %s: %s", path, strerror(errno));
     char *buf = NULL;
     size_t bufcap = 0, cap[3] = {0, 0, 0};
     ssize_t len;
@@ -272,7 +262,7 @@ static int load_metrics(rp_run *r, char *err, size_t errlen) {
         if (len == 0 || (len == 1 && buf[0] == '\n')) continue;
         json_error_t e;
         json_t *j = json_loads(buf, 0, &e);
-        if (!j || !json_is_object(j)) rc = fail(err, errlen, "%s:%ld: not a JSON object: %s", path, line, j ? "" : e.text);
+        if (!j || !json_is_object(j)) rc = err_set(err, errlen, "%s:%ld: not a JSON object: %s", path, line, j ? "" : e.text);
         else rc = parse_metrics_line(r, j, path, line, cap, err, errlen);
         json_decref(j);
     }
@@ -301,8 +291,8 @@ int rp_load(const char *dir, rp_sweep *s, char *err, size_t errlen) {
     if (!plan) return -1;
     const json_t *runs = json_object_get(plan, "runs");
     int rc = 0;
-    if (num_or(plan, "version", 0) != 1) rc = fail(err, errlen, "%s: expected \"version\": 1", path);
-    else if (!json_is_array(runs)) rc = fail(err, errlen, "%s: missing \"runs\" array", path);
+    if (num_or(plan, "version", 0) != 1) rc = err_set(err, errlen, "%s: expected \"version\": 1", path);
+    else if (!json_is_array(runs)) rc = err_set(err, errlen, "%s: missing \"runs\" array", path);
     str_or(plan, "name", "", s->name, sizeof s->name);
     s->n = rc ? 0 : json_array_size(runs);
     s->runs = xcalloc(s->n + 1, sizeof(rp_run));

@@ -63,10 +63,7 @@ int rp_plotter_init(rp_plotter *p, const char *dir, const report_opts *o, char *
         return 0;
     }
     snprintf(p->figdir, sizeof p->figdir, "%s/figures", dir);
-    if (mkdir(p->figdir, 0777) && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", p->figdir, strerror(errno));
-        return -1;
-    }
+    if (mkdir_p(p->figdir, err, errlen)) return -1;
     const char *t = getenv("TMPDIR");
     snprintf(p->tmp, sizeof p->tmp, "%s/actlab-report-XXXXXX", t && *t && strlen(t) < 200 ? t : "/tmp");
     if (!mkdtemp(p->tmp)) {

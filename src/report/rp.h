@@ -3,6 +3,8 @@
 #ifndef ACTLAB_REPORT_RP_H
 #define ACTLAB_REPORT_RP_H
 
+#include "util/fileio.h"
+
 #include <stddef.h>
 
 #define RP_NAME 128
@@ -75,13 +77,14 @@ int rp_is_tune(const rp_run *r);         // finished and tagged "tune"
 // anything else -> 0.
 unsigned rp_exp_bit(const char *id);
 
-// rp_buf.c: an append-only string
-typedef struct { char *p; size_t n, cap; } rp_buf;
-void rp_printf(rp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void rp_puts(rp_buf *b, const char *s);
-void rp_append(rp_buf *b, const char *s, size_t n);
-void rp_buf_free(rp_buf *b);
-int rp_read_file(const char *path, rp_buf *out);   // 0, or -1 (errno kept)
+// The report is assembled in util's growable byte buffer; the short rp_ names keep the many
+// call sites of the section writers terse.
+typedef byte_buf rp_buf;
+#define rp_append byte_buf_put
+#define rp_puts byte_buf_puts
+#define rp_printf byte_buf_printf
+#define rp_buf_free byte_buf_free
+static inline int rp_read_file(const char *path, rp_buf *out) { return file_read_into(path, out, NULL, 0); }
 
 // report_stats.c
 typedef struct { double mean, sd; int n; } rp_stat;   // sd: sample (n-1) standard deviation

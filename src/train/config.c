@@ -1,6 +1,8 @@
 // config.c — see config.h.
 #include "train/config.h"
 #include "util/check.h"
+#include "util/fileio.h"
+#include "util/fmt.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -9,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { K_INT, K_U64, K_FLOAT, K_STR, K_SCHED, K_ACT, K_ENUM } key_type;
+typedef enum { K_INT, K_U64, K_FLOAT, K_STR, K_ACT, K_ENUM } key_type;
 
 typedef struct {
     const char *name;
@@ -42,7 +44,7 @@ static const key_desc KEYS[] = {
     {"eps", K_FLOAT, OFF(opt.eps), 0, 1, "AdamW epsilon", NULL},
     {"weight_decay", K_FLOAT, OFF(opt.weight_decay), 0, 10, "decoupled weight decay (matrices and embeddings only)", NULL},
     {"grad_clip", K_FLOAT, OFF(opt.grad_clip), 0, 1e9, "global gradient-norm clip (0: off)", NULL},
-    {"schedule", K_SCHED, OFF(sched.kind), 0, 0, "learning-rate schedule: cosine, wsd or constant", NULL},
+    {"schedule", K_ENUM, OFF(sched.kind), 0, 0, "learning-rate schedule: cosine, wsd or constant", sched_names},
     {"warmup_steps", K_INT, OFF(sched.warmup_steps), 0, 1e9, "linear warmup steps", NULL},
     {"decay_frac", K_FLOAT, OFF(sched.decay_frac), 0, 1, "wsd: final fraction of the steps that decays to min_lr", NULL},
     {"data_dir", K_STR, OFF(data_dir), 0, 0, "data folder (tokenizers, shards)", NULL},
@@ -75,6 +77,41 @@ static const key_desc KEYS[] = {
      "declare divergence and stop when the loss exceeds this (0: ln(vocab_size) + 1)", NULL},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
+_Static_assert(N_KEYS <= 64, "train_config.set_mask has one bit per key");
+
+// Defaults that follow the command: unless the key is set (a file, a flag, a checkpoint's
+// config), train_config_resolve derives it from `steps`, so a short run needs no extra flags.
+// An explicitly set value is kept, and a conflicting one still fails train_config_check.
+static const struct {
+    size_t offset;
+    int cap;           // the value for long runs
+    const char *rule;  // for --help
+} ADAPTIVE[] = {
+    {OFF(sched.warmup_steps), 100, "min(100, steps/10)"},
+    {OFF(eval_interval), 100, "min(100, steps/10), at least 1"},
+};
+#define N_ADAPTIVE (sizeof ADAPTIVE / sizeof ADAPTIVE[0])
+
+static int key_index(size_t offset) {
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (KEYS[i].offset == offset) return (int)i;
+    return -1;
+}
+
+void train_config_resolve(train_config *c) {
+    for (size_t i = 0; i < N_ADAPTIVE; i++) {
+        if (c->set_mask >> key_index(ADAPTIVE[i].offset) & 1) continue;
+        int v = c->steps / 10 < ADAPTIVE[i].cap ? c->steps / 10 : ADAPTIVE[i].cap;
+        if (ADAPTIVE[i].offset == OFF(eval_interval) && v < 1) v = 1;
+        *(int *)(void *)((char *)c + ADAPTIVE[i].offset) = v;
+    }
+}
+
+static const char *adaptive_rule(const key_desc *k) {
+    for (size_t i = 0; i < N_ADAPTIVE; i++)
+        if (ADAPTIVE[i].offset == k->offset) return ADAPTIVE[i].rule;
+    return NULL;
+}
 
 void train_config_default(train_config *c) {
     memset(c, 0, sizeof *c);
@@ -188,11 +225,6 @@ static int set_string(train_config *c, const key_desc *k, const char *value, cha
         if (n > 0 && (size_t)n < errlen) snprintf(err + n, errlen - (size_t)n, ")");
         return -1;
     }
-    if (k->type == K_SCHED) {
-        if (sched_parse(value, (sched_kind *)(void *)dst) == 0) return 0;
-        snprintf(err, errlen, "'%s': unknown schedule '%s' (cosine, wsd or constant)", k->name, value);
-        return -1;
-    }
     if (strlen(value) >= TC_PATH) {
         snprintf(err, errlen, "'%s': path longer than %d characters", k->name, TC_PATH - 1);
         return -1;
@@ -238,20 +270,17 @@ int train_config_set(train_config *c, const char *key, const char *value, char *
         return set_hyper(c, key, x, value, err, errlen);
     }
     int r;
-    if (k->type == K_STR || k->type == K_SCHED || k->type == K_ACT || k->type == K_ENUM) r = set_string(c, k, value, err, errlen);
+    if (k->type == K_STR || k->type == K_ACT || k->type == K_ENUM) r = set_string(c, k, value, err, errlen);
     else if (k->type == K_U64) r = parse_u64(c, k, value, err, errlen);
     else r = parse_number(k->name, value, &x, err, errlen) || store_number(c, k, x, value, err, errlen) ? -1 : 0;
     if (!r && k->offset == OFF(steps)) c->sched.total_steps = c->steps;
+    if (!r) c->set_mask |= 1ull << (k - KEYS);
     return r;
 }
 
-static int set_json_value(train_config *c, const char *key, json_t *v, char *err, size_t errlen) {
-    const key_desc *k = find_key(key);
-    if (!k || strchr(key, '-')) {
-        snprintf(err, errlen, "unknown key '%s'", key);
-        return -1;
-    }
-    if (k->type == K_STR || k->type == K_SCHED || k->type == K_ACT || k->type == K_ENUM) {
+static int parse_json_value(train_config *c, const key_desc *k, const char *key, const json_t *v, char *err,
+                            size_t errlen) {
+    if (k->type == K_STR || k->type == K_ACT || k->type == K_ENUM) {
         if (!json_is_string(v)) {
             snprintf(err, errlen, "'%s': expected a string", key);
             return -1;
@@ -273,6 +302,27 @@ static int set_json_value(train_config *c, const char *key, json_t *v, char *err
     return store_number(c, k, json_number_value(v), text, err, errlen);
 }
 
+static int set_json_value(train_config *c, const char *key, const json_t *v, char *err, size_t errlen) {
+    const key_desc *k = find_key(key);
+    if (!k || strchr(key, '-')) {
+        snprintf(err, errlen, "unknown key '%s'", key);
+        return -1;
+    }
+    int r = parse_json_value(c, k, key, v, err, errlen);
+    if (!r) c->set_mask |= 1ull << (k - KEYS);
+    return r;
+}
+
+static int set_json_hyper(train_config *c, const char *key, const json_t *v, char *err, size_t errlen) {
+    if (!json_is_number(v)) {
+        snprintf(err, errlen, "'act_hyper.%s': expected a number", key);
+        return -1;
+    }
+    char text[64];
+    snprintf(text, sizeof text, "%g", json_number_value(v));
+    return set_hyper(c, key, json_number_value(v), text, err, errlen);
+}
+
 static int apply_hypers(train_config *c, json_t *obj, char *err, size_t errlen) {
     if (!json_is_object(obj)) {
         snprintf(err, errlen, "'act_hyper': expected an object like {\"m\": 3}");
@@ -281,15 +331,14 @@ static int apply_hypers(train_config *c, json_t *obj, char *err, size_t errlen) 
     const char *key;
     json_t *v;
     json_object_foreach(obj, key, v) {
-        if (!json_is_number(v)) {
-            snprintf(err, errlen, "'act_hyper.%s': expected a number", key);
-            return -1;
-        }
-        char text[64];
-        snprintf(text, sizeof text, "%g", json_number_value(v));
-        if (set_hyper(c, key, json_number_value(v), text, err, errlen)) return -1;
+        if (set_json_hyper(c, key, v, err, errlen)) return -1;
     }
     return 0;
+}
+
+int train_config_set_value(train_config *c, const char *key, const json_t *v, char *err, size_t errlen) {
+    if (find_key(key) || find_hyper(&c->model.act, key) < 0) return set_json_value(c, key, v, err, errlen);
+    return set_json_hyper(c, key, v, err, errlen);
 }
 
 int train_config_from_json(train_config *c, const char *text, char *err, size_t errlen) {
@@ -320,18 +369,9 @@ int train_config_from_json(train_config *c, const char *text, char *err, size_t 
 }
 
 int train_config_load(train_config *c, const char *path, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "cannot open config '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = xmalloc((size_t)n + 1);
-    size_t got = fread(text, 1, (size_t)n, f);
-    fclose(f);
-    text[got] = 0;
+    size_t n;
+    char *text = file_read(path, &n, err, errlen);
+    if (!text) return -1;
     char inner[400];
     int r = train_config_from_json(c, text, inner, sizeof inner);
     if (r) snprintf(err, errlen, "%s: %s", path, inner);
@@ -343,10 +383,7 @@ int train_config_load(train_config *c, const char *path, char *err, size_t errle
 // 0.00030000001424923539.
 static json_t *json_float(float f) {
     char buf[32];
-    for (int prec = 6; prec <= 9; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
-        if (strtof(buf, NULL) == f) break;
-    }
+    fmt_shortest(buf, sizeof buf, (double)f, 1);
     return json_real(strtod(buf, NULL));
 }
 
@@ -361,7 +398,6 @@ char *train_config_to_json(const train_config *c) {
         case K_U64: v = json_integer((json_int_t) * (const uint64_t *)p); break;
         case K_FLOAT: v = json_float(*(const float *)p); break;
         case K_STR: v = json_string((const char *)p); break;
-        case K_SCHED: v = json_string(sched_name(*(const sched_kind *)p)); break;
         case K_ACT: v = json_string(act_desc_of(c->model.act.kind)->name); break;
         case K_ENUM: v = json_string(k->choices[*(const int *)p]); break;
         }
@@ -382,6 +418,13 @@ char *train_config_to_json(const train_config *c) {
     out[n + 1] = 0;
     free(s);
     return out;
+}
+
+char *train_config_identity(const train_config *c) {
+    train_config k = *c;
+    k.out_dir[0] = 0;
+    k.threads = 0;
+    return train_config_to_json(&k);
 }
 
 const char *train_config_check(const train_config *c, char *buf, size_t buflen) {
@@ -417,7 +460,7 @@ void train_config_print_help(FILE *out) {
         const key_desc *k = &KEYS[i];
         const void *p = (const char *)&d + k->offset;
         char flag[64], def[96];
-        static const char *PLACEHOLDER[] = {"N", "N", "X", "S", "NAME", "NAME", "NAME"};
+        static const char *PLACEHOLDER[] = {"N", "N", "X", "S", "NAME", "NAME"};
         snprintf(flag, sizeof flag, "--%s %s", k->name, PLACEHOLDER[k->type]);
         for (char *q = flag + 2; *q && *q != ' '; q++)
             if (*q == '_') *q = '-';
@@ -426,10 +469,11 @@ void train_config_print_help(FILE *out) {
         case K_U64: snprintf(def, sizeof def, "%llu", (unsigned long long)*(const uint64_t *)p); break;
         case K_FLOAT: snprintf(def, sizeof def, "%g", (double)*(const float *)p); break;
         case K_STR: snprintf(def, sizeof def, "\"%s\"", (const char *)p); break;
-        case K_SCHED: snprintf(def, sizeof def, "%s", sched_name(*(const sched_kind *)p)); break;
         case K_ACT: snprintf(def, sizeof def, "%s", act_desc_of(d.model.act.kind)->name); break;
         case K_ENUM: snprintf(def, sizeof def, "%s", k->choices[*(const int *)p]); break;
         }
+        const char *rule = adaptive_rule(k);
+        if (rule) snprintf(def, sizeof def, "%s", rule);
         fprintf(out, "  %-25s %s (default %s)\n", flag, k->help, def);
     }
     fprintf(out, "  --<hyper> X               an activation hyperparameter, e.g. --m 3 for powlu (default: the "

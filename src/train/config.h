@@ -9,6 +9,7 @@
 #include "model/model.h"
 #include "train/optim.h"
 
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -38,6 +39,7 @@ typedef struct {
     float spike_k;            // a loss above the trailing mean by spike_k std is a spike (0: off)
     int spike_window;         // trailing window of good steps for the spike detector
     float divergence_loss;    // loss above this declares divergence (0: ln(vocab_size) + 1)
+    uint64_t set_mask;        // keys set explicitly (bit = row of the key table): adaptive defaults skip them
 } train_config;
 
 void train_config_default(train_config *c);
@@ -45,11 +47,22 @@ void train_config_default(train_config *c);
 // Sets key (JSON spelling, '-' accepted for '_') from a command-line string. The activation's
 // hyperparameters (e.g. "m") are keys too. Returns 0, or -1 with a message naming the key in err.
 int train_config_set(train_config *c, const char *key, const char *value, char *err, size_t errlen);
+// Sets one key from a JSON value: a config key (JSON spelling) or a hyperparameter of the
+// activation, checked exactly as in a --config file. Returns 0, or -1 with a message naming the key.
+int train_config_set_value(train_config *c, const char *key, const json_t *v, char *err, size_t errlen);
 // Applies a JSON object (text). Unknown keys and wrong types are errors naming the key.
 int train_config_from_json(train_config *c, const char *text, char *err, size_t errlen);
 int train_config_load(train_config *c, const char *path, char *err, size_t errlen);
 // The resolved configuration as JSON (malloc'd; every key, so a run can be replayed from it).
 char *train_config_to_json(const train_config *c);
+// What decides a run's results, as JSON (malloc'd): the resolved configuration without the run
+// folder and the thread count (results are bitwise identical for any thread count). Two runs are
+// the same run exactly when these strings are equal (sweep dedupe, changed-run detection).
+char *train_config_identity(const train_config *c);
+// Fills the defaults that follow the command, for keys not set explicitly: warmup_steps and
+// eval_interval = min(100, steps/10) (eval_interval at least 1). Call after the last setter and
+// before train_config_check; the resolved values are what config.json records.
+void train_config_resolve(train_config *c);
 // Semantic checks across keys. Returns NULL if valid, else a sentence saying what is wrong.
 const char *train_config_check(const train_config *c, char *buf, size_t buflen);
 // Shard paths with the data_dir defaults applied.

@@ -1,5 +1,6 @@
 // export.c — see export.h.
 #include "train/export.h"
+#include "train/hf_files.h"
 #include "util/atomic.h"
 #include "util/check.h"
 
@@ -52,39 +53,84 @@ static int write_weights(model *m, const char *path, char *err, size_t errlen) {
     return atomic_commit(&a, err, errlen);
 }
 
-static int write_config(model *m, const char *tokenizer, const char *path, char *err, size_t errlen) {
-    const model_config *c = model_cfg(m);
+// transformers' LlamaMLP computes down(act(gate(x)) * up(x)): the gated activations of that form
+// whose act has an exact twin in transformers' ACT2FN table. The rest need modeling_actlab.py.
+const char *export_stock_act(act_kind kind) {
+    switch (kind) {
+    case ACT_SWIGLU: return "silu";
+    case ACT_GEGLU: return "gelu_pytorch_tanh";  // actlab's GELU is the tanh form
+    case ACT_REGLU: return "relu";
+    default: return NULL;
+    }
+}
+
+// The "actlab" section: the exact activation, whatever hidden_act says.
+static json_t *actlab_section(const model_config *c, const char *tokenizer) {
     const act_desc *d = act_desc_of(c->act.kind);
     json_t *hp = json_object();
     for (int i = 0; i < d->n_hyper; i++) json_object_set_new(hp, d->hyper[i].name, json_real(c->act.hp[i]));
+    return json_pack("{s:s, s:b, s:o, s:i, s:s, s:s}", "activation", d->name, "gated", d->gated, "hyperparameters",
+                     hp, "activation_params", d->n_params, "tokenizer", tokenizer ? tokenizer : "", "version",
+                     ACTLAB_VERSION);
+}
+
+static json_t *config_json(model *m, const char *tokenizer, int eot) {
+    const model_config *c = model_cfg(m);
+    const char *stock = export_stock_act(c->act.kind);
     json_t *cfg = json_pack(
-        "{s:[s], s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:b, s:s, s:s,"
-        " s:{s:s, s:b, s:o, s:i, s:s}}",
-        "architectures", "LlamaForCausalLM", "model_type", "llama", "torch_dtype", "float32", "vocab_size",
-        c->vocab_size, "hidden_size", c->d_model, "intermediate_size", model_ffn_hidden(c), "num_hidden_layers",
-        c->n_layers, "num_attention_heads", c->n_heads, "num_key_value_heads", c->n_kv_heads,
+        "{s:[s], s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:b, s:b, s:b, s:s}",
+        "architectures", stock ? "LlamaForCausalLM" : "ActlabForCausalLM", "model_type", stock ? "llama" : "actlab",
+        "torch_dtype",
+        "float32", "vocab_size", c->vocab_size, "hidden_size", c->d_model, "intermediate_size", model_ffn_hidden(c),
+        "num_hidden_layers", c->n_layers, "num_attention_heads", c->n_heads, "num_key_value_heads", c->n_kv_heads,
         "max_position_embeddings", c->max_seq_len, "rms_norm_eps", (double)c->norm_eps, "rope_theta",
-        (double)c->rope_theta, "initializer_range", (double)c->init_std, "tie_word_embeddings",
-        c->tied_embeddings, "hidden_act", d->name, "tokenizer", tokenizer ? tokenizer : "", "actlab", "activation",
-        d->name, "gated", d->gated, "hyperparameters", hp, "activation_params", d->n_params, "version",
-        ACTLAB_VERSION);
+        (double)c->rope_theta, "initializer_range", (double)c->init_std, "tie_word_embeddings", c->tied_embeddings,
+        "attention_bias", 0, "mlp_bias", 0, "hidden_act", stock ? stock : act_desc_of(c->act.kind)->name);
+    if (eot >= 0) {
+        json_object_set_new(cfg, "bos_token_id", json_integer(eot));
+        json_object_set_new(cfg, "eos_token_id", json_integer(eot));
+    }
+    // Its own model_type keeps transformers from building a plain Llama without trust_remote_code
+    // (hidden_act "relu", "gelu", ... would silently become a gated LlamaMLP).
+    if (!stock)
+        json_object_set_new(cfg, "auto_map",
+                            json_pack("{s:s, s:s}", "AutoConfig", "modeling_actlab.ActlabConfig",
+                                      "AutoModelForCausalLM", "modeling_actlab.ActlabForCausalLM"));
+    json_object_set_new(cfg, "actlab", actlab_section(c, tokenizer));
+    return cfg;
+}
+
+static int write_config(model *m, const char *tokenizer, int eot, const char *path, char *err, size_t errlen) {
+    json_t *cfg = config_json(m, tokenizer, eot);
     char *text = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(cfg);
-    atomic_file a;
-    int r = atomic_begin(&a, path, err, errlen);
-    if (!r) {
-        atomic_write(&a, text, strlen(text));
-        atomic_write(&a, "\n", 1);
-        r = atomic_commit(&a, err, errlen);
+    if (!text) {
+        snprintf(err, errlen, "cannot format %s (out of memory?)", path);
+        return -1;
     }
+    int r = atomic_write_text(path, text, err, errlen);
     free(text);
     return r;
 }
 
-int export_safetensors(model *m, const char *tokenizer, const char *out_dir, char *err, size_t errlen) {
+// modeling_actlab.py and the activations it imports, for AutoModelForCausalLM with trust_remote_code.
+static int write_modeling(const char *out_dir, char *err, size_t errlen) {
+    char path[1024];
+    for (const hf_file *f = hf_files; f->name; f++) {
+        snprintf(path, sizeof path, "%s/%s", out_dir, f->name);
+        atomic_file a;
+        if (atomic_begin(&a, path, err, errlen)) return -1;
+        atomic_write(&a, f->text, f->len);
+        if (atomic_commit(&a, err, errlen)) return -1;
+    }
+    return 0;
+}
+
+int export_safetensors(model *m, const char *tokenizer, int eot, const char *out_dir, char *err, size_t errlen) {
     char path[1024];
     snprintf(path, sizeof path, "%s/model.safetensors", out_dir);
     if (write_weights(m, path, err, errlen)) return -1;
+    if (!export_stock_act(model_cfg(m)->act.kind) && write_modeling(out_dir, err, errlen)) return -1;
     snprintf(path, sizeof path, "%s/config.json", out_dir);
-    return write_config(m, tokenizer, path, err, errlen);
+    return write_config(m, tokenizer, eot, path, err, errlen);
 }

@@ -1,23 +1,31 @@
 // lowp_log.c — see lowp_log.h.
 #include "train/lowp_log.h"
 
+#include "train/metrics.h"
 #include "util/check.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-void jsonl_num(FILE *f, const char *key, double x) {
-    if (isfinite(x)) fprintf(f, "\"%s\":%.7g", key, x);
-    else fprintf(f, "\"%s\":null", key);
+static json_t *tensor_json(const model_lowp_stat *s) {
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(s->name));
+    json_object_set_new(o, "fmt", json_string(s->fmt));
+    metrics_set_num(o, "amax", s->amax);
+    metrics_set_num(o, "scale", s->scale);
+    json_object_set_new(o, "n", json_integer((json_int_t)s->n));
+    json_object_set_new(o, "sat", json_integer((json_int_t)s->n_sat));
+    json_object_set_new(o, "ftz", json_integer((json_int_t)s->n_ftz));
+    return o;
 }
 
-void lowp_log_write(FILE *f, model *m, int with_tensors) {
+json_t *lowp_log_json(model *m, int with_tensors) {
     int cap = 16 * (model_cfg(m)->n_layers + 1);
     model_lowp_stat *st = xcalloc((size_t)cap, sizeof *st);
     int n = model_lowp_stats(m, st, cap);
     if (n == 0) {
         free(st);
-        return;
+        return NULL;
     }
     unsigned long long tn = 0, tsat = 0, tftz = 0;
     double amax = 0, smin = INFINITY;
@@ -26,23 +34,18 @@ void lowp_log_write(FILE *f, model *m, int with_tensors) {
         if (st[i].amax > amax) amax = st[i].amax;
         if (st[i].scale < smin) smin = st[i].scale;
     }
-    fprintf(f, ",\"lowp\":{\"n\":%llu,\"sat\":%llu,\"ftz\":%llu,", tn, tsat, tftz);
-    jsonl_num(f, "amax_max", amax);
-    fputc(',', f);
-    jsonl_num(f, "scale_min", smin);
+    json_t *o = json_object();
+    json_object_set_new(o, "n", json_integer((json_int_t)tn));
+    json_object_set_new(o, "sat", json_integer((json_int_t)tsat));
+    json_object_set_new(o, "ftz", json_integer((json_int_t)tftz));
+    metrics_set_num(o, "amax_max", amax);
+    metrics_set_num(o, "scale_min", smin);
     if (with_tensors) {
-        fputs(",\"tensors\":[", f);
-        for (int i = 0; i < n; i++) {
-            fprintf(f, "%s{\"name\":\"%s\",\"fmt\":\"%s\",", i ? "," : "", st[i].name, st[i].fmt);
-            jsonl_num(f, "amax", st[i].amax);
-            fputc(',', f);
-            jsonl_num(f, "scale", st[i].scale);
-            fprintf(f, ",\"n\":%llu,\"sat\":%llu,\"ftz\":%llu}", (unsigned long long)st[i].n,
-                    (unsigned long long)st[i].n_sat, (unsigned long long)st[i].n_ftz);
-        }
-        fputc(']', f);
+        json_t *list = json_array();
+        for (int i = 0; i < n; i++) json_array_append_new(list, tensor_json(&st[i]));
+        json_object_set_new(o, "tensors", list);
     }
-    fputc('}', f);
     free(st);
     model_lowp_stats_reset(m);
+    return o;
 }

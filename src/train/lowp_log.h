@@ -5,13 +5,10 @@
 
 #include "model/model.h"
 
-#include <stdio.h>
+#include <jansson.h>
 
-// JSON has no NaN/Inf: they become null, which is also what a reader should see for them.
-void jsonl_num(FILE *f, const char *key, double x);
-
-// Writes ,"lowp":{...} (totals; per-tensor list when with_tensors) and restarts the counts.
-// Writes nothing in fp32.
-void lowp_log_write(FILE *f, model *m, int with_tensors);
+// The "lowp" object (totals; the per-tensor list when with_tensors), and restarts the counts.
+// NULL in fp32, where nothing is quantised.
+json_t *lowp_log_json(model *m, int with_tensors);
 
 #endif

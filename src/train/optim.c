@@ -16,15 +16,9 @@ void adamw_config_default(adamw_config *c) {
     c->grad_clip = 1.0f;
 }
 
-static const char *SCHED_NAMES[SCHED_COUNT] = {"cosine", "wsd", "constant"};
+const char *const sched_names[SCHED_COUNT + 1] = {"cosine", "wsd", "constant", NULL};
 
-const char *sched_name(sched_kind k) { return (k >= 0 && k < SCHED_COUNT) ? SCHED_NAMES[k] : "?"; }
-
-int sched_parse(const char *name, sched_kind *out) {
-    for (int k = 0; k < SCHED_COUNT; k++)
-        if (!strcmp(name, SCHED_NAMES[k])) { *out = (sched_kind)k; return 0; }
-    return -1;
-}
+const char *sched_name(sched_kind k) { return (k >= 0 && k < SCHED_COUNT) ? sched_names[k] : "?"; }
 
 float schedule_lr(const schedule *s, float lr, float min_lr, long step) {
     // Warmup starts at lr/warmup rather than 0 so that step 0 already moves the weights.

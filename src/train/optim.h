@@ -28,8 +28,9 @@ typedef struct {
     float decay_frac;   // WSD: the final fraction of total_steps that decays linearly to min_lr
 } schedule;
 
-const char *sched_name(sched_kind k);        // "cosine", "wsd", "constant"
-int sched_parse(const char *name, sched_kind *out);  // 0, or -1 if unknown
+// The names, indexed by sched_kind and NULL-terminated (for parsers and config tables).
+extern const char *const sched_names[];      // "cosine", "wsd", "constant"
+const char *sched_name(sched_kind k);
 // The learning rate for 0-based step `step`.
 float schedule_lr(const schedule *s, float lr, float min_lr, long step);
 

@@ -66,7 +66,7 @@ void stats_compute(const float *x, size_t n, tensor_stats *o) {
     size_t nf = n - o->n_nonfinite;
     if (nf == 0) {
         o->n_quantile = 0;
-        o->min = o->max = o->amax = o->p1 = o->p99 = NAN;
+        o->min = o->max = o->amax = o->p1 = o->p50 = o->p99 = o->p999 = NAN;
         o->mean = o->rms = o->kurtosis = NAN;
         return;
     }
@@ -92,11 +92,22 @@ void stats_compute(const float *x, size_t n, tensor_stats *o) {
     for (size_t i = 0; i < n; i += stride)
         if (isfinite(x[i])) copy[m++] = x[i];
     o->n_quantile = m;
-    // Two selections on one buffer: the second only needs the first's partition to stay valid,
-    // which it does because selection only permutes values.
+    // Several selections on one buffer: each only needs the values, which selection permutes.
     o->p1 = m ? stats_quantile_inplace(copy, m, 0.01) : NAN;
+    o->p50 = m ? stats_quantile_inplace(copy, m, 0.50) : NAN;
     o->p99 = m ? stats_quantile_inplace(copy, m, 0.99) : NAN;
+    o->p999 = m ? stats_quantile_inplace(copy, m, 0.999) : NAN;
     free(copy);
+}
+
+double stats_frac_above(const float *x, size_t n, float thr) {
+    size_t finite = 0, above = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i])) continue;
+        finite++;
+        above += x[i] > thr;
+    }
+    return finite ? (double)above / (double)finite : 0;
 }
 
 double stats_mean_abs_row_cosine(const float *a, const float *b, int rows, int cols) {

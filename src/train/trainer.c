@@ -6,23 +6,23 @@
 #include "train/checkpoint.h"
 #include "train/eval.h"
 #include "train/lowp_log.h"
+#include "train/metrics.h"
 #include "train/spike.h"
 #include "train/optim.h"
 #include "train/stats.h"
 #include "util/check.h"
+#include "util/fileio.h"
 #include "util/progress.h"
 #include "util/rng.h"
 #include "util/timer.h"
 
 #include <cblas.h>
-#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -55,19 +55,6 @@ int train_set_threads(int n) {
     omp_set_num_threads(n);
     openblas_set_num_threads(n);
     return n;
-}
-
-static void mkdir_p(const char *path) {
-    char buf[TC_PATH];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        mkdir(buf, 0755);
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        die("check the --out path and its permissions", "cannot create run folder '%s': %s", path, strerror(errno));
 }
 
 static void load_shards(run *r) {
@@ -180,67 +167,6 @@ static void save_config(run *r) {
 }
 
 
-static void write_stats(FILE *f, const char *key, const tensor_stats *s) {
-    fprintf(f, ",\"%s\":{", key);
-    jsonl_num(f, "min", s->min); fputc(',', f);
-    jsonl_num(f, "max", s->max); fputc(',', f);
-    jsonl_num(f, "amax", s->amax); fputc(',', f);
-    jsonl_num(f, "p1", s->p1); fputc(',', f);
-    jsonl_num(f, "p99", s->p99); fputc(',', f);
-    jsonl_num(f, "rms", s->rms); fputc(',', f);
-    jsonl_num(f, "kurtosis", s->kurtosis);
-    fprintf(f, ",\"nonfinite\":%zu}", s->n_nonfinite);
-}
-
-static const float *find_tensor(model *m, const char *name, const model_tensor **out) {
-    for (int i = 0; i < model_num_tensors(m); i++) {
-        const model_tensor *t = model_tensor_at(m, i);
-        if (!strcmp(t->name, name)) {
-            *out = t;
-            return model_params(m) + t->offset;
-        }
-    }
-    return NULL;
-}
-
-// Per-layer outlier statistics of the last micro-batch (E1) and the gate/up row alignment.
-// The 3 x n_layers statistics are independent, so they are computed in parallel (each one alone
-// is sequential, so the numbers do not depend on the thread count).
-static void write_telemetry(run *r) {
-    const model_config *mc = model_cfg(r->m);
-    size_t n = (size_t)r->cfg.batch * r->cfg.seq * (size_t)model_ffn_hidden(mc);
-    int L = mc->n_layers;
-    const float **src = xcalloc((size_t)3 * L, sizeof *src);
-    tensor_stats *st = xcalloc((size_t)3 * L, sizeof *st);
-    for (int l = 0; l < L; l++) {
-        src[3 * l] = model_ffn_act_out(r->m, l);
-        src[3 * l + 1] = model_ffn_grad_up(r->m, l);
-        src[3 * l + 2] = model_ffn_grad_gate(r->m, l);
-    }
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int i = 0; i < 3 * L; i++)
-        if (src[i]) stats_compute(src[i], n, &st[i]);
-    static const char *NAMES[3] = {"act_out", "grad_up", "grad_gate"};
-    fprintf(r->metrics, ",\"layers\":[");
-    for (int l = 0; l < L; l++) {
-        fprintf(r->metrics, "%s{\"layer\":%d", l ? "," : "", l);
-        for (int k = 0; k < 3; k++)
-            if (src[3 * l + k]) write_stats(r->metrics, NAMES[k], &st[3 * l + k]);
-        char gname[64], uname[64];
-        snprintf(gname, sizeof gname, "model.layers.%d.mlp.gate_proj.weight", l);
-        snprintf(uname, sizeof uname, "model.layers.%d.mlp.up_proj.weight", l);
-        const model_tensor *tg = NULL, *tu = NULL;
-        const float *wg = find_tensor(r->m, gname, &tg), *wu = find_tensor(r->m, uname, &tu);
-        if (wg && wu && tg->numel == tu->numel)
-            fprintf(r->metrics, ",\"gate_up_abs_cos\":%.7g",
-                    stats_mean_abs_row_cosine(wg, wu, tg->shape[0], (int)(tg->numel / (size_t)tg->shape[0])));
-        fputc('}', r->metrics);
-    }
-    fputc(']', r->metrics);
-    free(src);
-    free(st);
-}
-
 // One optimiser step: grad_accum micro-batches, then the update unless loss or gradients are
 // not finite. Returns 1 for a good step, 0 for a skipped one; *loss and *norm report it.
 static int train_step(run *r, float lr, double *loss, double *norm) {
@@ -296,7 +222,8 @@ static void run_open(run *r, const train_config *cfg, const char *resume_path, c
     r->cfg = *cfg;
     r->cfg.sched.total_steps = cfg->steps;
     r->hooks = hooks;
-    mkdir_p(cfg->out_dir);
+    char err[512];
+    if (mkdir_p(cfg->out_dir, err, sizeof err)) die("check the --out path and its permissions", "%s", err);
     snprintf(r->ckpt_path, sizeof r->ckpt_path, "%s/checkpoint.bin", cfg->out_dir);
     snprintf(r->metrics_path, sizeof r->metrics_path, "%s/metrics.jsonl", cfg->out_dir);
     load_shards(r);
@@ -359,7 +286,7 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
     progress_t bar;
     if (!quiet) progress_start(&bar, "train", (size_t)(c->steps - r.step));
     long first = r.step;
-    int status = 0;
+    int status = TRAIN_DONE;
     g_interrupted = 0;
     void (*old_int)(int) = signal(SIGINT, on_signal), (*old_term)(int) = signal(SIGTERM, on_signal);
     double tok_per_step = (double)c->batch * c->seq * c->grad_accum, last_loss = NAN, tps = 0;
@@ -380,37 +307,36 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
         int eval_now = !diverged && ((c->eval_interval > 0 && s % c->eval_interval == 0) || last_step);
         int tele_now = good && c->telemetry_interval > 0 && s % c->telemetry_interval == 0;
         if (s % c->log_interval == 0 || eval_now || tele_now || !good || spike || diverged) {
-            fprintf(r.metrics, "{\"step\":%ld,", s);
-            jsonl_num(r.metrics, "loss", loss);
-            fputc(',', r.metrics);
-            jsonl_num(r.metrics, "lr", lr);
-            fputc(',', r.metrics);
-            jsonl_num(r.metrics, "grad_norm", norm);
-            fprintf(r.metrics, ",\"tokens\":%.0f,\"tokens_per_s\":%.1f", tok_per_step * (double)s, tps);
-            if (!good) fprintf(r.metrics, ",\"skipped\":true,\"bad_streak\":%ld", r.bad_streak);
-            if (spike) {
-                fputs(",\"spike\":{", r.metrics);
-                jsonl_num(r.metrics, "mean", sp_mean);
-                fputc(',', r.metrics);
-                jsonl_num(r.metrics, "std", sp_std);
-                fputc(',', r.metrics);
-                jsonl_num(r.metrics, "k", c->spike_k);
-                fputc('}', r.metrics);
+            json_t *line = metrics_line(s);
+            metrics_set_num(line, "loss", loss);
+            metrics_set_num(line, "lr", lr);
+            metrics_set_num(line, "grad_norm", norm);
+            json_object_set_new(line, "tokens", json_integer((json_int_t)(tok_per_step * (double)s)));
+            metrics_set_num(line, "tokens_per_s", tps);
+            if (!good) {
+                json_object_set_new(line, "skipped", json_true());
+                json_object_set_new(line, "bad_streak", json_integer(r.bad_streak));
             }
-            if (diverged) fprintf(r.metrics, ",\"diverged\":\"%s\"", diverged);
-            lowp_log_write(r.metrics, r.m, tele_now);
+            if (spike) {
+                json_t *sp = json_object();
+                metrics_set_num(sp, "mean", sp_mean);
+                metrics_set_num(sp, "std", sp_std);
+                metrics_set_num(sp, "k", c->spike_k);
+                json_object_set_new(line, "spike", sp);
+            }
+            if (diverged) json_object_set_new(line, "diverged", json_string(diverged));
+            json_t *lp = lowp_log_json(r.m, tele_now);
+            if (lp) json_object_set_new(line, "lowp", lp);
             // Telemetry reads the activations of this step's last micro-batch: before validation
             // runs its own forward passes over them.
-            if (tele_now) write_telemetry(&r);
+            if (tele_now) json_object_set_new(line, "layers", metrics_telemetry(r.m, (size_t)c->batch * c->seq));
             if (eval_now && good) {
                 model_lowp_set_recording(r.m, 0);  // validation must not move the fp8 scales
                 double vl = eval_shard_loss(r.m, &r.val_sh, c->batch, c->seq, c->eval_batches, NULL);
                 model_lowp_set_recording(r.m, 1);
-                fputc(',', r.metrics);
-                jsonl_num(r.metrics, "val_loss", vl);
+                metrics_set_num(line, "val_loss", vl);
             }
-            fputs("}\n", r.metrics);
-            fflush(r.metrics);
+            metrics_write(r.metrics, r.metrics_path, line);
         }
         if (spike && !quiet)
             fprintf(stderr, "\nstep %ld: loss spike %.4f (trailing mean %.4f, std %.4f)\n", s, loss, sp_mean, sp_std);
@@ -422,7 +348,7 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
                     !strcmp(diverged, "nan") ? "NaN/Inf loss or gradients on consecutive steps (max_bad_steps)"
                                              : "loss above divergence_loss",
                     r.ckpt_path);
-            status = 2;
+            status = TRAIN_DIVERGED;
             break;
         }
         if (!good) {
@@ -437,7 +363,7 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
             save_checkpoint(&r);
             fprintf(stderr, "\nactlab: interrupted at step %ld of %d; checkpoint written\n  hint: continue with --resume %s\n",
                     s, c->steps, r.ckpt_path);
-            status = 1;
+            status = TRAIN_INTERRUPTED;
             break;
         }
         if (!quiet && !last_step) {  // the last step is drawn by progress_finish
@@ -446,9 +372,9 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
             progress_update(&bar, (size_t)(s - first), extra);
         }
     }
-    if (!quiet && status == 0 && r.step < c->steps) {
+    if (!quiet && status == TRAIN_DONE && r.step < c->steps) {
         fprintf(stderr, "\nstopped at step %ld of %d; continue with --resume %s\n", r.step, c->steps, r.ckpt_path);
-    } else if (!quiet && status == 0) {
+    } else if (!quiet && status == TRAIN_DONE) {
         char extra[96];
         snprintf(extra, sizeof extra, "loss %.4f  %.0f tok/s", last_loss, tps);
         progress_finish(&bar, extra);

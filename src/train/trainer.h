@@ -27,12 +27,17 @@ typedef struct {
     int quiet;        // 1: no banner or progress bar
 } train_hooks;
 
-// Trains (or resumes from resume_path, whose model config and tokenizer must match). Returns
-//   0  all steps ran (or stop_after was reached);
-//   1  stopped by SIGINT/SIGTERM after the current step, with a checkpoint there;
-//   2  diverged: max_bad_steps consecutive NaN/Inf steps, or a loss above divergence_loss. The step
-//      and reason are in metrics.jsonl ("diverged"); the last good checkpoint is left untouched.
-// Dies with a message on I/O errors.
+// What train_run returns.
+typedef enum {
+    TRAIN_DONE = 0,         // all steps ran (or stop_after was reached)
+    TRAIN_INTERRUPTED = 1,  // stopped by SIGINT/SIGTERM after the current step, with a checkpoint there
+    TRAIN_DIVERGED = 2,     // max_bad_steps consecutive NaN/Inf steps, or a loss above divergence_loss;
+                            // the step and reason are in metrics.jsonl ("diverged"), and the last good
+                            // checkpoint is left untouched
+} train_result;
+
+// Trains (or resumes from resume_path, whose model config and tokenizer must match); a
+// train_result. Dies with a message on I/O errors.
 int train_run(const train_config *cfg, const char *resume_path, const train_hooks *hooks);
 
 // Sets OpenMP and OpenBLAS to n threads (0: all online cores); returns the count set.

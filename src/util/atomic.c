@@ -71,3 +71,11 @@ int atomic_write_file(const char *path, const void *data, size_t n) {
     fprintf(stderr, "actlab: error: %s\n", err);
     return -1;
 }
+
+int atomic_write_text(const char *path, const char *text, char *err, size_t errlen) {
+    atomic_file a;
+    if (atomic_begin(&a, path, err, errlen)) return -1;
+    atomic_write(&a, text, strlen(text));
+    atomic_write(&a, "\n", 1);
+    return atomic_commit(&a, err, errlen);
+}

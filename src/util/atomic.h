@@ -20,5 +20,7 @@ int atomic_commit(atomic_file *a, char *err, size_t errlen);
 void atomic_abort(atomic_file *a);   // removes the temp file, leaves the target untouched
 // All of it for one buffer. Returns 0, or -1 after printing the reason on stderr.
 int atomic_write_file(const char *path, const void *data, size_t n);
+// A text file: text then a newline. Returns 0, or -1 with the reason in err.
+int atomic_write_text(const char *path, const char *text, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,6 @@
 // test_act_edge.c — edge inputs for every activation: ±0, subnormals, ±1e30, ±FLT_MAX, ±inf, NaN;
 // PowLU's tiny positive z and its branch point; PolyNorm's rows of zeros and rows of length 1.
-#include "refimpl.h"
+#include "actlab.h"
 
 #include <float.h>
 #include <math.h>

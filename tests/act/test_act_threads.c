@@ -1,6 +1,7 @@
 // test_act_threads.c — identical bits with 1, 2 and 3 threads, for every activation, f32 and bf16,
 // outputs and parameter gradients (the chunking and the order of the sums do not follow threads).
-#include "refimpl.h"
+#include "actlab.h"
+#include "test_seed.h"
 #include "util/rng.h"
 
 #include <omp.h>

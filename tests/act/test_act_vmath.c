@@ -1,7 +1,8 @@
 // test_act_vmath.c — the vectorisable maths of src/act/vmath.h against libm in double: the normal CDF
 // that GELU's exact form uses (instead of erfcf), and the f64 exp/log of PowLU's positive branch.
 #include "act/vmath.h"
-#include "refimpl.h"
+#include "actlab.h"
+#include "test_seed.h"
 #include "util/rng.h"
 
 #include <math.h>
@@ -51,6 +52,29 @@ static void test_ncdf_matches_libm(void **state) {
     assert_true(isnan(c) && isnan(g));
 }
 
+// The sigmoid's and Φ's exp, e^x for x ≤ 0: every 61st non-positive float from −0 down to −inf
+// (35 million, every binade and both ends of the subnormal range) against libm in double, within
+// 2 ulp of the f32 spacing at the true value (subnormal spacing below FLT_MIN), and bit for bit
+// the full-range am_expf it replaces on that domain. The worst error is printed.
+static void test_expf_nonpos_matches_libm(void **state) {
+    (void)state;
+    double worst = 0, worst_x = 0;
+    for (uint64_t b = 0x80000000u; b <= 0xff800000u; b += 61) {
+        float x = am_f32_from_bits((uint32_t)b), got = am_expf_nonpos(x);
+        double e = ulps(got, exp((double)x));
+        if (e > worst) worst = e, worst_x = x;
+        if (!(e <= 2.0) || am_bits_of_f32(got) != am_bits_of_f32(am_expf(x))) {
+            print_error("am_expf_nonpos(%.9g) = %.9g, libm %.9g (%.2f ulp), am_expf %.9g\n", x, got, exp((double)x), e,
+                        am_expf(x));
+            fail();
+        }
+    }
+    printf("am_expf_nonpos: worst %.3f ulp (at %.9g)\n", worst, worst_x);
+    assert_true(am_expf_nonpos(-INFINITY) == 0.0f && am_expf_nonpos(0.0f) == 1.0f && am_expf_nonpos(-0.0f) == 1.0f);
+    assert_true(isnan(am_expf_nonpos(NAN)) && isnan(am_expf_nonpos(-NAN)));
+    assert_true(am_expf_nonpos(-103.0f) > 0.0f && am_expf_nonpos(-104.0f) == 0.0f);  // last subnormal, then 0
+}
+
 // PowLU needs ln z and e^x to ~1e-12 relative (its f' cancels near z = 12.9).
 static void test_wide_exp_log(void **state) {
     (void)state;
@@ -69,6 +93,7 @@ static void test_wide_exp_log(void **state) {
 
 int main(void) {
     g_seed = test_seed("test_act_vmath");
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_ncdf_matches_libm), cmocka_unit_test(test_wide_exp_log)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_ncdf_matches_libm), cmocka_unit_test(test_expf_nonpos_matches_libm),
+                                       cmocka_unit_test(test_wide_exp_log)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 // test_bf16.c — f32 -> bf16 round to nearest, ties to even, NaN stays NaN, against a slow
 // reference that picks the nearer of the two neighbouring bf16 values in double.
-#include "refimpl.h"
+#include "actlab.h"
+#include "test_seed.h"
 #include "util/rng.h"
 
 #include <float.h>

@@ -2,7 +2,8 @@
 // fp8.c (itself tested against a brute-force reference in test_fp8.c): bit-identical values and
 // exact saturation / flush-to-zero counts on random tensors spanning every range; per-tile
 // scales for block-wise scaling; the delayed-scaling history as Transformer Engine defines it.
-#include "refimpl.h"
+#include "actlab.h"
+#include "test_seed.h"
 #include "util/rng.h"
 
 #include <float.h>

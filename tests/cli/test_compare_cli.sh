@@ -5,9 +5,8 @@
 set -eu
 ACTLAB=$1
 MKSHARDS=$2
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/actlab_compare_XXXXXX")
-trap 'rm -rf "$DIR"' EXIT
 . "$(dirname "$0")/../testlib.sh"
+test_tmpdir compare
 mkdir -p "$DIR/data" && "$MKSHARDS" "$DIR/data" >/dev/null 2>&1
 
 expect_status 0 "$ACTLAB" compare --help
@@ -17,15 +16,13 @@ expect_status 1 "$ACTLAB" compare --quick --data-dir "$DIR/nothing" --out "$DIR/
 grep -q "actlab data" "$DIR/err.txt" || fail "missing data gives no hint"
 [ ! -e "$DIR/x" ] || fail "a failed start created its folder"
 
-# The suites are valid sweeps: 45 and 33 runs, every claim present.
-for q in "" --quick; do
-    "$ACTLAB" compare $q --print-spec >"$DIR/spec$q.json"
+# Phase 1 of every suite is a valid sweep: the tuning runs, E5 and the three E2 ladders.
+for q in "" --quick --full; do
+    "$ACTLAB" compare $q --print-spec --out "$DIR/none" >"$DIR/spec$q.json"
     expect_status 0 "$ACTLAB" sweep "$DIR/spec$q.json" --dry-run
-    for e in E1 E2 E3 E4 E5; do grep -q "\"$e\"" "$DIR/out.txt" || fail "suite$q lacks $e"; done
-    cp "$DIR/out.txt" "$DIR/plan$q.json"
+    for e in tune E5 E2 E2.ctl E2.h16; do grep -q "\"$e\"" "$DIR/out.txt" || fail "suite$q phase 1 lacks $e"; done
 done
-[ "$(grep -c '"dir"' "$DIR/plan.json")" = 45 ] || fail "the full suite is not 45 runs"
-[ "$(grep -c '"dir"' "$DIR/plan--quick.json")" = 33 ] || fail "the quick suite is not 33 runs"
+expect_status 2 "$ACTLAB" compare --quick --full
 
 # The quick suite for real (synthetic data: the verdicts mean nothing, the plumbing is what is tested).
 expect_status 0 "$ACTLAB" compare --quick --data-dir "$DIR/data" --out "$DIR/cq" --no-figures
@@ -37,8 +34,16 @@ done
 for e in E1 E2 E3 E4 E5; do
     grep -qE "^- $e: (reproduced|not reproduced|inconclusive)" "$R" || fail "no verdict line for $e"
 done
-[ "$(ls "$DIR/cq/runs" | wc -l)" = 33 ] || fail "not every run has its folder"
-[ "$(ls "$DIR/cq"/runs/*/run.json | wc -l)" = 33 ] || fail "not every run finished"
+# Phase 2 is in the plan: the paired comparisons at the tuned rates and the refined E2 rungs.
+for e in E1.swiglu E3.polynorm E4 E2.powlu E2.powlu.ctl; do
+    grep -q "\"$e\"" "$DIR/cq/plan.json" || fail "phase 2 lacks $e"
+done
+n=$(grep -c '"dir"' "$DIR/cq/plan.json")
+[ "$(ls "$DIR/cq/runs" | wc -l)" = "$n" ] || fail "not every run of the plan has its folder"
+[ "$(ls "$DIR/cq"/runs/*/run.json | wc -l)" = "$n" ] || fail "not every run finished"
+# With phase 1 finished, --print-spec prints phase 2 (what the plan was made from).
+"$ACTLAB" compare --quick --print-spec --out "$DIR/cq" >"$DIR/spec2.json"
+grep -q '"E3.relu"' "$DIR/spec2.json" || fail "--print-spec after phase 1 does not print phase 2"
 cp "$R" "$DIR/first.md"
 expect_status 0 "$ACTLAB" compare --quick --data-dir "$DIR/data" --out "$DIR/cq" --no-figures
 cmp -s "$R" "$DIR/first.md" || fail "rerunning a finished compare changed the report"

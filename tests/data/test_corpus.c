@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "data/corpus.h"
+#include "data/corpus_sources.h"
 #include "data/corpus_text.h"
 #include "util/rng.h"
 
@@ -17,13 +17,13 @@
 
 static uint64_t g_seed;
 
-static char *run(void (*fn)(corpus_buf *, const char *, size_t), const char *in) {
-    corpus_buf b = {0};
+static char *run(void (*fn)(byte_buf *, const char *, size_t), const char *in) {
+    byte_buf b = {0};
     fn(&b, in, strlen(in));
     return b.p ? b.p : calloc(1, 1);
 }
 
-static void expect(void (*fn)(corpus_buf *, const char *, size_t), const char *in, const char *want) {
+static void expect(void (*fn)(byte_buf *, const char *, size_t), const char *in, const char *want) {
     char *got = run(fn, in);
     if (strcmp(got, want)) fail_msg("input:\n%s\ngot:\n%s\nwant:\n%s", in, got, want);
     free(got);
@@ -79,7 +79,8 @@ static void test_bible_books(void **state) {
     const char *in = "\nGenesis 1\n\n  1 In the beginning.\n  2 And so.\nGenesis 2\n  1 More.\n"
                      "1 Samuel 1\n  1 Now.\nRevelation 1\n  1 End.\n";
     corpus_docs d = {0};
-    corpus_split_bible_books(&d, 0, in, strlen(in));
+    corpus_sink sink = {&d, 0};
+    corpus_split_bible_books(in, strlen(in), corpus_sink_add, &sink);
     assert_int_equal(d.n, 3);
     assert_string_equal(d.docs[0].id, "kjv/Genesis");
     assert_string_equal(d.docs[0].text, "Genesis 1\n\n1 In the beginning.\n2 And so.\nGenesis 2\n1 More.\n");
@@ -164,7 +165,7 @@ static void test_split(void **state) {
         snprintf(id, sizeof id, "big/%d", i);
         corpus_add(&d, brown, id, big, sizeof big - 1);
     }
-    corpus_split(&d, 0.2);
+    corpus_split(&d, src, 0.2);
     int val = 0, brown_docs = 0;
     for (size_t i = 0; i < d.n; i++) {
         if (d.docs[i].source == kjv) assert_int_equal(d.docs[i].val, 0);  // the Bible stays on one side
@@ -178,7 +179,7 @@ static void test_split(void **state) {
     corpus_doc tmp = d.docs[0];
     d.docs[0] = d.docs[d.n - 51];
     d.docs[d.n - 51] = tmp;
-    corpus_split(&d, 0.2);
+    corpus_split(&d, src, 0.2);
     assert_int_equal(d.docs[d.n - 51].val, first);
     size_t tlen, vlen;
     char *t = corpus_join(&d, 0, &tlen), *v = corpus_join(&d, 1, &vlen);

@@ -2,6 +2,7 @@
 // small files in the installed layout): same inputs -> same bytes, the Bible on one side, no
 // document on both sides, shards that read back, and clear failures (missing package, too small).
 #include "test_seed.h"
+#include "test_tmp.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -299,8 +300,7 @@ static void test_failures(void **state) {
 
 int main(void) {
     g_seed = test_seed("test_corpus_cli");
-    snprintf(g_dir, sizeof g_dir, "/tmp/actlab_test_corpus_XXXXXX");
-    if (!mkdtemp(g_dir)) return 1;
+    test_tmpdir(g_dir, sizeof g_dir, "test_corpus");
     snprintf(g_root, sizeof g_root, "%s/root", g_dir);
     snprintf(g_npm, sizeof g_npm, "%s/npm", g_dir);
     build_tree();
@@ -310,8 +310,6 @@ int main(void) {
         cmocka_unit_test(test_failures),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
+    test_rmtree(g_dir);
     return rc;
 }

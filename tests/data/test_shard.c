@@ -1,6 +1,7 @@
 // test_shard.c — token shards (round trip, each kind of damage refused with its own message) and
 // the batch loader (determinism, shifted targets, resume from a copied state).
 #include "test_seed.h"
+#include "test_tmp.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -266,8 +267,7 @@ static void test_loader_random_covers_ends(void **state) {
 
 int main(void) {
     g_seed = test_seed("test_shard");
-    snprintf(g_dir, sizeof g_dir, "/tmp/actlab_test_shard_XXXXXX");
-    if (!mkdtemp(g_dir)) return 1;
+    test_tmpdir(g_dir, sizeof g_dir, "test_shard");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_same_bytes),
@@ -283,8 +283,6 @@ int main(void) {
         cmocka_unit_test(test_loader_random_covers_ends),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
+    test_rmtree(g_dir);
     return rc;
 }

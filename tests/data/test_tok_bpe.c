@@ -1,6 +1,7 @@
 // test_tok_bpe.c — the BPE trainer against a quadratic reference trainer, determinism, our
 // tokenizer file (round trip; corrupt, truncated, foreign and malformed files refused) and
 // tok_resolve("bpe:N").
+#include "test_tmp.h"
 #include "util/hash.h"
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,8 +113,7 @@ typedef struct {
 // A trained tokenizer of 600 ids on fresh random text, saved in a temporary folder.
 static int setup(void **state) {
     fixture *fx = calloc(1, sizeof *fx);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/actlab_tok_bpe_XXXXXX");
-    if (!mkdtemp(fx->dir)) return -1;
+    test_tmpdir(fx->dir, sizeof fx->dir, "tok_bpe");
     snprintf(fx->path, sizeof fx->path, "%s/tokenizer-bpe-600.bin", fx->dir);
     rng_t r;
     rng_seed(&r, test_seed("bpe fixture text"));
@@ -128,9 +128,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     fixture *fx = *state;
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
-    if (system(cmd) != 0) return -1;
+    if (test_rmtree(fx->dir)) return -1;
     tok_free(fx->t);
     free(fx->text);
     free(fx);

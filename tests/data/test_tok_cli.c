@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test_tmp.h"
 #include "commands.h"
 #include "test_tok_common.h"
 
@@ -40,8 +41,7 @@ static int run(const char *arg, ...) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/actlab_tok_cli_XXXXXX");
-    if (!mkdtemp(dir)) return -1;
+    test_tmpdir(dir, sizeof dir, "tok_cli");
     snprintf(in_path, sizeof in_path, "%s/in", dir);
     snprintf(out_path, sizeof out_path, "%s/out", dir);
     if (!getenv("ACTLAB_NPM_DIR")) setenv("ACTLAB_NPM_DIR", ACTLAB_NPM_DIR_DEFAULT, 1);
@@ -50,9 +50,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) != 0;
+    return test_rmtree(dir) != 0;
 }
 
 static void test_usage(void **state) {

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <unistd.h>
 
+#include "test_tmp.h"
 #include "test_tok_common.h"
 
 #ifndef ACTLAB_NPM_DIR_DEFAULT
@@ -141,8 +142,8 @@ static void test_identity(void **state) {
     int32_t bad[2] = {5, 50257};
     assert_null(tok_decode(gpt2, bad, 2, &len));
     // The same definition through our own file keeps its fingerprint.
-    char dir[] = "/tmp/actlab_tok_gpt2_XXXXXX", path[256];
-    assert_non_null(mkdtemp(dir));
+    char dir[256], path[512];
+    test_tmpdir(dir, sizeof dir, "tok_gpt2");
     snprintf(path, sizeof path, "%s/gpt2.bin", dir);
     assert_int_equal(tok_save_file(gpt2, path), 0);
     tokenizer *again = tok_load_file(path);

@@ -6,9 +6,8 @@
 set -eu
 ACTLAB=$1
 MKSHARDS=$2
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/actlab_sweep_XXXXXX")
-trap 'rm -rf "$DIR"' EXIT
 . "$(dirname "$0")/../testlib.sh"
+test_tmpdir sweep
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 "$MKSHARDS" "$DIR/data" >/dev/null 2>&1 || { mkdir -p "$DIR/data" && "$MKSHARDS" "$DIR/data" >/dev/null 2>&1; }
 

@@ -1,8 +1,10 @@
 // test_sweep_files.c — the sweep's files without training: metrics.jsonl tails, run.json bytes,
 // spec.json/plan.json on first and later starts, and changed-run detection for --force.
+#include "test_tmp.h"
 #include "exp/folder.h"
 #include "exp/runinfo.h"
 #include "exp/sweep.h"
+#include "util/fileio.h"
 
 #include <jansson.h>
 #include <setjmp.h>
@@ -18,15 +20,13 @@ static char g_dir[256];
 
 static int setup(void **state) {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "%s/actlab_sweep_files_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(g_dir) ? 0 : -1;
+    test_tmpdir(g_dir, sizeof g_dir, "sweep_files");
+    return 0;
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd);
+    return test_rmtree(g_dir);
 }
 
 static void write_text(const char *path, const char *text) {
@@ -38,7 +38,7 @@ static void write_text(const char *path, const char *text) {
 
 static char *read_text(const char *path) {
     size_t len;
-    char *t = folder_read_file(path, &len);
+    char *t = file_read(path, &len, NULL, 0);
     assert_non_null(t);
     return t;
 }

@@ -1,7 +1,7 @@
 // test_model_config.c — configuration checks, derived sizes, parameter layout and names,
 // initialisation statistics, the FLOP count, and loud failures on bad input.
 #include "model/model.h"
-#include "../act/refimpl.h"
+#include "test_seed.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -51,6 +51,39 @@ static void test_ffn_hidden(void **state) {
     assert_int_equal(model_ffn_hidden(&c), 8256);
     c.ffn_hidden = 100;
     assert_int_equal(model_ffn_hidden(&c), 100);
+}
+
+// The split from the configuration alone against the tensors a built model holds, classified here
+// by their Hugging Face names.
+static void test_param_split(void **state) {
+    (void)state;
+    static const char *ACTS[] = {"swiglu", "polynorm", "gelu", "powlu", "polyrelu"};
+    for (int k = 0; k < 5; k++)
+        for (int tied = 0; tied <= 1; tied++) {
+            model_config c;
+            model_config_default(&c);
+            c.vocab_size = 300, c.d_model = 32, c.n_layers = 2, c.n_heads = 4, c.n_kv_heads = 2 - tied;
+            c.tied_embeddings = tied;
+            assert_int_equal(act_spec_init(&c.act, ACTS[k]), 0);
+            model_param_split s;
+            model_param_split_of(&c, &s);
+            model *m = model_create(&c, 1);
+            size_t emb = 0, attn = 0, ffn = 0, norm = 0;
+            for (int i = 0; i < model_num_tensors(m); i++) {
+                const model_tensor *t = model_tensor_at(m, i);
+                size_t *slot = strstr(t->name, "embed_tokens") || strstr(t->name, "lm_head") ? &emb
+                               : strstr(t->name, "self_attn")                                ? &attn
+                               : strstr(t->name, ".mlp.")                                    ? &ffn
+                                                                                             : &norm;
+                *slot += t->numel;
+            }
+            assert_int_equal(s.embeddings, emb);
+            assert_int_equal(s.attention, attn);
+            assert_int_equal(s.ffn, ffn);
+            assert_int_equal(s.norms, norm);
+            assert_int_equal(s.total, model_num_params(m));
+            model_free(m);
+        }
 }
 
 static void test_layout_and_names(void **state) {
@@ -171,7 +204,7 @@ int main(void) {
     g_seed = test_seed("test_model_config");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_check), cmocka_unit_test(test_ffn_hidden),
-        cmocka_unit_test(test_layout_and_names), cmocka_unit_test(test_init),
+        cmocka_unit_test(test_layout_and_names), cmocka_unit_test(test_param_split), cmocka_unit_test(test_init),
         cmocka_unit_test(test_bad_input_dies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,7 +23,7 @@
 // a handful at most is expected, so more than 3 per configuration fails the test).
 #include "model/model.h"
 #include "refmodel.h"
-#include "../act/refimpl.h"
+#include "test_seed.h"
 #include "util/rng.h"
 
 #include <math.h>

@@ -7,7 +7,7 @@
 // a few roundings, so its error is ~1e-6; a wrong term is O(1).
 #include "model/layers.h"
 #include "refmodel.h"
-#include "../act/refimpl.h"
+#include "test_seed.h"
 #include "util/check.h"
 #include "util/rng.h"
 

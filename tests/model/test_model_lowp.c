@@ -3,7 +3,7 @@
 // Engine specifies), formats per tensor, evaluation leaves the scales alone, the quantised
 // forward stays close to fp32 but not equal, and the scaling state round-trips.
 #include "model/model.h"
-#include "../act/refimpl.h"
+#include "test_seed.h"
 #include "util/rng.h"
 
 #include <math.h>

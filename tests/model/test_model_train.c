@@ -2,7 +2,7 @@
 // do not depend on the thread count, gradients accumulate, and the workspace survives batch-size
 // changes.
 #include "model/model.h"
-#include "../act/refimpl.h"
+#include "test_seed.h"
 #include "util/rng.h"
 
 #include <math.h>

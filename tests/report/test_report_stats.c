@@ -4,6 +4,7 @@
 #include "report/rp.h"
 #include "report/rp_html.h"
 #include "test_seed.h"
+#include "test_tmp.h"
 #include "util/rng.h"
 
 #include <math.h>
@@ -102,8 +103,8 @@ static void put(const char *dir, const char *name, const char *text) {
 
 static void test_load(void **state) {
     (void)state;
-    char dir[] = "/tmp/actlab-rptest-XXXXXX", sub[600], err[1024];
-    assert_non_null(mkdtemp(dir));
+    char dir[256], sub[600], err[1024];
+    test_tmpdir(dir, sizeof dir, "rptest");
     rp_sweep s;
     assert_int_equal(rp_load(dir, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "plan.json"));
@@ -150,9 +151,7 @@ static void test_load(void **state) {
     put(sub, "metrics.jsonl", "{\"loss\":4.0}\n");
     assert_int_equal(rp_load(dir, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "metrics.jsonl:1: missing integer \"step\""));
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(test_rmtree(dir), 0);
 }
 
 // The experiment ids of the redesigned suite: "E<k>" with an optional ".suffix", and "tune".
@@ -174,8 +173,8 @@ static void test_exp_ids(void **state) {
 // amax/RMS are the max over layers of each layer's own value (not the width of the merged band).
 static void test_load_new_keys(void **state) {
     (void)state;
-    char dir[] = "/tmp/actlab-rptest-XXXXXX", sub[600], err[1024];
-    assert_non_null(mkdtemp(dir));
+    char dir[256], sub[600], err[1024];
+    test_tmpdir(dir, sizeof dir, "rptest");
     put(dir, "plan.json", "{\"version\":1,\"runs\":[{\"name\":\"a\",\"dir\":\"runs/a\",\"experiments\":"
                           "[\"E2.h16\",\"tune\"],\"steps\":4}]}");
     snprintf(sub, sizeof sub, "%s/runs", dir), mkdir(sub, 0777);
@@ -211,9 +210,7 @@ static void test_load_new_keys(void **state) {
     assert_true(a->has_down && a->down_n == 10 && a->down_sat == 1 && a->down_ftz == 3);   // ffn_down.w left out
     assert_true(a->lowp_n == 20 && a->lowp_sat == 1 && a->lowp_ftz == 5);
     rp_free(&s);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(test_rmtree(dir), 0);
 }
 
 static rp_run split_run(const char *act, long d, long L, long heads, long kv, long V, long tied, long n_params) {

@@ -2,6 +2,7 @@
 #include "train/config.h"
 #include "testutil.h"
 
+#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +37,8 @@ static void test_json_round_trip(void **state) {
     assert_non_null(strstr(json, "\"lr\": 0.0006,"));   // shortest float form, not 0.000600000028
     train_config_default(&b);
     assert_int_equal(train_config_from_json(&b, json, err, sizeof err), 0);
+    assert_int_equal(__builtin_popcountll(a.set_mask), 6);  // the six table keys above ("m" is the activation's)
+    a.set_mask = b.set_mask = 0;  // which keys were given differs by design: the JSON gives every key
     assert_memory_equal(&a, &b, sizeof a);
     free(json);
 }
@@ -74,7 +77,7 @@ static void test_json_errors(void **state) {
     expect_json_error("{\"act\": \"swishy\"}", "unknown activation 'swishy'");
     expect_json_error("{\"act\": \"swiglu\", \"act_hyper\": {\"m\": 3}}", "'m': the activation swiglu has no");
     expect_json_error("{\"act\": \"powlu\", \"act_hyper\": {\"m\": 1000}}", "'m': value 1000 is outside");
-    expect_json_error("{\"schedule\": \"linear\"}", "unknown schedule 'linear'");
+    expect_json_error("{\"schedule\": \"linear\"}", "'schedule': unknown value 'linear'");
     expect_json_error("{\"steps\": 10, \"steps\": 20}", "malformed JSON");
     expect_json_error("{\"steps\": 10", "malformed JSON at line 1");
     expect_json_error("[1, 2]", "must be a JSON object");
@@ -112,6 +115,7 @@ static void test_semantic_check(void **state) {
     assert_non_null(strstr(train_config_check(&c, buf, sizeof buf), "min_lr"));
 }
 
+// Every key of the table (the resolved JSON lists them all) has its --flag line in --help.
 static void test_help_lists_every_key(void **state) {
     (void)state;
     char *buf = NULL;
@@ -119,10 +123,77 @@ static void test_help_lists_every_key(void **state) {
     FILE *f = open_memstream(&buf, &len);
     train_config_print_help(f);
     fclose(f);
-    assert_non_null(strstr(buf, "--grad-accum"));
-    assert_non_null(strstr(buf, "--telemetry-interval"));
+    train_config c;
+    train_config_default(&c);
+    char *json = train_config_to_json(&c);
+    json_t *keys = json_loads(json, 0, NULL);
+    assert_non_null(keys);
+    const char *key;
+    json_t *v;
+    int n = 0;
+    json_object_foreach(keys, key, v) {
+        if (!strcmp(key, "act_hyper")) continue;  // its entries are the activation's, see "--<hyper>"
+        char flag[80];
+        int k = snprintf(flag, sizeof flag, "\n  --%s ", key);
+        for (int i = 5; i < k; i++)
+            if (flag[i] == '_') flag[i] = '-';
+        // a line of its own: at the start of the text or after a newline
+        if (strncmp(buf, flag + 1, strlen(flag + 1)) && !strstr(buf, flag))
+            fail_msg("--help has no line for '%s' (looked for '%s')", key, flag + 1);
+        n++;
+    }
+    assert_true(n >= 45);
+    assert_non_null(strstr(buf, "  --<hyper> X"));
     assert_non_null(strstr(buf, "(default 0.0003)"));
+    assert_non_null(strstr(buf, "(default min(100, steps/10))"));  // an adaptive default says its rule
+    json_decref(keys);
+    free(json);
     free(buf);
+}
+
+// Defaults that follow the command: unset keys adapt to steps, set ones are kept (and checked).
+static void test_adaptive_defaults(void **state) {
+    (void)state;
+    train_config c;
+    char err[256], buf[256];
+    train_config_default(&c);
+    assert_int_equal(train_config_set(&c, "steps", "60", err, sizeof err), 0);
+    train_config_resolve(&c);
+    assert_int_equal(c.sched.warmup_steps, 6);
+    assert_int_equal(c.eval_interval, 6);
+    assert_null(train_config_check(&c, buf, sizeof buf));
+    train_config_default(&c);  // long runs keep the fixed defaults
+    assert_int_equal(train_config_set(&c, "steps", "5000", err, sizeof err), 0);
+    train_config_resolve(&c);
+    assert_int_equal(c.sched.warmup_steps, 100);
+    assert_int_equal(c.eval_interval, 100);
+    train_config_default(&c);  // tiny runs: no warmup, validation every step
+    assert_int_equal(train_config_set(&c, "steps", "5", err, sizeof err), 0);
+    train_config_resolve(&c);
+    assert_int_equal(c.sched.warmup_steps, 0);
+    assert_int_equal(c.eval_interval, 1);
+    // An explicit value, by flag or by file, is kept; a conflicting one is still an error.
+    train_config_default(&c);
+    assert_int_equal(train_config_set(&c, "steps", "60", err, sizeof err), 0);
+    assert_int_equal(train_config_set(&c, "warmup-steps", "100", err, sizeof err), 0);
+    train_config_resolve(&c);
+    assert_int_equal(c.sched.warmup_steps, 100);
+    assert_non_null(strstr(train_config_check(&c, buf, sizeof buf), "warmup_steps 100 exceeds steps 60"));
+    train_config_default(&c);
+    assert_int_equal(train_config_from_json(&c, "{\"steps\": 60, \"eval_interval\": 25}", err, sizeof err), 0);
+    train_config_resolve(&c);
+    assert_int_equal(c.eval_interval, 25);
+    assert_int_equal(c.sched.warmup_steps, 6);
+    // The resolved value is what config.json records, so a run reloaded from it does not move.
+    char *json = train_config_to_json(&c);
+    assert_non_null(strstr(json, "\"warmup_steps\": 6,"));
+    train_config again;
+    train_config_default(&again);
+    assert_int_equal(train_config_from_json(&again, json, err, sizeof err), 0);
+    assert_int_equal(train_config_set(&again, "steps", "6000", err, sizeof err), 0);
+    train_config_resolve(&again);
+    assert_int_equal(again.sched.warmup_steps, 6);
+    free(json);
 }
 
 int main(void) {
@@ -134,6 +205,7 @@ int main(void) {
         cmocka_unit_test(test_flag_errors),
         cmocka_unit_test(test_semantic_check),
         cmocka_unit_test(test_help_lists_every_key),
+        cmocka_unit_test(test_adaptive_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-static void check_export(const char *act, int tied) {
+// act: actlab's name; stock: the hidden_act transformers' LlamaMLP computes it with, or NULL
+// (then the folder carries modeling_actlab.py and config.json an auto_map to it).
+static void check_export(const char *act, const char *stock, int tied) {
     char dir[256], path[320], err[512];
     test_tmpdir(dir, sizeof dir, "export");
     model_config c;
@@ -22,7 +24,7 @@ static void check_export(const char *act, int tied) {
     c.tied_embeddings = tied;
     act_spec_init(&c.act, act);
     model *m = model_create(&c, test_seed(__func__));
-    assert_int_equal(export_safetensors(m, "bpe:300", dir, err, sizeof err), 0);
+    assert_int_equal(export_safetensors(m, "bpe:300", 99, dir, err, sizeof err), 0);
 
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     size_t n;
@@ -62,7 +64,26 @@ static void check_export(const char *act, int tied) {
     snprintf(path, sizeof path, "%s/config.json", dir);
     json_t *cfg = json_load_file(path, 0, &je);
     assert_non_null(cfg);
-    assert_string_equal(json_string_value(json_object_get(cfg, "hidden_act")), act);
+    assert_string_equal(json_string_value(json_object_get(cfg, "hidden_act")), stock ? stock : act);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(cfg, "actlab"), "activation")), act);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(cfg, "architectures"), 0)),
+                        stock ? "LlamaForCausalLM" : "ActlabForCausalLM");
+    json_t *auto_map = json_object_get(cfg, "auto_map");
+    assert_true((auto_map != NULL) == !stock);
+    assert_string_equal(json_string_value(json_object_get(cfg, "model_type")), stock ? "llama" : "actlab");
+    if (auto_map) {
+        assert_string_equal(json_string_value(json_object_get(auto_map, "AutoConfig")), "modeling_actlab.ActlabConfig");
+        assert_string_equal(json_string_value(json_object_get(auto_map, "AutoModelForCausalLM")),
+                            "modeling_actlab.ActlabForCausalLM");
+    }
+    assert_int_equal(json_integer_value(json_object_get(cfg, "eos_token_id")), 99);
+    const char *py[] = {"modeling_actlab.py", "actlab_activations.py"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, py[i]);
+        FILE *f = fopen(path, "rb");
+        assert_true((f != NULL) == !stock);
+        if (f) fclose(f);
+    }
     assert_int_equal(json_integer_value(json_object_get(cfg, "intermediate_size")), model_ffn_hidden(&c));
     assert_int_equal(json_integer_value(json_object_get(cfg, "num_key_value_heads")), 1);
     assert_true(json_is_boolean(json_object_get(cfg, "tie_word_embeddings")));
@@ -73,12 +94,19 @@ static void check_export(const char *act, int tied) {
 
 static void test_export_swiglu_untied(void **state) {
     (void)state;
-    check_export("swiglu", 0);
+    check_export("swiglu", "silu", 0);
 }
 
 static void test_export_polyrelu_tied(void **state) {
     (void)state;
-    check_export("polyrelu", 1);
+    check_export("polyrelu", NULL, 1);
+}
+
+static void test_export_geglu_reglu_powlu(void **state) {
+    (void)state;
+    check_export("geglu", "gelu_pytorch_tanh", 0);
+    check_export("reglu", "relu", 0);
+    check_export("powlu", NULL, 0);
 }
 
 static void test_export_into_missing_folder_fails(void **state) {
@@ -88,7 +116,7 @@ static void test_export_into_missing_folder_fails(void **state) {
     c.vocab_size = 50; c.d_model = 16; c.n_layers = 1; c.n_heads = 2; c.n_kv_heads = 2; c.max_seq_len = 8;
     model *m = model_create(&c, 1);
     char err[512] = "";
-    assert_int_equal(export_safetensors(m, "gpt2", "/nonexistent/actlab/out", err, sizeof err), -1);
+    assert_int_equal(export_safetensors(m, "gpt2", -1, "/nonexistent/actlab/out", err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot create"));
     model_free(m);
 }
@@ -97,6 +125,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_export_swiglu_untied),
         cmocka_unit_test(test_export_polyrelu_tied),
+        cmocka_unit_test(test_export_geglu_reglu_powlu),
         cmocka_unit_test(test_export_into_missing_folder_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

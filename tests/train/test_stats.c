@@ -39,6 +39,8 @@ static void test_quantiles_exact(void **state) {
         assert_true(st.min == s[0] && st.max == s[n - 1]);
         assert_true(fabs(st.p1 - ref_quantile(s, n, 0.01)) <= 1e-6 * (1 + fabs(st.p1)));
         assert_true(fabs(st.p99 - ref_quantile(s, n, 0.99)) <= 1e-6 * (1 + fabs(st.p99)));
+        assert_true(fabs(st.p50 - ref_quantile(s, n, 0.50)) <= 1e-6 * (1 + fabs(st.p50)));
+        assert_true(fabs(st.p999 - ref_quantile(s, n, 0.999)) <= 1e-6 * (1 + fabs(st.p999)));
         assert_int_equal(st.n_quantile, n);
         free(x);
         free(s);
@@ -100,6 +102,27 @@ static void test_strided_quantiles(void **state) {
     free(x);
 }
 
+// Against a count done here, on random data with ties at the threshold and non-finite values.
+static void test_frac_above(void **state) {
+    (void)state;
+    rng_t r;
+    rng_seed(&r, test_seed(__func__));
+    for (int trial = 0; trial < 50; trial++) {
+        size_t n = 1 + rng_u64(&r) % 2000, finite = 0, above = 0;
+        float *x = malloc(n * sizeof(float)), thr = (float)(rng_u64(&r) % 5);
+        for (size_t i = 0; i < n; i++) {
+            unsigned k = (unsigned)(rng_u64(&r) % 10);
+            x[i] = k == 0 ? NAN : k == 1 ? INFINITY : (float)(rng_u64(&r) % 8);
+            if (isfinite(x[i])) finite++, above += x[i] > thr;
+        }
+        double want = finite ? (double)above / (double)finite : 0;
+        assert_true(stats_frac_above(x, n, thr) == want);
+        free(x);
+    }
+    float none[2] = {NAN, NAN};
+    assert_true(stats_frac_above(none, 2, 0) == 0);
+}
+
 static void test_row_cosine(void **state) {
     (void)state;
     float a[6] = {1, 2, 3, 1, 0, 0}, b[6] = {-2, -4, -6, 0, 5, 0};
@@ -115,6 +138,7 @@ int main(void) {
         cmocka_unit_test(test_moments_known_distributions),
         cmocka_unit_test(test_nonfinite_left_out),
         cmocka_unit_test(test_strided_quantiles),
+        cmocka_unit_test(test_frac_above),
         cmocka_unit_test(test_row_cosine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,9 +4,8 @@
 set -eu
 ACTLAB=$1
 MKSHARDS=$2
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/actlab_cli_XXXXXX")
-trap 'rm -rf "$DIR"' EXIT
 . "$(dirname "$0")/../testlib.sh"
+test_tmpdir cli
 
 "$MKSHARDS" "$DIR"
 for cmd in train eval sample export; do
@@ -30,12 +29,34 @@ expect_status 1 "$ACTLAB" train $TINY --steps 8 --data-dir "$DIR/none" --out "$D
 # --m before --act works: the activation is applied first.
 "$ACTLAB" train $TINY --m 2 --act powlu --steps 8 --print-config | grep -q '"m": 2' || fail "--print-config"
 
+# Precedence through the command: defaults < --config FILE < flags, wherever --config stands.
+has() {  # has FILE 'json line'...: each line is in FILE
+    f=$1; shift
+    for l in "$@"; do grep -qF -- "$l" "$f" || { cat "$f" >&2; fail "$f lacks $l"; }; done
+}
+printf '{"steps": 50, "lr": 0.001, "warmup_steps": 3, "d_model": 64}\n' > "$DIR/p.json"
+"$ACTLAB" train --config "$DIR/p.json" --print-config > "$DIR/p0.txt"
+has "$DIR/p0.txt" '"steps": 50,' '"lr": 0.001,' '"warmup_steps": 3,' '"d_model": 64,' '"n_layers": 4,'
+"$ACTLAB" train --lr 0.002 --config "$DIR/p.json" --steps 40 --print-config > "$DIR/p1.txt"
+has "$DIR/p1.txt" '"steps": 40,' '"lr": 0.002,' '"warmup_steps": 3,' '"d_model": 64,'
+# Defaults that follow --steps: unset warmup and eval interval adapt; a set, conflicting one fails.
+"$ACTLAB" train --act powlu --steps 60 --print-config > "$DIR/p2.txt"
+has "$DIR/p2.txt" '"warmup_steps": 6,' '"eval_interval": 6,' '"steps": 60,'
+expect_status 2 "$ACTLAB" train --act powlu --steps 60 --warmup-steps 100 --print-config
+grep -q "warmup_steps 100 exceeds steps 60" "$DIR/err.txt" || fail "explicit warmup conflict message"
+
 # 8 steps straight vs 4 + resume + 4 (--stop-after checkpoints at 4 in the second run).
 "$ACTLAB" train $TINY --act powlu --steps 8 --out "$DIR/a" 2>/dev/null
 "$ACTLAB" train $TINY --act powlu --steps 8 --stop-after 4 --out "$DIR/b" 2>/dev/null
 "$ACTLAB" train --resume "$DIR/b/checkpoint.bin" --out "$DIR/b" 2>"$DIR/resume.txt"
 grep -q "resuming at step 4" "$DIR/resume.txt" || fail "resume banner"
 grep -q "threads: OpenMP 2, OpenBLAS 2" "$DIR/resume.txt" || fail "thread banner"
+# --resume without --config: the checkpoint's settings (its resolved warmup included), then flags;
+# with --config: the file replaces them (and the trainer then checks the model keys against it).
+"$ACTLAB" train --resume "$DIR/b/checkpoint.bin" --steps 12 --print-config > "$DIR/p3.txt"
+has "$DIR/p3.txt" '"steps": 12,' '"d_model": 32,' '"warmup_steps": 2,' '"lr": 0.003,' '"eval_interval": 4,'
+"$ACTLAB" train --resume "$DIR/b/checkpoint.bin" --config "$DIR/p.json" --lr 0.004 --print-config > "$DIR/p4.txt"
+has "$DIR/p4.txt" '"steps": 50,' '"d_model": 64,' '"lr": 0.004,'
 test -s "$DIR/a/config.json" || fail "config.json"
 [ "$(wc -l < "$DIR/a/metrics.jsonl")" = 8 ] || fail "metrics lines"
 [ "$(wc -l < "$DIR/b/metrics.jsonl")" = 8 ] || fail "resumed metrics lines"
@@ -75,7 +96,7 @@ grep -q "^the cat" "$DIR/s1.txt" || fail "sample echoes the prompt"
 expect_status 2 "$ACTLAB" sample --checkpoint "$DIR/a/checkpoint.bin" --temperature -1
 
 # export
-"$ACTLAB" export --checkpoint "$DIR/a/checkpoint.bin" --safetensors "$DIR/hf" > /dev/null
+"$ACTLAB" export --checkpoint "$DIR/a/checkpoint.bin" --safetensors "$DIR/hf" --data-dir "$DIR" > /dev/null
 test -s "$DIR/hf/model.safetensors" && grep -q '"hidden_act": "powlu"' "$DIR/hf/config.json" || fail "export"
 expect_status 2 "$ACTLAB" export --checkpoint "$DIR/a/checkpoint.bin"
 echo "test_train_cli: ok"

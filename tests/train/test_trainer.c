@@ -52,6 +52,19 @@ static void test_loss_falls_and_telemetry(void **state) {
     json_t *act = json_object_get(l0, "act_out");
     assert_true(json_real_value(json_object_get(act, "p99")) > json_real_value(json_object_get(act, "p1")));
     assert_non_null(json_object_get(l0, "grad_gate"));
+    // The weight gradients are the step's: the same values the model holds after its backward.
+    json_t *wg = json_object_get(l0, "wgrad_up");
+    assert_true(json_real_value(json_object_get(wg, "p999")) >= json_real_value(json_object_get(wg, "p99")));
+    assert_true(json_real_value(json_object_get(wg, "rms")) > 0);
+    assert_non_null(json_object_get(l0, "wgrad_gate"));
+    // z quantiles are ordered and its fractions are fractions.
+    json_t *z = json_object_get(l0, "z");
+    double p50 = json_real_value(json_object_get(z, "p50")), p99 = json_real_value(json_object_get(z, "p99"));
+    double p999 = json_real_value(json_object_get(z, "p999")), zmax = json_real_value(json_object_get(z, "max"));
+    assert_true(p50 <= p99 && p99 <= p999 && p999 <= zmax);
+    double gt4 = json_number_value(json_object_get(z, "gt4")), gtp = json_number_value(json_object_get(z, "gt_peak"));
+    assert_true(gt4 >= 0 && gt4 <= 1 && gtp >= 0 && gtp <= gt4);
+    assert_true(zmax > 4 || gt4 == 0);
     double cosv = json_number_value(json_object_get(l0, "gate_up_abs_cos"));
     assert_true(cosv > 0 && cosv < 1);
     assert_null(json_object_get(json_array_get(m, 10), "layers"));

@@ -3,28 +3,13 @@
 #define ACTLAB_TRAIN_TESTUTIL_H
 
 #include "test_seed.h"
+#include "test_tmp.h"
 #include "util/rng.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-// A new empty folder under $TMPDIR (or /tmp); the path is written to buf.
-static inline void test_tmpdir(char *buf, size_t len, const char *tag) {
-    const char *base = getenv("TMPDIR");
-    snprintf(buf, len, "%s/actlab_%s_XXXXXX", base && *base ? base : "/tmp", tag);
-    if (!mkdtemp(buf)) {
-        perror("mkdtemp");
-        exit(1);
-    }
-}
-
-static inline void test_rmtree(const char *dir) {
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", dir);
-}
 
 // cmocka teardown for fixtures whose first member is `char dir[...]`, a folder from test_tmpdir.
 static inline int test_teardown_dir(void **state) {

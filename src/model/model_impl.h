@@ -1,0 +1,71 @@
+// model_impl.h — the model's private state (internal to src/model): model.c owns the layout,
+// workspace and forward/backward; lowp.c the low-precision side (quantised weights and inputs).
+#ifndef ACTLAB_MODEL_IMPL_H
+#define ACTLAB_MODEL_IMPL_H
+
+#include "model.h"
+
+#include "layers.h"
+#include "lowp.h"
+
+#define ABSENT ((size_t)-1)
+
+// Profile sections (wall time, forward and backward separately; see model_timings).
+enum { SEC_EMBED, SEC_NORM, SEC_ATTN_MM, SEC_ROPE, SEC_ATTN, SEC_FFN_MM, SEC_ACT, SEC_RESID, SEC_HEAD, SEC_CE, SEC_COUNT };
+
+typedef struct {  // offsets into the flat parameter (and gradient) array
+    size_t ln1, qkv, o, ln2, gate, up, down, act;
+} layer_offsets;
+
+typedef struct {  // activations of one layer kept for the backward; rows N = B·T
+    float *xn1, *rstd1;  // (N,d), (N)   input_layernorm output and 1/rms
+    float *qkv;          // (N,(H+2Hkv)·D) after RoPE
+    float *att;          // (N,d)        attention output (o_proj input)
+    float *lse;          // (B,H,T)      log-sum-exp per score row
+    float *mid;          // (N,d)        residual stream after attention
+    float *xn2, *rstd2;  // (N,d), (N)   post_attention_layernorm
+    float *z, *u, *a;    // (N,h)        gate output (gated only), up output, activation output
+    float *dz, *du;      // (N,h)        their gradients (kept for telemetry)
+    // low precision only: the projections' inputs as the matmuls saw them (kept for the backward)
+    float *xq1, *attq, *xq2;  // (N,d)
+    float *aq;                // (N,h)
+} layer_acts;
+
+struct model {
+    model_config cfg;
+    const act_desc *act;
+    int head_dim, qkv_dim, hidden;
+    size_t n_params;
+    float *params, *grads;
+    int n_tensors, cap_tensors;
+    model_tensor *tensors;
+    size_t off_embed, off_norm, off_head;
+    layer_offsets *lo;
+    float *rope_cos, *rope_sin;  // (max_seq_len, head_dim/2)
+    // workspace for the last forward
+    size_t cap_rows;  // rows the workspace holds
+    int B, T, has_targets, backward_done, n_valid;
+    float *ws;
+    int32_t *tokens, *targets;
+    float **res;      // (n_layers+1) x (N,d): the residual stream entering each layer, then the final one
+    layer_acts *la;
+    float *xnf, *rstdf, *logits, *lse_ce;
+    float *dres, *dxn, *dqkv, *datt, *da;  // backward scratch
+    lowp *lp;                  // NULL in fp32
+    model_precision prec;
+    float *wq;                 // low precision: the parameters as the matmuls see them (quantised matrices)
+    float *xqf, *dq;           // low precision: quantised LM-head input (N,d); a quantised gradient (N,max(d,h))
+    double prof[SEC_COUNT][2];             // seconds per section, [0] forward, [1] backward
+};
+
+// model.c: drops the workspace (it is re-laid out, with or without the quantised copies, on the
+// next forward).
+void model_free_workspace(model *m);
+// lowp.c: the tensor x: (rows, cols) as a matmul sees it: quantised into buf, or x itself in fp32.
+const float *model_q_act(model *m, int id, float *buf, const float *x, int rows, int cols);
+// lowp.c: layer l's FFN quantisation ids and buffers.
+ffn_lowp model_ffn_q(model *m, int l);
+// lowp.c: m->wq = the parameters with every projection matrix quantised; returns m->wq.
+const float *model_quantize_weights(model *m);
+
+#endif

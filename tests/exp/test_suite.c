@@ -1,0 +1,208 @@
+// test_suite.c — the built-in suite of `actlab compare` (no training): every model of every suite
+// kind and phase keeps ≥ 40% of its parameters in the FFNs; E3 pairs every activation on the same
+// seeds; E5 has ≥ 5 sizes, ≥ 2 seeds each, and tokens proportional to the parameters; and phase 2 is
+// decided from phase 1's run folders (the tuned learning rate, the E2 boundary, spikes count as
+// unstable).
+#include "exp/runinfo.h"
+#include "exp/suite.h"
+#include "model/model.h"
+#include "test_seed.h"
+#include "util/rng.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define FFN_SHARE_MIN 0.40  // issue 10: the thing under test must matter
+
+static void load_plan(sweep_plan *p, suite_kind k, const suite_decisions *d) {
+    char err[1024];
+    char *spec = suite_spec(k, "data", d);
+    if (sweep_plan_load(p, spec, strlen(spec), err, sizeof err)) fail_msg("suite %d: %s", (int)k, err);
+    free(spec);
+}
+
+static int has_exp(const sweep_entry *e, const char *prefix) {
+    for (int i = 0; i < e->n_experiments; i++)
+        if (!strncmp(e->experiments[i], prefix, strlen(prefix))) return 1;
+    return 0;
+}
+
+static void decisions_at(suite_decisions *d, double lr, int stable) {
+    for (int i = 0; i < SUITE_N_E3; i++) d->lr[i] = lr;
+    for (int i = 0; i < SUITE_N_E2; i++) d->e2_stable[i] = stable;
+}
+
+static void test_ffn_share_every_model(void **state) {
+    (void)state;
+    for (int k = SUITE_QUICK; k <= SUITE_FULL; k++)
+        for (int stable = -1; stable <= 1; stable++) {
+            suite_decisions d;
+            decisions_at(&d, 0.005, stable);
+            sweep_plan p;
+            load_plan(&p, (suite_kind)k, &d);
+            assert_true(p.n_runs > 0);
+            for (int r = 0; r < p.n_runs; r++) {
+                model_param_split s;
+                model_param_split_of(&p.runs[r].cfg.model, &s);
+                double share = (double)s.ffn / (double)s.total;
+                if (share < FFN_SHARE_MIN)
+                    fail_msg("suite %s run %s: FFN share %.3f < %.2f", suite_kind_names[k], p.runs[r].name, share,
+                             FFN_SHARE_MIN);
+                assert_int_equal(p.runs[r].cfg.model.tied_embeddings, 1);
+            }
+            sweep_plan_free(&p);
+        }
+}
+
+// Every E3 activation runs on the same seeds: the pairs of the paired test exist.
+static void test_e3_paired_seeds(void **state) {
+    (void)state;
+    suite_decisions d;
+    decisions_at(&d, 0.005, 1);
+    d.lr[2] = 0.01;  // a different tuned rate for one activation changes nothing about the pairing
+    sweep_plan p;
+    load_plan(&p, SUITE_DEFAULT, &d);
+    unsigned seeds[SUITE_N_E3] = {0};
+    for (int r = 0; r < p.n_runs; r++) {
+        const sweep_entry *e = &p.runs[r];
+        if (!has_exp(e, "E3")) continue;
+        const char *act = act_desc_of(e->cfg.model.act.kind)->name;
+        for (int a = 0; a < SUITE_N_E3; a++)
+            if (!strcmp(act, suite_e3_acts[a])) {
+                seeds[a] |= 1u << e->cfg.seed;
+                assert_true(fabs(e->cfg.opt.lr - d.lr[a]) < 1e-6 * d.lr[a]);  // the config holds f32
+            }
+    }
+    assert_true(seeds[0] != 0);
+    for (int a = 1; a < SUITE_N_E3; a++) assert_int_equal(seeds[a], seeds[0]);
+    sweep_plan_free(&p);
+}
+
+// E5: at least 5 sizes with at least 2 seeds each per activation, and the same tokens per parameter.
+static void test_e5_design(void **state) {
+    (void)state;
+    for (int k = SUITE_QUICK; k <= SUITE_FULL; k++) {
+        sweep_plan p;
+        load_plan(&p, (suite_kind)k, NULL);
+        double ratio_lo = INFINITY, ratio_hi = 0;
+        size_t sizes[16];
+        int n_sizes = 0, n_runs = 0;
+        for (int r = 0; r < p.n_runs; r++) {
+            const sweep_entry *e = &p.runs[r];
+            if (!has_exp(e, "E5")) continue;
+            n_runs++;
+            model_param_split s;
+            model_param_split_of(&e->cfg.model, &s);
+            double tokens = (double)e->cfg.steps * e->cfg.batch * e->cfg.seq;
+            double ratio = tokens / (double)s.total;
+            ratio_lo = fmin(ratio_lo, ratio), ratio_hi = fmax(ratio_hi, ratio);
+            int seen = 0;
+            for (int i = 0; i < n_sizes; i++) seen |= sizes[i] == s.total;
+            if (!seen) sizes[n_sizes++] = s.total;
+        }
+        assert_true(n_sizes >= 5);
+        assert_true(n_runs >= n_sizes * 2 * 2);  // 2 activations x >= 2 seeds
+        // Steps are whole numbers: the ratio may differ by one step's worth of tokens at the smallest size.
+        assert_true(ratio_hi / ratio_lo < 1.25);
+        sweep_plan_free(&p);
+    }
+}
+
+// ---- suite_decide on a hand-made phase-1 folder ------------------------------------------------
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void finish_run(const char *dir, const sweep_entry *e, const char *status, double val, int spike) {
+    char rd[1100], path[1200], text[256];
+    snprintf(rd, sizeof rd, "%s/runs/%s", dir, e->name);
+    mkdir(rd, 0755);
+    snprintf(path, sizeof path, "%s/metrics.jsonl", rd);
+    snprintf(text, sizeof text, "{\"step\":1,\"loss\":5.0%s}\n{\"step\":2,\"loss\":4.0,\"val_loss\":%.6f}\n",
+             spike ? ",\"spike\":{\"mean\":4,\"std\":0.1,\"k\":4}" : "", val);
+    write_text(path, text);
+    run_outcome o = {status, !strcmp(status, "done") ? 0 : 2, -1, -1};
+    assert_int_equal(run_json_write(rd, e, &o), 0);
+}
+
+static void test_decide(void **state) {
+    (void)state;
+    rng_t rng;
+    rng_seed(&rng, test_seed(__func__));
+    char dir[] = "/tmp/actlab_suite_XXXXXX", runs[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(runs, sizeof runs, "%s/runs", dir);
+    mkdir(runs, 0755);
+    sweep_plan p;
+    load_plan(&p, SUITE_DEFAULT, NULL);
+    suite_decisions d;
+    char err[512];
+    assert_int_equal(suite_decide(SUITE_DEFAULT, &p, dir, &d, err, sizeof err), -1);  // nothing finished
+    assert_non_null(strstr(err, "has not finished"));
+    // Tuning: a random best lr per activation (a diverged run with a lower loss must not win).
+    // E2: swiglu stable on the first 2 rungs (the 3rd spikes), clip never, powlu everywhere.
+    int best[SUITE_N_E3];
+    for (int a = 0; a < SUITE_N_E3; a++) best[a] = (int)(rng_u64(&rng) % 3);
+    for (int r = 0; r < p.n_runs; r++) {
+        const sweep_entry *e = &p.runs[r];
+        const char *act = act_desc_of(e->cfg.model.act.kind)->name;
+        if (!strcmp(e->experiments[0], "tune")) {
+            int a = 0, j = 0;
+            while (strcmp(suite_e3_acts[a], act)) a++;
+            for (double lr = 0.0025; fabs(lr - e->cfg.opt.lr) > 1e-9; lr *= 2) j++;
+            int diverged = j == (best[a] + 1) % 3;
+            finish_run(dir, e, diverged ? "diverged" : "done", j == best[a] ? 3.0 : diverged ? 2.0 : 3.5 - 0.1 * j, 0);
+        } else if (!strcmp(e->experiments[0], "E2")) {
+            int rung = (int)lround(log2(e->cfg.opt.lr / 0.005));
+            int ok = !strcmp(act, "powlu") || (!strcmp(act, "swiglu") && rung < 2);
+            finish_run(dir, e, ok || rung == 2 ? "done" : "diverged", 4.0, !ok && rung == 2);
+        } else {
+            finish_run(dir, e, "done", 4.0, 0);
+        }
+    }
+    assert_int_equal(suite_decide(SUITE_DEFAULT, &p, dir, &d, err, sizeof err), 0);
+    for (int a = 0; a < SUITE_N_E3; a++) assert_true(fabs(d.lr[a] - 0.0025 * (1 << best[a])) < 1e-8);
+    assert_int_equal(d.e2_stable[0], 1);
+    assert_int_equal(d.e2_stable[1], -1);
+    assert_int_equal(d.e2_stable[2], 4);
+    sweep_plan_free(&p);
+    // Phase 2 from these decisions: swiglu refined at 0.01, 0.01·√2, 0.02 with 3 seeds; powlu looked
+    // for above the ladder (0.16, 0.32).
+    load_plan(&p, SUITE_DEFAULT, &d);
+    int refined = 0, above = 0;
+    for (int r = 0; r < p.n_runs; r++) {
+        const sweep_entry *e = &p.runs[r];
+        if (!has_exp(e, "E2.swiglu") || e->cfg.prec.precision != PREC_FP8) continue;
+        refined += fabs(e->cfg.opt.lr - 0.01 * sqrt(2.0)) < 1e-9 && e->cfg.seed == 3;
+    }
+    for (int r = 0; r < p.n_runs; r++)
+        above += has_exp(&p.runs[r], "E2.powlu") && p.runs[r].cfg.opt.lr > 0.3;
+    assert_int_equal(refined, 1);
+    assert_true(above >= 2);  // fp8 and its control
+    sweep_plan_free(&p);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ffn_share_every_model),
+        cmocka_unit_test(test_e3_paired_seeds),
+        cmocka_unit_test(test_e5_design),
+        cmocka_unit_test(test_decide),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
