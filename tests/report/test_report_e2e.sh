@@ -118,6 +118,9 @@ grep -qE '^\| swiglu \| delayed \| [0-9]+ \| 0.003 \| [01] / 1 \| [01] / 1 \| ' 
 # New telemetry keys are optional: without them the sections say so instead of failing.
 if ! grep -q '"z":' "$S/runs/e1-powlu-seed1/metrics.jsonl"; then
     grep -q 'no gate pre-activation (z) telemetry' "$MD" || fail "missing z telemetry stated"
+else
+    grep -qE '^PowLU \(E1\): z (never exceeded 4|exceeded 4 on [0-9]+ of 12 telemetry steps)' "$MD" || fail "z sentence"
+    grep -qE '^\| powlu / swiglu \| up/gate weight gradient \| 2 \| [0-9.]+ \| \[' "$MD" || fail "weight-gradient ratio"
 fi
 
 # The swiglu mean ± std in the validation table, recomputed from the E3 metrics files.
