@@ -20,7 +20,8 @@ static void rules(rp_ctx *c) {
                      "exponentiated; P = %.2f for (a), %.2f for (b); both parts. The weight gradients, amax/RMS and "
                      "kurtosis are shown, not used.\n", RP_E1_LATE, RP_E1_PAPER_ACT, RP_E1_PAPER_GRAD);
     rp_printf(c->md, "- E2: per recipe, PowLU's FP8 limit against SwiGLU's and SwiGLU-Clip's (limits as defined in "
-                     "section 5); both comparisons must be reproduced. Inconclusive: no control, FP8 seeds disagreeing "
+                     "section 5); both comparisons must be reproduced. Inconclusive: no control, neither ladder failing "
+                     "under FP8 above its limit (the ladder is too low), FP8 seeds disagreeing "
                      "or fewer than %d at a decisive rung, equal limits, or the failure that decides not attributable "
                      "to FP8 (the control fails there too). Reproduced: PowLU's limit is higher and the baseline's FP8 "
                      "failure is attributable; not reproduced: PowLU's limit is lower and its failure is attributable. "
@@ -175,6 +176,8 @@ static void verdict_e5(rp_ctx *c) {
     if (!c->a->e5_design_ok)
         rp_printf(c->md, " To decide: at least %d sizes with %d seeds each for both activations.", RP_E5_MIN_SIZES,
                   RP_E5_MIN_SEEDS);
+    else if (!c->a->e5_boot_ok || !g->ok)
+        rp_puts(c->md, " To decide: sizes spanning a wider range of N, so that the fits find power-law curvature.");
     else if (c->a->e5_v == RP_INCONCLUSIVE)
         rp_puts(c->md, " To decide: more seeds per size (the interval straddles the rule).");
     rp_puts(c->md, "\n");

@@ -70,6 +70,8 @@ rp_verdict rp_verdict_e2(const rp_ladder *powlu, const rp_ladder *base, const ch
     if (!powlu->n || !base->n) return *why = "a ladder is missing", RP_INCONCLUSIVE;
     if (!p.has_control || !b.has_control)
         return *why = "no bf16 control runs: an instability cannot be attributed to FP8", RP_INCONCLUSIVE;
+    if (p.fail < 0 && b.fail < 0)
+        return *why = "neither ladder failed under FP8 above its limit: extend the ladder upwards", RP_INCONCLUSIVE;
     if (p.disagree || b.disagree) return *why = "FP8 seeds disagree at a decisive rung", RP_INCONCLUSIVE;
     if (p.min_seeds < RP_E2_MIN_SEEDS || b.min_seeds < RP_E2_MIN_SEEDS)
         return *why = "too few seeds at a decisive rung", RP_INCONCLUSIVE;

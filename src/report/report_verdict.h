@@ -60,7 +60,8 @@ typedef struct {
 rp_ladder_sum rp_ladder_summary(const rp_ladder *l);
 double rp_ladder_lr(const rp_ladder *l, int i);   // the lr of rung i, 0 for i < 0
 // PowLU's ladder against a baseline's (SwiGLU or SwiGLU-Clip) under the same recipe:
-//   inconclusive: a ladder empty or without control, FP8 seeds disagreeing or fewer than
+//   inconclusive: a ladder empty or without control, neither ladder failing under FP8 above its limit
+//     (the ladder is too low to tell), FP8 seeds disagreeing or fewer than
 //     RP_E2_MIN_SEEDS at a decisive rung (the limit and fail rungs of both), equal FP8 limits;
 //   reproduced: PowLU's FP8 limit is above the baseline's and the baseline's failure is attributable
 //     to FP8 (its control is stable at the baseline's fail rung); inconclusive when it is not;

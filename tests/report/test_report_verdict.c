@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include <cmocka.h>
 
 static void test_all(void **state) {
@@ -137,6 +138,10 @@ static void test_e2(void **state) {
     rp_ladder sa = s;
     for (int i = 2; i < 5; i++) sa.r[i].unstable = 0;
     assert_int_equal(rp_verdict_e2(&pl, &sa, &why), RP_INCONCLUSIVE);
+    // Both stable to the top rung: the ladder is too low, whatever the seeds.
+    rp_ladder top = ladder(2, (rp_rung[]){rung(1, 1, 0, 1, 0), rung(2, 1, 0, 1, 0)});
+    assert_int_equal(rp_verdict_e2(&top, &top, &why), RP_INCONCLUSIVE);
+    assert_non_null(strstr(why, "extend the ladder"));
     rp_ladder empty = {.n = 0};
     assert_int_equal(rp_verdict_e2(&empty, &s, &why), RP_INCONCLUSIVE);
 }
