@@ -1,5 +1,5 @@
 // report_html.c — report.html from report.md: the markdown subset the report writes (headings,
-// paragraphs, "- " lists, pipe tables, `code`, _emphasis_ lines, image lines) turned into HTML,
+// paragraphs, "- " lists, pipe tables, `code`, **bold**, _emphasis_ lines, image lines) turned into HTML,
 // with each figure's SVG embedded as a base64 data URI, so the file needs nothing beside it.
 #include "report/rp_html.h"
 
@@ -7,10 +7,13 @@
 #include <string.h>
 
 static void escape(rp_buf *o, const char *s, size_t n) {
-    int code = 0;
+    int code = 0, strong = 0;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        if (ch == '&') rp_puts(o, "&amp;");
+        if (ch == '*' && i + 1 < n && s[i + 1] == '*' && !code) {   // **bold** (the report's warnings)
+            rp_puts(o, (strong = !strong) ? "<strong>" : "</strong>");
+            i++;
+        } else if (ch == '&') rp_puts(o, "&amp;");
         else if (ch == '<') rp_puts(o, "&lt;");
         else if (ch == '>') rp_puts(o, "&gt;");
         else if (ch == '"') rp_puts(o, "&quot;");
@@ -18,6 +21,7 @@ static void escape(rp_buf *o, const char *s, size_t n) {
         else rp_append(o, &ch, 1);
     }
     if (code) rp_puts(o, "</code>");
+    if (strong) rp_puts(o, "</strong>");
 }
 
 static void base64(rp_buf *o, const unsigned char *p, size_t n) {

@@ -12,10 +12,22 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const RP_TENSOR_NAMES[RP_NT] = {"act_out", "grad_up", "grad_gate"};
+const char *const RP_TENSOR_NAMES[RP_NT] = {"act_out", "grad_up", "grad_gate", "wgrad_up", "wgrad_gate"};
 
-int rp_is_fp32(const rp_run *r) { return !strcmp(r->precision, "fp32"); }
+#define DOWN_INPUT_SUFFIX "ffn_down.x"   // lowp tensor name of a layer's down-projection input
+
+int rp_is_fp8(const rp_run *r) { return !strcmp(r->precision, "fp8"); }
 int rp_in_exp(const rp_run *r, int e) { return r->finished && (r->exps >> (e - 1) & 1u); }
+int rp_is_tune(const rp_run *r) { return r->finished && (r->exps & RP_EXP_TUNE); }
+
+unsigned rp_exp_bit(const char *id) {
+    if (!id) return 0;
+    if (!strcmp(id, "tune")) return RP_EXP_TUNE;
+    if ((id[0] != 'E' && id[0] != 'e') || id[1] < '1' || id[1] > '0' + RP_N_EXP) return 0;
+    // "E3" or "E3.polynorm": the experiment is the digit; a suffix only names the sub-grid.
+    if (id[2] && (id[2] != '.' || !id[3])) return 0;
+    return 1u << (id[1] - '1');
+}
 
 // A JSON number (null -> NAN); absent keys give `dflt`.
 static double num_or(const json_t *o, const char *key, double dflt) {
@@ -59,10 +71,11 @@ static int parse_plan_run(const json_t *o, size_t i, const char *dir, const char
     size_t k;
     const json_t *e;
     json_array_foreach(exps, k, e) {
-        const char *id = json_string_value(e);
-        if (!id || (id[0] != 'E' && id[0] != 'e') || id[1] < '1' || id[1] > '0' + RP_N_EXP || id[2])
-            return err_set(err, errlen, "%s: runs[%zu] (%s): experiment ids are E1..E6", path, i, r->name);
-        r->exps |= 1u << (id[1] - '1');
+        unsigned bit = rp_exp_bit(json_string_value(e));
+        if (!bit)
+            return err_set(err, errlen, "%s: runs[%zu] (%s): experiment ids are E1..E6 (optionally E<k>.<suffix>) or tune",
+                        path, i, r->name);
+        r->exps |= bit;
     }
     r->steps_planned = (long)num_or(o, "steps", -1);
     return 0;
@@ -112,13 +125,47 @@ static int load_config(rp_run *r, char *err, size_t errlen) {
     r->batch = (long)num_or(j, "batch", 0);
     r->seq = (long)num_or(j, "seq", 0);
     r->grad_accum = (long)num_or(j, "grad_accum", 1);
+    r->n_kv_heads = (long)num_or(j, "n_kv_heads", (double)r->n_heads);
+    r->vocab_size = (long)num_or(j, "vocab_size", 0);
+    r->tied = (long)num_or(j, "tied_embeddings", -1);
+    r->amax_history = (long)num_or(j, "amax_history", 0);
+    r->steps_cfg = (long)num_or(j, "steps", 0);
+    if (strcmp(r->precision, "fp8")) r->amax_history = 0;   // a recipe setting only under fp8
     json_decref(j);
     return rc;
+}
+
+// One layer's statistics of one tensor.
+static rp_band band_of(const json_t *q) {
+    double p1 = num_or(q, "p1", NAN), p99 = num_or(q, "p99", NAN), amax = num_or(q, "amax", NAN);
+    double rms = num_or(q, "rms", NAN);
+    return (rp_band){num_or(q, "min", NAN), num_or(q, "max", NAN), p1, p99, amax, p99 - p1,
+                     rms > 0 ? amax / rms : NAN, num_or(q, "kurtosis", NAN)};
+}
+
+// fmin/fmax ignore a NAN (a null written for a non-finite value, or an absent key) on one side.
+static void band_merge(rp_band *b, const rp_band *x) {
+    b->lo = fmin(b->lo, x->lo), b->hi = fmax(b->hi, x->hi);
+    b->p1 = fmin(b->p1, x->p1), b->p99 = fmax(b->p99, x->p99), b->amax = fmax(b->amax, x->amax);
+    b->width = fmax(b->width, x->width), b->crest = fmax(b->crest, x->crest), b->kurt = fmax(b->kurt, x->kurt);
+}
+
+static void z_merge(rp_tele *t, const json_t *z) {
+    rp_zq x = {num_or(z, "p50", NAN), num_or(z, "p99", NAN), num_or(z, "p999", NAN),
+               num_or(z, "max", NAN), num_or(z, "gt4", NAN), num_or(z, "gt_peak", NAN)};
+    if (!t->has_z) {
+        t->z = x, t->has_z = 1;
+        return;
+    }
+    rp_zq *m = &t->z;
+    m->p50 = fmax(m->p50, x.p50), m->p99 = fmax(m->p99, x.p99), m->p999 = fmax(m->p999, x.p999);
+    m->max = fmax(m->max, x.max), m->gt4 = fmax(m->gt4, x.gt4), m->gt_peak = fmax(m->gt_peak, x.gt_peak);
 }
 
 // Reduces one telemetry line's "layers" array over layers.
 static int parse_layers(const json_t *layers, rp_tele *t, const char *path, long line, char *err, size_t errlen) {
     memset(t->has, 0, sizeof t->has);
+    t->has_z = 0;
     size_t i;
     const json_t *L;
     json_array_foreach(layers, i, L) {
@@ -127,18 +174,28 @@ static int parse_layers(const json_t *layers, rp_tele *t, const char *path, long
             if (!q) continue;
             if (!json_is_object(q))
                 return err_set(err, errlen, "%s:%ld: layers[%zu].%s is not an object", path, line, i, RP_TENSOR_NAMES[k]);
-            rp_band x = {num_or(q, "min", NAN), num_or(q, "max", NAN), num_or(q, "p1", NAN), num_or(q, "p99", NAN),
-                         num_or(q, "amax", NAN)};
-            rp_band *b = &t->b[k];
-            if (!t->has[k]) *b = x, t->has[k] = 1;
-            else {
-                // fmin/fmax ignore a NAN (a null written for a non-finite value) on one side.
-                b->lo = fmin(b->lo, x.lo), b->hi = fmax(b->hi, x.hi);
-                b->p1 = fmin(b->p1, x.p1), b->p99 = fmax(b->p99, x.p99), b->amax = fmax(b->amax, x.amax);
-            }
+            rp_band x = band_of(q);
+            if (!t->has[k]) t->b[k] = x, t->has[k] = 1;
+            else band_merge(&t->b[k], &x);
         }
+        const json_t *z = json_object_get(L, "z");
+        if (z && !json_is_object(z)) return err_set(err, errlen, "%s:%ld: layers[%zu].z is not an object", path, line, i);
+        if (z) z_merge(t, z);
     }
     return 0;
+}
+
+// Sums the lowp counts of the down-projection inputs ("L<l>.ffn_down.x") over the tensors listed.
+static void down_input_counts(rp_run *r, const json_t *tensors) {
+    size_t i;
+    const json_t *T;
+    json_array_foreach(tensors, i, T) {
+        const char *name = json_string_value(json_object_get(T, "name"));
+        size_t n = name ? strlen(name) : 0, k = strlen(DOWN_INPUT_SUFFIX);
+        if (n < k || strcmp(name + n - k, DOWN_INPUT_SUFFIX)) continue;
+        r->has_down = 1;
+        r->down_n += num_or(T, "n", 0), r->down_sat += num_or(T, "sat", 0), r->down_ftz += num_or(T, "ftz", 0);
+    }
 }
 
 #define GROW(arr, n, cap)                                                     \
@@ -184,6 +241,8 @@ static int parse_metrics_line(rp_run *r, const json_t *j, const char *path, long
     if (json_is_object(lp)) {
         r->has_lowp = 1;
         r->lowp_n += num_or(lp, "n", 0), r->lowp_sat += num_or(lp, "sat", 0), r->lowp_ftz += num_or(lp, "ftz", 0);
+        const json_t *tensors = json_object_get(lp, "tensors");
+        if (json_is_array(tensors)) down_input_counts(r, tensors);
     }
     return 0;
 }

@@ -33,6 +33,7 @@ static void exps_str(const rp_run *r, char *out, size_t n) {
     out[0] = 0;
     for (int e = 0; e < RP_N_EXP; e++)
         if (r->exps >> e & 1u) k += (size_t)snprintf(out + k, n - k, "%sE%d", k ? " " : "", e + 1);
+    if (r->exps & RP_EXP_TUNE) snprintf(out + k, n - k, "%stune", k ? " " : "");
 }
 
 static void runs_table(rp_ctx *c) {
@@ -57,46 +58,70 @@ static void runs_table(rp_ctx *c) {
     rp_puts(c->md, "\n");
 }
 
-// The distinct model shapes of the finished runs, with their parameter and token counts.
-static void sizes_table(rp_ctx *c, long *min_params, long *max_params, double *max_tokens) {
-    rp_puts(c->md, "| d_model | layers | heads | ffn_hidden | params | tokens per run | runs |\n");
-    rp_puts(c->md, "|---|---|---|---|---|---|---|\n");
-    *min_params = -1, *max_params = -1, *max_tokens = 0;
+static int same_model(const rp_run *a, const rp_run *b) {
+    return a->finished && b->finished && a->d_model == b->d_model && a->n_layers == b->n_layers &&
+           a->n_heads == b->n_heads && a->n_kv_heads == b->n_kv_heads && a->ffn_hidden == b->ffn_hidden &&
+           a->vocab_size == b->vocab_size && a->tied == b->tied && !strcmp(a->act, b->act);
+}
+
+typedef struct {
+    long pmin, pmax;
+    double tmax, ffn_min, ffn_max;
+    int n_low;   // models below RP_FFN_MIN_SHARE
+} sizes_sum;
+
+static void pct(char b[48], double part, double total) { rp_f(b, "%.1f%%", total > 0 ? 100 * part / total : NAN); }
+
+// One row per distinct model (activation and shape) of the finished runs: its parameter split,
+// checked against run.json, and the tokens its runs saw.
+static void sizes_table(rp_ctx *c, sizes_sum *z) {
+    rp_puts(c->md, "| activation | d_model | layers | heads (kv) | ffn hidden | vocab | tied | params | embeddings | "
+                   "attention | FFN | norms | = n_params | tokens per run | runs |\n"
+                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    *z = (sizes_sum){-1, -1, 0, INFINITY, -INFINITY, 0};
+    rp_buf warn = {0};
     const rp_run *rs = c->s->runs;
     for (size_t i = 0; i < c->s->n; i++) {
         const rp_run *r = &rs[i];
-        if (!r->finished || !r->d_model) continue;
-        int first = 1;
-        for (size_t j = 0; j < i && first; j++)
-            first = !(rs[j].finished && rs[j].d_model == r->d_model && rs[j].n_layers == r->n_layers &&
-                      rs[j].n_heads == r->n_heads && rs[j].ffn_hidden == r->ffn_hidden);
+        int first = r->finished && r->d_model > 0;
+        for (size_t j = 0; j < i && first; j++) first = !same_model(&rs[j], r);
         if (!first) continue;
-        long plo = -1, phi = -1, runs = 0;
+        long runs = 0, np = -1;
         double tlo = INFINITY, thi = 0;
         for (size_t j = i; j < c->s->n; j++) {
-            const rp_run *q = &rs[j];
-            if (!(q->finished && q->d_model == r->d_model && q->n_layers == r->n_layers && q->n_heads == r->n_heads &&
-                  q->ffn_hidden == r->ffn_hidden))
-                continue;
+            if (!same_model(&rs[j], r)) continue;
             runs++;
-            double tok = (double)q->steps_planned * q->batch * q->seq * q->grad_accum;
+            double tok = (double)rs[j].steps_planned * rs[j].batch * rs[j].seq * rs[j].grad_accum;
             tlo = fmin(tlo, tok), thi = fmax(thi, tok);
-            if (q->n_params < 0) continue;
-            plo = plo < 0 || q->n_params < plo ? q->n_params : plo;
-            phi = q->n_params > phi ? q->n_params : phi;
+            if (rs[j].n_params >= 0) np = rs[j].n_params;
         }
-        if (plo >= 0) {
-            *min_params = *min_params < 0 || plo < *min_params ? plo : *min_params;
-            *max_params = phi > *max_params ? phi : *max_params;
-        }
-        *max_tokens = fmax(*max_tokens, thi);
-        char ffn[48];
+        rp_split sp;
+        rp_param_split(r, &sp);
+        if (np >= 0) z->pmin = z->pmin < 0 || np < z->pmin ? np : z->pmin, z->pmax = np > z->pmax ? np : z->pmax;
+        z->tmax = fmax(z->tmax, thi);
+        char b[6][48], ffn[48];
         if (r->ffn_hidden) snprintf(ffn, sizeof ffn, "%ld", r->ffn_hidden);
-        else snprintf(ffn, sizeof ffn, "equal-parameter rule");
-        rp_printf(c->md, "| %ld | %ld | %ld | %s | %ld-%ld | %.0f-%.0f | %ld |\n", r->d_model, r->n_layers, r->n_heads, ffn,
-                  plo, phi, tlo, thi, runs);
+        else snprintf(ffn, sizeof ffn, "derived");
+        pct(b[0], sp.embed, sp.total), pct(b[1], sp.attn, sp.total), pct(b[2], sp.ffn, sp.total), pct(b[3], sp.other, sp.total);
+        rp_printf(c->md, "| %s | %ld | %ld | %ld (%ld) | %s | %ld | %s | %s | %.0f (%s) | %.0f (%s) | %.0f (%s) | %.0f (%s) | %s "
+                         "| %.0f-%.0f | %ld |\n", r->act, r->d_model, r->n_layers, r->n_heads, r->n_kv_heads, ffn,
+                  r->vocab_size, r->tied < 0 ? "?" : r->tied ? "yes" : "no", rp_f(b[4], "%.0f", np >= 0 ? (double)np : NAN),
+                  sp.embed, b[0], sp.attn, b[1], sp.ffn, b[2], sp.other, b[3],
+                  !sp.ok ? "not computable" : sp.matches < 0 ? "n/a" : sp.matches ? "yes" : "**no**", tlo, thi, runs);
+        if (!sp.ok) continue;
+        double share = sp.ffn / sp.total;
+        z->ffn_min = fmin(z->ffn_min, share), z->ffn_max = fmax(z->ffn_max, share);
+        if (share < RP_FFN_MIN_SHARE) {
+            z->n_low++;
+            rp_printf(&warn, "**Warning: %s at d_model %ld, %ld layers has only %.1f%% of its parameters in the FFNs "
+                             "(the suite asks for at least %.0f%%): an activation difference is diluted by the "
+                             "embeddings and attention.**\n\n", r->act, r->d_model, r->n_layers, 100 * share,
+                      100 * RP_FFN_MIN_SHARE);
+        }
     }
     rp_puts(c->md, "\n");
+    if (warn.p) rp_puts(c->md, warn.p);
+    rp_buf_free(&warn);
 }
 
 void rp_md_overview(rp_ctx *c) {
@@ -111,11 +136,17 @@ void rp_md_overview(rp_ctx *c) {
     }
     runs_table(c);
     rp_puts(c->md, "### Model sizes in this sweep (from each run's config.json and run.json)\n\n");
-    long pmin, pmax;
-    double tmax;
-    sizes_table(c, &pmin, &pmax, &tmax);
+    rp_puts(c->md, "Parameters by part, counted from config.json as the model lays them out (embeddings: the token "
+                   "embedding and an untied LM head; attention: q, k, v, o; FFN: gate/up/down and the activation's "
+                   "scalars; norms: the RMSNorm gains) and checked against run.json's n_params.\n\n");
+    sizes_sum z;
+    sizes_table(c, &z);
     rp_puts(c->md, "### What this scale can and cannot tell\n\n");
-    rp_printf(c->md, "These models have %ld to %ld parameters and see at most %.0f training tokens each. ", pmin, pmax, tmax);
+    rp_printf(c->md, "These models have %ld to %ld parameters and see at most %.0f training tokens each. ", z.pmin,
+              z.pmax, z.tmax);
+    if (isfinite(z.ffn_min))
+        rp_printf(c->md, "Their FFNs hold %.1f%% to %.1f%% of the parameters%s. ", 100 * z.ffn_min, 100 * z.ffn_max,
+                  z.n_low ? " (some below the 40% the suite asks for, see the warnings above)" : "");
     rp_md_paper_scale(c->md);
     rp_puts(c->md, " At this scale the sweep can show whether each activation trains, whether a difference is larger "
                    "than the seed-to-seed noise of these tiny models, how wide the activation and gradient outlier "
@@ -123,6 +154,8 @@ void rp_md_overview(rp_ctx *c) {
                    "cannot tell whether the papers' small gaps (about 0.01-0.02 in loss) hold at their scale, nor "
                    "anything about FP8 instabilities that need tens of thousands of steps to develop, nor MoE (E6 "
                    "is not run). A verdict below is about these models only.\n\n");
+    const rp_e1act *p = rp_find_e1(c->a, "powlu");
+    rp_md_z_sentence(c->md, "Whether PowLU's bounded gate regime is reached (E1 runs)", p ? &p->z : &(rp_zsum){0});
 }
 
 // Per activation, the mean over the group's runs (seeds) of one series per run.
@@ -164,7 +197,7 @@ void rp_md_curves(rp_ctx *c) {
     rp_printf(c->md, "Runs: %s. Each curve is the mean over that activation's runs (seeds) at every logged step. The "
                      "training loss is smoothed with a bias-corrected exponential moving average (weight 0.9 on the "
                      "past); the validation loss is not smoothed.\n\n",
-              c->a->e3_tagged ? "the E3 runs" : "all finished fp32 runs (the sweep has no E3 run)");
+              c->a->e3_tagged ? "the E3 runs" : "all finished non-FP8, non-tuning runs (the sweep has no E3 run)");
     rp_md_figure(c, curve_figure(c, 0), "train_loss", "training loss per activation");
     rp_md_figure(c, curve_figure(c, 1), "val_loss", "validation loss per activation");
 }
@@ -180,7 +213,7 @@ void rp_md_valtable(rp_ctx *c) {
                      "= exp(mean). The papers' columns are differences to SwiGLU measured at their scale (PolyCom "
                      "1B dense, 250B tokens; PowLU 47M activated, m = 3): compare them with our difference to "
                      "SwiGLU, never with our absolute values.\n\n",
-              c->a->e3_tagged ? "the E3 runs" : "all finished fp32 runs");
+              c->a->e3_tagged ? "the E3 runs" : "all finished non-FP8, non-tuning runs");
     rp_puts(c->md, "| activation | n | final val loss | val PPL | ours: val loss − SwiGLU | paper: train loss − SwiGLU "
                    "| paper: val PPL vs SwiGLU |\n|---|---|---|---|---|---|---|\n");
     for (int k = 0; k < c->a->n_val; k++) {

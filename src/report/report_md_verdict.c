@@ -1,130 +1,190 @@
-// report_md_verdict.c — section 8: the rules (printed from the constants in report_verdict.h) and
-// one verdict line per claim with the numbers that decided it.
+// report_md_verdict.c — section 9: the rules (printed from the constants in report_verdict.h and
+// report_infer.h) and one verdict line per claim: the effect, its interval, n, the paper's effect and
+// the rule that decided, and for an inconclusive verdict what would decide it.
 #include "report/rp_md.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *const E3_POLY[] = {"polynorm", "polyrelu"};
-static const char *const E3_BASE[] = {"swiglu", "gelu", "relu"};
-
 static void rules(rp_ctx *c) {
     rp_puts(c->md, "### Rules\n\n");
-    rp_printf(c->md, "- E3 (each of PolyNorm, PolyReLU vs each of SwiGLU, GELU, ReLU): diff = mean(poly) − mean(base) "
-                     "of the final validation loss, se = sqrt(s1²/n1 + s2²/n2); reproduced if diff < −%g·se, not "
-                     "reproduced if diff > +%g·se, otherwise inconclusive (also when either side has fewer than %d "
-                     "seeds). Overall: reproduced if every pair is, not reproduced if any pair is not, otherwise "
-                     "inconclusive.\n", RP_E3_SE_K, RP_E3_SE_K, RP_E3_MIN_SEEDS);
-    rp_printf(c->md, "- E4: over the m values with at least %d seeds (at least two such m): spread = max mean − min "
-                     "mean, se = the largest pairwise sqrt(s1²/n1 + s2²/n2); reproduced (equivalent) if spread ≤ "
-                     "%g·se and spread ≤ %g%% of the mean loss; not reproduced if spread > %g·se and > %g%%; "
-                     "otherwise inconclusive.\n", RP_E3_MIN_SEEDS, RP_E4_SE_K, 100 * RP_E4_REL, RP_E4_SE_K,
-              100 * RP_E4_REL);
-    rp_printf(c->md, "- E1: ratio = powlu / swiglu of the late-training mean amax of the act_out band, and separately "
-                     "of the gradient bands' amax (fp32 runs tagged E1); reproduced if both ratios < %g, not "
-                     "reproduced if either ≥ %g, otherwise inconclusive.\n", RP_E1_REPRODUCED, RP_E1_NOT);
-    rp_puts(c->md, "- E2: largest stable lr per activation under the same recipe (delayed when both have it): "
-                   "reproduced if powlu's is larger than swiglu's; inconclusive if both are stable at every lr "
-                   "(ladder too low) or both unstable at every lr; not reproduced if powlu's is not larger and swiglu "
-                   "is unstable at some lr of the ladder; otherwise inconclusive.\n");
-    rp_printf(c->md, "- E5: both activations fitted (at least %d sizes each, α not at the edge of the searched range "
-                     "[0.001, 3]): gap = max over the N range both measured "
-                     "of |L_powlu(N) − L_swiglu(N)| / L_swiglu(N) of the fitted curves; reproduced (the curves "
-                     "overlap) if gap ≤ %g%%, not reproduced if gap > %g%%, otherwise inconclusive.\n",
-              RP_E5_MIN_SIZES, 100 * RP_E5_OVERLAP, 100 * RP_E5_APART);
+    rp_printf(c->md, "- Interval rule (E1, E3): with the paper's effect P and no effect N (1 for a ratio, 0 for a "
+                     "difference) and the %.0f%% interval I: inconclusive if I contains both N and P; reproduced if I "
+                     "excludes N on P's side; not reproduced if I excludes N on the other side, or contains N but "
+                     "excludes P. A claim of several parts is reproduced if every part is, not reproduced if any part "
+                     "is not, otherwise inconclusive.\n", 100 * RP_LEVEL);
+    rp_printf(c->md, "- E1: per seed pair, PowLU/SwiGLU of the late P1–P99 band width (P99 − P1, max over layers per "
+                     "telemetry step, mean over steps > %g·steps) of (a) the down-projection input and (b) the gradient "
+                     "at the up/gate outputs (max of the two); t interval over the log ratios (df = pairs − 1), "
+                     "exponentiated; P = %.2f for (a), %.2f for (b); both parts. The weight gradients, amax/RMS and "
+                     "kurtosis are shown, not used.\n", RP_E1_LATE, RP_E1_PAPER_ACT, RP_E1_PAPER_GRAD);
+    rp_printf(c->md, "- E2: per recipe, PowLU's FP8 limit against SwiGLU's and SwiGLU-Clip's (limits as defined in "
+                     "section 5); both comparisons must be reproduced. Inconclusive: no control, neither ladder failing "
+                     "under FP8 above its limit (the ladder is too low), FP8 seeds disagreeing "
+                     "or fewer than %d at a decisive rung, equal limits, or the failure that decides not attributable "
+                     "to FP8 (the control fails there too). Reproduced: PowLU's limit is higher and the baseline's FP8 "
+                     "failure is attributable; not reproduced: PowLU's limit is lower and its failure is attributable. "
+                     "The headline is the primary recipe (delayed scaling, the longest amax history other than %d); the "
+                     "stress recipe (history %d) is reported beside it.\n",
+              RP_E2_MIN_SEEDS, RP_E2_STRESS_HISTORY, RP_E2_STRESS_HISTORY);
+    rp_puts(c->md, "- E3: for PolyNorm and PolyReLU against SwiGLU, GELU and ReLU: the paired (by seed) difference "
+                   "poly − base of the final validation loss, its t interval (df = pairs − 1); P = the PolyCom 1B "
+                   "train-loss difference; every pair must be reproduced.\n");
+    rp_printf(c->md, "- E4: for m = 2 and 4, the paired difference m − 3 of the final validation loss; TOST at α = "
+                     "%.2f per side against the margin ±%g nats: reproduced (equivalent) if the 90%% interval lies "
+                     "inside (−%g, %g), not reproduced if it lies entirely beyond one side of ±%g, else inconclusive; "
+                     "both m.\n", RP_TOST_ALPHA, RP_E4_MARGIN, RP_E4_MARGIN, RP_E4_MARGIN, RP_E4_MARGIN);
+    rp_printf(c->md, "- E5: at least %d sizes with %d seeds each for both PowLU and SwiGLU; gap = the largest "
+                     "relative difference |L_powlu − L_swiglu| / L_swiglu of the fitted curves over the N range both "
+                     "measured; its %.0f%% bootstrap interval (seeds resampled within sizes, %d resamples): reproduced "
+                     "(the curves overlap) if the upper end ≤ %g%%, not reproduced if the lower end > %g%%, else "
+                     "inconclusive.\n", RP_E5_MIN_SIZES, RP_E5_MIN_SEEDS, 100 * RP_LEVEL, c->a->n_boot,
+              100 * RP_E5_OVERLAP, 100 * RP_E5_OVERLAP);
     rp_puts(c->md, "- E6 (MoE FFNs): not run by this project's sweeps.\n\n");
 }
 
-static void verdict_e3(rp_ctx *c) {
-    if (!c->a->n_val || !c->a->e3_tagged) {
-        rp_puts(c->md, "- E3: inconclusive — no E3 runs in this sweep.\n");
-        return;
-    }
-    rp_verdict v[6];
-    int n = 0;
-    rp_buf pairs = {0};
-    for (int p = 0; p < 2; p++)
-        for (int b = 0; b < 3; b++) {
-            const rp_actval *x = rp_find_val(c->a, E3_POLY[p]), *y = rp_find_val(c->a, E3_BASE[b]);
-            if (!x || !y) continue;
-            double diff, se;
-            char b1[48], b2[48];
-            v[n] = rp_verdict_e3_pair(x->val, y->val, &diff, &se);
-            rp_printf(&pairs, "| %s vs %s | %d / %d | %s | %s | %s |\n", E3_POLY[p], E3_BASE[b], x->val.n, y->val.n,
-                      rp_f(b1, "%+.4f", diff), rp_f(b2, "%.4f", se), rp_verdict_name(v[n]));
-            n++;
-        }
-    rp_verdict all = rp_verdict_e3_overall(v, n);
-    if (!n) rp_printf(c->md, "- E3: %s — no (PolyNorm or PolyReLU, baseline) pair was run.\n", rp_verdict_name(all));
-    else rp_printf(c->md, "- E3: %s — %d pairs, per-pair numbers below.\n", rp_verdict_name(all), n);
-    if (n)
-        rp_printf(c->md, "\n| pair | seeds | diff | se | verdict |\n|---|---|---|---|---|\n%s\n", pairs.p);
-    rp_buf_free(&pairs);
-}
-
-static void verdict_e4(rp_ctx *c) {
-    if (!c->a->n_e4) {
-        rp_puts(c->md, "- E4: inconclusive — no E4 runs in this sweep.\n");
-        return;
-    }
-    rp_stat st[RP_MAX_POINTS];
-    for (int k = 0; k < c->a->n_e4; k++) st[k] = c->a->e4[k].val;
-    double spread, se, mean;
-    rp_verdict v = rp_verdict_e4(st, c->a->n_e4, &spread, &se, &mean);
-    char b[5][48];
-    rp_printf(c->md, "- E4: %s — spread %s, largest pairwise se %s, %g·se = %s, %g%% of the mean loss %s = %s.\n",
-              rp_verdict_name(v), rp_f(b[0], "%.4f", spread), rp_f(b[1], "%.4f", se), RP_E4_SE_K,
-              rp_f(b[2], "%.4f", RP_E4_SE_K * se), 100 * RP_E4_REL, rp_f(b[3], "%.4f", mean),
-              isfinite(mean) ? (snprintf(b[4], 48, "%.4f", RP_E4_REL * mean), b[4]) : "n/a");
+static void e1_part(rp_buf *md, const char *what, const rp_e1ratio *r, double paper) {
+    char b[3][48];
+    rp_printf(md, "%s %s [%s, %s] (n = %d seed pairs; paper %.2f): %s", what, rp_f(b[0], "%.3f", r->est),
+              rp_f(b[1], "%.3f", r->lo), rp_f(b[2], "%.3f", r->hi), r->n_pairs, paper,
+              rp_verdict_name(r->v));
 }
 
 static void verdict_e1(rp_ctx *c) {
-    const rp_e1act *p = rp_find_e1(c->a, "powlu"), *s = rp_find_e1(c->a, "swiglu");
-    if (!p || !s) {
-        rp_puts(c->md, "- E1: inconclusive — needs fp32 E1 runs of both powlu and swiglu.\n");
+    if (!c->a->e1_has_powlu) {
+        rp_puts(c->md, "- E1: inconclusive — needs non-FP8 E1 runs of both powlu and swiglu with the same seeds.\n");
         return;
     }
-    double ra = p->late[RP_ACT_OUT][0] / s->late[RP_ACT_OUT][0], rg = p->late_grad / s->late_grad;
-    char b[6][48];
-    rp_printf(c->md, "- E1: %s — act_out amax ratio %s (powlu %s / swiglu %s), gradient amax ratio %s (powlu %s / "
-                     "swiglu %s).\n", rp_verdict_name(rp_verdict_e1(ra, rg)), rp_f(b[0], "%.3f", ra),
-              rp_f(b[1], "%.4g", p->late[RP_ACT_OUT][0]), rp_f(b[2], "%.4g", s->late[RP_ACT_OUT][0]),
-              rp_f(b[3], "%.3f", rg), rp_f(b[4], "%.4g", p->late_grad), rp_f(b[5], "%.4g", s->late_grad));
+    const rp_e1ratio *r = c->a->e1_powlu;
+    rp_printf(c->md, "- E1: %s — PowLU/SwiGLU band width, 95%% t interval: ", rp_verdict_name(c->a->e1_v));
+    e1_part(c->md, "down-projection input", &r[RP_Q_ACT], RP_E1_PAPER_ACT);
+    rp_puts(c->md, "; ");
+    e1_part(c->md, "gradient at the up/gate outputs", &r[RP_Q_GRAD], RP_E1_PAPER_GRAD);
+    char b[3][48];
+    if (!r[RP_Q_WGRAD].n_pairs) rp_puts(c->md, "; weight gradient (not used): not logged by this trainer.");
+    else
+        rp_printf(c->md, "; weight gradient (not used) %s [%s, %s].", rp_f(b[0], "%.3f", r[RP_Q_WGRAD].est),
+                  rp_f(b[1], "%.3f", r[RP_Q_WGRAD].lo), rp_f(b[2], "%.3f", r[RP_Q_WGRAD].hi));
+    if (c->a->e1_v == RP_INCONCLUSIVE)
+        rp_puts(c->md, " To decide: more seed pairs (the interval narrows as 1/√pairs), or telemetry where it is "
+                       "missing.");
+    rp_puts(c->md, "\n");
 }
 
 static void verdict_e2(rp_ctx *c) {
-    const rp_e2group *p, *s;
-    if (!rp_e2_pair(c->a, &p, &s)) {
-        rp_puts(c->md, "- E2: inconclusive — needs E2 runs of both powlu and swiglu under one recipe.\n");
+    const rp_e2group *pw[RP_MAX_GROUPS];
+    int n = rp_e2_recipes(c->a, pw, RP_MAX_GROUPS);
+    if (!n) {
+        rp_puts(c->md, "- E2: inconclusive — no PowLU FP8 ladder in this sweep.\n");
         return;
     }
-    double lp = rp_ladder_largest_stable(&p->lad), ls = rp_ladder_largest_stable(&s->lad);
-    char b[2][48];
-    rp_printf(c->md, "- E2: %s — recipe %s: largest stable lr powlu %s, swiglu %s (over %d and %d lrs).\n",
-              rp_verdict_name(rp_verdict_e2(&p->lad, &s->lad)), p->recipe, lp > 0 ? rp_f(b[0], "%g", lp) : "none",
-              ls > 0 ? rp_f(b[1], "%g", ls) : "none", p->lad.n, s->lad.n);
+    for (int k = 0; k < n; k++) {
+        rp_verdict v[2];
+        const char *why[2];
+        const rp_e2group *base[2];
+        int m = rp_e2_recipe_verdicts(c->a, pw[k], v, why, base);
+        rp_ladder_sum sp = rp_ladder_summary(&pw[k]->lad);
+        char lim[64], b[48];
+        rp_md_e2_limit(lim, &pw[k]->lad, &sp);
+        rp_printf(c->md, "- E2%s: %s — recipe %s, amax history %ld: PowLU FP8 limit %s (spacing above it %s)",
+                  k ? " (secondary recipe, not the headline)" : "", rp_verdict_name(rp_verdict_all(v, m)), pw[k]->recipe,
+                  pw[k]->hist, lim, rp_f(b, "×%.3g", sp.spacing));
+        for (int j = 0; j < m; j++) {
+            rp_ladder_sum sb = rp_ladder_summary(&base[j]->lad);
+            rp_md_e2_limit(lim, &base[j]->lad, &sb);
+            rp_printf(c->md, "; %s %s (%s: %s; FP8 seeds at its decisive rungs %d, spacing %s)", base[j]->act, lim,
+                      rp_verdict_name(v[j]), why[j], sb.min_seeds, rp_f(b, "×%.3g", sb.spacing));
+        }
+        rp_printf(c->md, "%s. Paper: FP8 SwiGLU spikes after ≈ step 76,200, Clip only delays it (≈ 77,000), PowLU stays "
+                         "flat.\n", m ? "" : "; no SwiGLU or SwiGLU-Clip ladder to compare with");
+    }
+}
+
+static void verdict_e3(rp_ctx *c) {
+    if (!c->a->n_e3) {
+        rp_puts(c->md, "- E3: inconclusive — no (PolyNorm or PolyReLU, baseline) pair among the E3 runs.\n");
+        return;
+    }
+    rp_printf(c->md, "- E3: %s — paired differences of the final val loss, 95%% t interval (paper):", rp_verdict_name(c->a->e3_v));
+    for (int k = 0; k < c->a->n_e3; k++) {
+        const rp_e3pair *p = &c->a->e3[k];
+        char b[4][48];
+        rp_printf(c->md, "%s %s − %s %s [%s, %s] (n = %d, MDE %s; paper %+.3f): %s", k ? ";" : "", p->poly, p->base,
+                  rp_f(b[0], "%+.4f", p->c.diff), rp_f(b[1], "%+.4f", p->c.lo), rp_f(b[2], "%+.4f", p->c.hi),
+                  p->n_pairs, rp_f(b[3], "%.4f", p->mde), p->paper, rp_verdict_name(p->v));
+    }
+    rp_puts(c->md, ".");
+    if (c->a->e3_v == RP_INCONCLUSIVE)
+        rp_puts(c->md, " To decide: the seeds listed per pair in section 6 (\"seeds for the paper's difference\").");
+    rp_puts(c->md, "\n");
+}
+
+static void verdict_e4(rp_ctx *c) {
+    int any = 0;
+    for (int k = 0; k < c->a->n_e4; k++) any |= c->a->e4[k].m != RP_E4_REF_M;
+    if (!any) {
+        rp_puts(c->md, "- E4: inconclusive — no E4 runs with m other than 3.\n");
+        return;
+    }
+    rp_printf(c->md, "- E4: %s — paired difference to m = 3, 90%% interval against ±%g nats:", rp_verdict_name(c->a->e4_v),
+              RP_E4_MARGIN);
+    int first = 1;
+    for (int k = 0; k < c->a->n_e4; k++) {
+        const rp_e4m *e = &c->a->e4[k];
+        if (e->m == RP_E4_REF_M) continue;
+        char b[4][48];
+        rp_printf(c->md, "%s m = %g %s [%s, %s] (n = %d; resolvable margin %s; paper %+.3f): %s", first ? "" : ";", e->m,
+                  rp_f(b[0], "%+.4f", e->c.diff), rp_f(b[1], "%+.4f", e->t.lo), rp_f(b[2], "%+.4f", e->t.hi),
+                  e->n_pairs, rp_f(b[3], "%.4f", e->t.resolvable),
+                  rp_paper_powlu_m_loss(e->m) - rp_paper_powlu_m_loss(RP_E4_REF_M), rp_verdict_name(e->v));
+        first = 0;
+    }
+    rp_puts(c->md, ".");
+    if (c->a->e4_v == RP_INCONCLUSIVE)
+        rp_printf(c->md, " To decide: a resolvable margin below %g (it shrinks as 1/√pairs).", RP_E4_MARGIN);
+    rp_puts(c->md, "\n");
+}
+
+// The fewest seeds at any size of either activation (0 when one is missing).
+static int min_seeds(const rp_e5act *p, const rp_e5act *s) {
+    int m = p && s ? 1 << 30 : 0;
+    for (int j = 0; p && s && j < p->n; j++) m = p->seeds[j] < m ? p->seeds[j] : m;
+    for (int j = 0; p && s && j < s->n; j++) m = s->seeds[j] < m ? s->seeds[j] : m;
+    return m == 1 << 30 ? 0 : m;
 }
 
 static void verdict_e5(rp_ctx *c) {
     const rp_e5act *p = rp_find_e5(c->a, "powlu"), *s = rp_find_e5(c->a, "swiglu");
-    double lo, hi, gap = rp_e5_gap(p, s, &lo, &hi);
-    if (!isfinite(gap)) {
-        rp_printf(c->md, "- E5: inconclusive — needs usable fits (at least %d sizes, α inside the searched range) of "
-                         "both powlu and swiglu over a common N range (powlu: %d sizes%s, swiglu: %d sizes%s).\n",
-                  RP_E5_MIN_SIZES, p ? p->n : 0, p && p->fit.ok && p->fit.edge ? ", α at the edge" : "",
-                  s ? s->n : 0, s && s->fit.ok && s->fit.edge ? ", α at the edge" : "");
-        return;
-    }
-    char b[6][48];
-    rp_printf(c->md, "- E5: %s — largest relative gap %s%% over N = %.0f..%.0f; α powlu %s ± %s, swiglu %s ± %s.\n",
-              rp_verdict_name(rp_verdict_e5(gap)), rp_f(b[0], "%.3f", 100 * gap), lo, hi,
-              rp_f(b[1], "%.4f", p->fit.alpha), rp_f(b[2], "%.4f", p->fit.salpha), rp_f(b[3], "%.4f", s->fit.alpha),
-              rp_f(b[4], "%.4f", s->fit.salpha));
+    const rp_boot_ci *g = &c->a->e5_boot.gap;
+    char b[3][48];
+    if (g->ok)
+        rp_printf(c->md, "- E5: %s — largest relative gap of the fitted curves %s%%, 95%% bootstrap interval [%s, %s]%% "
+                         "(powlu %d sizes, swiglu %d sizes; paper: the curves almost overlap; rule: ≤ %g%%).",
+                  rp_verdict_name(c->a->e5_v), rp_f(b[0], "%.3f", 100 * g->est), rp_f(b[1], "%.3f", 100 * g->lo),
+                  rp_f(b[2], "%.3f", 100 * g->hi), p ? p->n : 0, s ? s->n : 0, 100 * RP_E5_OVERLAP);
+    else if (c->a->e5_boot.n_boot)
+        rp_printf(c->md, "- E5: %s — no usable interval of the curves' gap (%d of %d bootstrap resamples failed; a fit "
+                         "without power-law curvature fails) (powlu %d sizes, swiglu %d sizes; paper: the curves almost "
+                         "overlap; rule: ≤ %g%%).",
+                  rp_verdict_name(c->a->e5_v), c->a->e5_boot.n_failed, c->a->e5_boot.n_boot, p ? p->n : 0, s ? s->n : 0,
+                  100 * RP_E5_OVERLAP);
+    else
+        rp_printf(c->md, "- E5: %s — no interval: the design for one is not met (powlu %d sizes, swiglu %d sizes, %d seeds "
+                         "at the thinnest size; paper: the curves almost overlap; rule: ≤ %g%%).",
+                  rp_verdict_name(c->a->e5_v), p ? p->n : 0, s ? s->n : 0, min_seeds(p, s), 100 * RP_E5_OVERLAP);
+    if (!c->a->e5_design_ok)
+        rp_printf(c->md, " To decide: at least %d sizes with %d seeds each for both activations.", RP_E5_MIN_SIZES,
+                  RP_E5_MIN_SEEDS);
+    else if (!c->a->e5_boot_ok || !g->ok)
+        rp_puts(c->md, " To decide: sizes spanning a wider range of N, so that the fits find power-law curvature.");
+    else if (c->a->e5_v == RP_INCONCLUSIVE)
+        rp_puts(c->md, " To decide: more seeds per size (the interval straddles the rule).");
+    rp_puts(c->md, "\n");
 }
 
 void rp_md_verdicts(rp_ctx *c) {
-    rp_puts(c->md, "## 8. Verdicts\n\n");
+    rp_puts(c->md, "## 9. Verdicts\n\n");
     rules(c);
     rp_puts(c->md, "### Verdicts (these models only)\n\n");
     verdict_e1(c);

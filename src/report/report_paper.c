@@ -2,7 +2,7 @@
 // quoted in /work/shared/spec/EXPERIMENTS.md. They were measured at a far larger scale than any
 // sweep here, so the report only ever shows them as DIFFERENCES to SwiGLU (or to m = 3), never
 // beside our absolute losses as if comparable.
-#include "report/rp_md.h"
+#include "report/report_paper.h"
 
 #include <math.h>
 #include <string.h>
@@ -28,6 +28,11 @@ static int polycom_index(const char *act) {
     for (size_t i = 0; i < N_OF(POLYCOM_1B); i++)
         if (!strcmp(POLYCOM_1B[i].act, act)) return (int)i;
     return -1;
+}
+
+double rp_paper_polycom_train(const char *act) {
+    int i = polycom_index(act);
+    return i < 0 ? NAN : POLYCOM_1B[i].train_loss;
 }
 
 double rp_paper_polycom_train_diff(const char *act) {

@@ -1,5 +1,8 @@
-// report_verdict.c — see report_verdict.h: each claim's rule, on numbers only.
+// report_verdict.c — see report_verdict.h: each claim's rule, on numbers only. The interval rules
+// themselves are report_infer.c's (rp_verdict_effect, _at_most, _equivalent); this file adds what is
+// particular to each claim: the design minimums, the paper's effect, and E2's ladder logic.
 #include "report/report_verdict.h"
+#include "report/report_infer.h"
 
 #include <math.h>
 
@@ -7,78 +10,82 @@ const char *rp_verdict_name(rp_verdict v) {
     return v == RP_REPRODUCED ? "reproduced" : v == RP_NOT_REPRODUCED ? "not reproduced" : "inconclusive";
 }
 
-static double se2(rp_stat a, rp_stat b) { return sqrt(a.sd * a.sd / a.n + b.sd * b.sd / b.n); }
-
-rp_verdict rp_verdict_e3_pair(rp_stat poly, rp_stat base, double *diff, double *se) {
-    *diff = poly.n && base.n ? poly.mean - base.mean : NAN;
-    *se = poly.n >= RP_E3_MIN_SEEDS && base.n >= RP_E3_MIN_SEEDS ? se2(poly, base) : NAN;
-    if (!isfinite(*diff) || !isfinite(*se)) return RP_INCONCLUSIVE;
-    if (*diff < -RP_E3_SE_K * *se) return RP_REPRODUCED;
-    if (*diff > RP_E3_SE_K * *se) return RP_NOT_REPRODUCED;
-    return RP_INCONCLUSIVE;
-}
-
-rp_verdict rp_verdict_e3_overall(const rp_verdict *pairs, int n) {
+rp_verdict rp_verdict_all(const rp_verdict *parts, int n) {
     int all = n > 0;
     for (int i = 0; i < n; i++) {
-        if (pairs[i] == RP_NOT_REPRODUCED) return RP_NOT_REPRODUCED;
-        all &= pairs[i] == RP_REPRODUCED;
+        if (parts[i] == RP_NOT_REPRODUCED) return RP_NOT_REPRODUCED;
+        all &= parts[i] == RP_REPRODUCED;
     }
     return all ? RP_REPRODUCED : RP_INCONCLUSIVE;
 }
 
-rp_verdict rp_verdict_e4(const rp_stat *per_m, int n, double *spread, double *se_max, double *mean_loss) {
-    double lo = INFINITY, hi = -INFINITY, sum = 0, se = 0;
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        if (per_m[i].n < RP_E3_MIN_SEEDS) continue;
-        lo = fmin(lo, per_m[i].mean), hi = fmax(hi, per_m[i].mean), sum += per_m[i].mean, k++;
-        for (int j = 0; j < i; j++)
-            if (per_m[j].n >= RP_E3_MIN_SEEDS) se = fmax(se, se2(per_m[i], per_m[j]));
+rp_verdict rp_verdict_e1(int ok, double lo, double hi, double paper_ratio) {
+    return ok ? rp_verdict_effect(lo, hi, 1.0, paper_ratio) : RP_INCONCLUSIVE;
+}
+
+rp_verdict rp_verdict_e3(int ok, double lo, double hi, double paper_diff) {
+    return ok ? rp_verdict_effect(lo, hi, 0.0, paper_diff) : RP_INCONCLUSIVE;
+}
+
+rp_verdict rp_verdict_e4(int ok, double lo, double hi) {
+    return ok ? rp_verdict_equivalent(lo, hi, RP_E4_MARGIN) : RP_INCONCLUSIVE;
+}
+
+rp_verdict rp_verdict_e5(int design_ok, int ok, double lo, double hi) {
+    return design_ok && ok ? rp_verdict_at_most(lo, hi, RP_E5_OVERLAP) : RP_INCONCLUSIVE;
+}
+
+// ---- E2 ----
+
+static int fp8_stable(const rp_rung *r) { return r->n > 0 && r->unstable == 0; }
+static int ctl_stable(const rp_rung *r) { return r->ctl_n > 0 && r->ctl_unstable == 0; }
+static int mixed(const rp_rung *r) { return r->unstable > 0 && r->unstable < r->n; }
+
+double rp_ladder_lr(const rp_ladder *l, int i) { return i >= 0 && i < l->n ? l->r[i].lr : 0; }
+
+rp_ladder_sum rp_ladder_summary(const rp_ladder *l) {
+    rp_ladder_sum s = {-1, -1, 0, -1, 0, 0, 0, NAN};
+    for (int i = 0; i < l->n; i++) {
+        const rp_rung *r = &l->r[i];
+        s.has_control |= r->ctl_n > 0;
+        if (fp8_stable(r) && ctl_stable(r)) s.limit = i;
+        if (ctl_stable(r)) s.ctl_limit = i;
     }
-    *spread = k >= 2 ? hi - lo : NAN;
-    *se_max = k >= 2 ? se : NAN;
-    *mean_loss = k ? sum / k : NAN;
-    if (k < 2) return RP_INCONCLUSIVE;
-    int within_se = *spread <= RP_E4_SE_K * se, within_rel = *spread <= RP_E4_REL * *mean_loss;
-    if (within_se && within_rel) return RP_REPRODUCED;
-    if (!within_se && !within_rel) return RP_NOT_REPRODUCED;
-    return RP_INCONCLUSIVE;
+    for (int i = s.limit + 1; i < l->n && s.fail < 0; i++)
+        if (l->r[i].unstable > 0) s.fail = i;
+    if (s.fail >= 0) s.fail_attributable = ctl_stable(&l->r[s.fail]);
+    if (s.limit >= 0 && s.limit + 1 < l->n) s.spacing = l->r[s.limit + 1].lr / l->r[s.limit].lr;
+    int idx[2] = {s.limit, s.fail};
+    for (int k = 0; k < 2; k++) {
+        if (idx[k] < 0) continue;
+        const rp_rung *r = &l->r[idx[k]];
+        s.disagree |= mixed(r);
+        s.min_seeds = s.min_seeds == 0 || r->n < s.min_seeds ? r->n : s.min_seeds;
+    }
+    return s;
 }
 
-rp_verdict rp_verdict_e1(double ratio_act, double ratio_grad) {
-    if (!isfinite(ratio_act) || !isfinite(ratio_grad)) return RP_INCONCLUSIVE;
-    if (ratio_act >= RP_E1_NOT || ratio_grad >= RP_E1_NOT) return RP_NOT_REPRODUCED;
-    if (ratio_act < RP_E1_REPRODUCED && ratio_grad < RP_E1_REPRODUCED) return RP_REPRODUCED;
-    return RP_INCONCLUSIVE;
-}
-
-double rp_ladder_largest_stable(const rp_ladder *l) {
-    double best = 0;
-    for (int i = 0; i < l->n; i++)
-        if (l->stable[i] && l->lr[i] > best) best = l->lr[i];
-    return best;
-}
-
-static int count_stable(const rp_ladder *l) {
-    int k = 0;
-    for (int i = 0; i < l->n; i++) k += l->stable[i] != 0;
-    return k;
-}
-
-rp_verdict rp_verdict_e2(const rp_ladder *powlu, const rp_ladder *swiglu) {
-    if (!powlu->n || !swiglu->n) return RP_INCONCLUSIVE;
-    int ps = count_stable(powlu), ss = count_stable(swiglu);
-    if ((ps == powlu->n && ss == swiglu->n) || (ps == 0 && ss == 0)) return RP_INCONCLUSIVE;
-    double p = rp_ladder_largest_stable(powlu), s = rp_ladder_largest_stable(swiglu);
-    if (p > s) return RP_REPRODUCED;
-    if (ss < swiglu->n) return RP_NOT_REPRODUCED;
-    return RP_INCONCLUSIVE;
-}
-
-rp_verdict rp_verdict_e5(double gap) {
-    if (!isfinite(gap)) return RP_INCONCLUSIVE;
-    if (gap <= RP_E5_OVERLAP) return RP_REPRODUCED;
-    if (gap > RP_E5_APART) return RP_NOT_REPRODUCED;
-    return RP_INCONCLUSIVE;
+rp_verdict rp_verdict_e2(const rp_ladder *powlu, const rp_ladder *base, const char **why) {
+    rp_ladder_sum p = rp_ladder_summary(powlu), b = rp_ladder_summary(base);
+    if (!powlu->n || !base->n) return *why = "a ladder is missing", RP_INCONCLUSIVE;
+    if (!p.has_control || !b.has_control)
+        return *why = "no bf16 control runs: an instability cannot be attributed to FP8", RP_INCONCLUSIVE;
+    if (p.fail < 0 && b.fail < 0)
+        return *why = "neither ladder failed under FP8 above its limit: extend the ladder upwards", RP_INCONCLUSIVE;
+    if (p.disagree || b.disagree) return *why = "FP8 seeds disagree at a decisive rung", RP_INCONCLUSIVE;
+    if (p.min_seeds < RP_E2_MIN_SEEDS || b.min_seeds < RP_E2_MIN_SEEDS)
+        return *why = "too few seeds at a decisive rung", RP_INCONCLUSIVE;
+    double lp = rp_ladder_lr(powlu, p.limit), lb = rp_ladder_lr(base, b.limit);
+    if (lp == lb) return *why = "the FP8 limits coincide", RP_INCONCLUSIVE;
+    if (lp > lb) {
+        if (b.fail < 0) return *why = "the baseline never failed under FP8 above its limit", RP_INCONCLUSIVE;
+        if (!b.fail_attributable)
+            return *why = "the baseline's control fails at its FP8 fail rung too: not attributable to FP8",
+                   RP_INCONCLUSIVE;
+        return *why = "PowLU's FP8 limit is higher and the baseline's failure is FP8's", RP_REPRODUCED;
+    }
+    if (p.fail < 0) return *why = "PowLU never failed under FP8 above its limit", RP_INCONCLUSIVE;
+    if (!p.fail_attributable)
+        return *why = "PowLU's control fails at its FP8 fail rung too: not attributable to FP8", RP_INCONCLUSIVE;
+    return *why = "PowLU's FP8 limit is lower and its failure is FP8's", RP_NOT_REPRODUCED;
 }

@@ -9,27 +9,34 @@
 
 #define RP_NAME 128
 #define RP_N_EXP 6   // E1..E6
+// Bit RP_N_EXP of rp_run.exps: the run is a learning-rate tuning run ("tune", SUITE-CONTRACT.md).
+#define RP_EXP_TUNE (1u << RP_N_EXP)
 
-// The FFN tensors the trainer's telemetry watches: the down-projection input and the
-// up/gate-projection output gradients.
-enum { RP_ACT_OUT, RP_GRAD_UP, RP_GRAD_GATE, RP_NT };
+// The FFN tensors the trainer's telemetry watches: the down-projection input, the up/gate-projection
+// output gradients, and the up/gate weight gradients (the last two only in newer metrics files).
+enum { RP_ACT_OUT, RP_GRAD_UP, RP_GRAD_GATE, RP_WGRAD_UP, RP_WGRAD_GATE, RP_NT };
 extern const char *const RP_TENSOR_NAMES[RP_NT];
 
 typedef struct { long step; double v; } rp_pt;
 
 // One telemetry step, reduced over layers: min of mins, max of maxes, min of P1, max of P99,
-// max of amax.
-typedef struct { double lo, hi, p1, p99, amax; } rp_band;
+// max of amax; and the outlier statistics E1 decides on, each the max over layers: the P1-P99 band
+// width (P99 - P1), amax/RMS and kurtosis (NAN when no layer has the keys).
+typedef struct { double lo, hi, p1, p99, amax, width, crest, kurt; } rp_band;
+// The gate pre-activation z (newer metrics only): the max over layers of each quantile and fraction.
+typedef struct { double p50, p99, p999, max, gt4, gt_peak; } rp_zq;
 typedef struct {
     long step;
     int has[RP_NT];
     rp_band b[RP_NT];
+    int has_z;
+    rp_zq z;
 } rp_tele;
 
 typedef struct {
     char name[RP_NAME];
     char dir[1024];            // DIR/runs/<name> (never printed: the report must not depend on paths)
-    unsigned exps;             // bit k: experiment E(k+1) asked for this run
+    unsigned exps;             // bit k: experiment E(k+1) asked for this run; RP_EXP_TUNE: a tuning run
     int finished;              // run.json exists
     char status[24];           // run.json "status", or "not finished"
     long steps_planned, steps_done;
@@ -38,6 +45,7 @@ typedef struct {
     char act[32], precision[16], recipe[24];
     double m, lr;              // m: NAN when the activation has none
     long seed, d_model, n_layers, n_heads, ffn_hidden, batch, seq, grad_accum;
+    long n_kv_heads, vocab_size, tied, amax_history, steps_cfg;   // 0 / -1 when config.json lacks them
     // from metrics.jsonl
     rp_pt *loss; size_t n_loss;
     rp_pt *val; size_t n_val;  // val_loss lines (null -> NAN)
@@ -48,6 +56,9 @@ typedef struct {
     long diverged_step;        // -1: not diverged
     int has_lowp;
     double lowp_n, lowp_sat, lowp_ftz;
+    // The down-projection input ("L<l>.ffn_down.x" in lowp.tensors, telemetry steps only), summed.
+    int has_down;
+    double down_n, down_sat, down_ftz;
 } rp_run;
 
 typedef struct {
@@ -59,8 +70,12 @@ typedef struct {
 // report_load.c
 int rp_load(const char *dir, rp_sweep *s, char *err, size_t errlen);
 void rp_free(rp_sweep *s);
-int rp_is_fp32(const rp_run *r);
+int rp_is_fp8(const rp_run *r);   // the E2 treatment; every other precision (fp32, bf16) is full-range
 int rp_in_exp(const rp_run *r, int e);   // e: 1..6, finished runs only
+int rp_is_tune(const rp_run *r);         // finished and tagged "tune"
+// Parses one experiment id: "E<k>" or "E<k>.<suffix>" (k in 1..6) -> its bit; "tune" -> RP_EXP_TUNE;
+// anything else -> 0.
+unsigned rp_exp_bit(const char *id);
 
 // The report is assembled in util's growable byte buffer; the short rp_ names keep the many
 // call sites of the section writers terse.

@@ -3,6 +3,7 @@
 #define ACTLAB_REPORT_RP_MD_H
 
 #include "report/report_analyze.h"
+#include "report/report_paper.h"
 #include "report/report_plot.h"
 
 typedef struct {
@@ -21,21 +22,25 @@ const char *rp_f(char buf[48], const char *fmt, double v);
 void rp_md_figure(rp_ctx *c, int drawn, const char *name, const char *caption);
 void rp_md_no_runs(rp_ctx *c);
 
-// The papers' numbers (report_paper.c). NAN when the paper has no such number.
-double rp_paper_polycom_train_diff(const char *act);   // train loss − SwiGLU's, PolyCom 1B dense
-double rp_paper_polycom_ppl(const char *act);          // validation perplexity, PolyCom 1B dense
-double rp_paper_polycom_ppl_swiglu(void);
-double rp_paper_powlu_m_loss(double m);                // final loss of PowLU with this m (47M activated)
-double rp_paper_powlu_m_swiglu(void);                  // SwiGLU's final loss in that ablation
-void rp_md_paper_scale(rp_buf *md);                    // one sentence: the papers' scale
-
 void rp_md_overview(rp_ctx *c);    // 1
 void rp_md_curves(rp_ctx *c);      // 2
 void rp_md_valtable(rp_ctx *c);    // 3
 void rp_md_e1(rp_ctx *c);          // 4
 void rp_md_e2(rp_ctx *c);          // 5
-void rp_md_e4(rp_ctx *c);          // 6
-void rp_md_e5(rp_ctx *c);          // 7
-void rp_md_verdicts(rp_ctx *c);    // 8
+void rp_md_e3(rp_ctx *c);          // 6
+void rp_md_e4(rp_ctx *c);          // 7
+void rp_md_e5(rp_ctx *c);          // 8
+void rp_md_verdicts(rp_ctx *c);    // 9
+
+// The gate pre-activation z: a table header (first column titled `first`), one row, and the
+// sentence saying whether z > 4 and z > 12.9 were reached (report_md_e1.c).
+void rp_md_z_header(rp_buf *md, const char *first);
+void rp_md_z_row(rp_buf *md, const char *label, const rp_zsum *z);
+void rp_md_z_sentence(rp_buf *md, const char *what, const rp_zsum *z);
+// E2 (report_md_e2.c): a ladder's FP8 limit as text; PowLU's group against each baseline of its
+// recipe (SwiGLU, SwiGLU-Clip, those that exist): returns how many, with their verdicts and reasons.
+void rp_md_e2_limit(char out[64], const rp_ladder *l, const rp_ladder_sum *s);
+int rp_e2_recipe_verdicts(const rp_analysis *a, const rp_e2group *powlu, rp_verdict v[2], const char *why[2],
+                          const rp_e2group *base[2]);
 
 #endif

@@ -28,7 +28,7 @@ expect_status 2 "$ACTLAB" compare --quick --full
 expect_status 0 "$ACTLAB" compare --quick --data-dir "$DIR/data" --out "$DIR/cq" --no-figures
 grep -q "report: $DIR/cq/report.md" "$DIR/out.txt" || fail "compare does not print the report's path"
 R="$DIR/cq/report.md"
-for h in "## 1. Runs overview" "## 3. Validation loss" "## 4. E1" "## 5. E2" "## 6. E4" "## 7. E5" "## 8. Verdicts"; do
+for h in "## 1. Runs overview" "## 3. Validation loss" "## 4. E1" "## 5. E2" "## 6. E3" "## 7. E4" "## 8. E5" "## 9. Verdicts"; do
     grep -q "^$h" "$R" || fail "report lacks '$h'"
 done
 for e in E1 E2 E3 E4 E5; do

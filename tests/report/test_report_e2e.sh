@@ -45,10 +45,13 @@ run() {
     PLAN="$PLAN${PLAN:+,}{\"name\":\"$name\",\"dir\":\"runs/$name\",\"experiments\":$exps,\"coords\":{},\"steps\":30}"
 }
 
+for lr in 3e-3 6e-3; do
+    for act in swiglu polynorm; do run "tune-$act-lr$lr" '["tune"]' 32 1 --act $act --seed 101 --lr $lr; done
+done
 for seed in 1 2; do
     run "e3-swiglu-seed$seed" '["E3","E1"]' 32 1 --act swiglu --seed $seed
-    run "e3-polynorm-seed$seed" '["E3"]' 32 1 --act polynorm --seed $seed
-    run "e1-powlu-seed$seed" '["E1","E4"]' 32 1 --act powlu --seed $seed
+    run "e3-polynorm-seed$seed" '["E3.poly"]' 32 1 --act polynorm --seed $seed
+    run "e1-powlu-seed$seed" '["E1","E3"]' 32 1 --act powlu --seed $seed
     run "e4-m2-seed$seed" '["E4"]' 32 1 --act powlu --m 2 --seed $seed
 done
 run "e3-gelu-seed1" '["E3"]' 32 1 --act gelu --seed 1
@@ -59,6 +62,7 @@ for act in swiglu powlu; do
     for lr in 0.003 0.3; do
         run "e2-$act-lr$lr" '["E2"]' 32 1 --act $act --lr $lr --precision fp8 --fp8-scaling delayed --spike-window 5
     done
+    run "e2.ctl-$act-lr0.003" '["E2.ctl"]' 32 1 --act $act --lr 0.003 --precision bf16 --spike-window 5
 done
 PLAN="$PLAN,{\"name\":\"e3-relu-seed1\",\"dir\":\"runs/e3-relu-seed1\",\"experiments\":[\"E3\"],\"coords\":{},\"steps\":30}"
 echo "{\"version\":1,\"name\":\"tiny\",\"spec_hash\":\"0\",\"runs\":[$PLAN]}" > "$S/plan.json"
@@ -74,8 +78,9 @@ expect_status 0 "$ACTLAB" report "$S"
 MD=$S/report.md
 [ -s "$MD" ] && [ -s "$S/report.html" ] || fail "report.md / report.html written"
 for h in "## 1. Runs overview" "## 2. Loss and validation-loss curves" "## 3. Validation loss" \
-         "## 4. E1: activation and gradient outliers" "## 5. E2: FP8 learning-rate ladder" \
-         "## 6. E4: validation loss against PowLU's m" "## 7. E5: scaling law" "## 8. Verdicts"; do
+         "## 4. E1: activation and gradient outliers" "## 5. E2: FP8 learning-rate ladder with a bf16 control" \
+         "## 6. E3: PolyNorm and PolyReLU against the baselines" "## 7. E4: PowLU's m, an equivalence test" \
+         "## 8. E5: scaling law" "## 9. Verdicts"; do
     grep -qxF "$h" "$MD" || fail "section heading '$h'"
 done
 grep -q '^| e3-relu-seed1 | E3 | .* | not finished |' "$MD" || fail "unfinished run listed as not finished"
@@ -91,8 +96,32 @@ while IFS='|' read -r _ name _ _ _ _ _ _ _ status _ _ _ _ fval _; do
     want=$(awk -v v="$(last_num "$S/runs/$name/metrics.jsonl" val_loss)" 'BEGIN { if (v == "null" || v == "") print "n/a"; else printf "%.4f", v }')
     [ "$fval" = "$want" ] || fail "$name: final val loss $fval in report.md, $want in metrics.jsonl"
     checked=$((checked + 1))
-done < <(grep -E '^\| e[0-9]-' "$MD")
-[ "$checked" = 21 ] || fail "checked $checked finished runs in the runs table, expected 21"
+done < <(grep -E '^\| (e[0-9][.a-z]*|tune)-' "$MD")
+[ "$checked" = 27 ] || fail "checked $checked finished runs in the runs table, expected 27"
+grep -q '^| tune-swiglu-lr3e-3 | tune | swiglu |' "$MD" || fail "tuning run tagged tune"
+grep -q '^| e3-polynorm-seed1 | E3 | polynorm |' "$MD" || fail "E3.poly read as E3"
+
+# The parameter split, computed from config.json, equals the n_params the trainer printed, for every model.
+rows=$(grep -cE '^\| [a-z_]+ \| [0-9]+ \| [0-9]+ \| [0-9]+ \([0-9]+\) \| ' "$MD")
+[ "$rows" -ge 6 ] || fail "parameter split rows: $rows"
+if grep -E '^\| [a-z_]+ \| [0-9]+ \| [0-9]+ \| [0-9]+ \([0-9]+\) \| ' "$MD" | grep -vq '| yes | [0-9]'; then
+    fail "a parameter split does not match n_params"
+fi
+# These tiny models are mostly embeddings: each gets the FFN-share warning.
+grep -q '^\*\*Warning: swiglu at d_model 32, 1 layers has only' "$MD" || fail "FFN share warning"
+# Tuning table, paired E3 rows, TOST rows.
+grep -q '^| swiglu | 0.003 → [0-9.]*, 0.006 → [0-9.]* | 0.00[36] | \*\*warning: the best lr is at the edge' "$MD" || fail "tuning row"
+grep -qE '^\| polynorm − swiglu \| 2 \| [-+][0-9.]+ \| \[[-+][0-9.]+, [-+][0-9.]+\] \| ' "$MD" || fail "E3 paired row"
+grep -qE '^\| 2 \| 2 \| [0-9.]+ ± [0-9.]+ \| 2 \| [-+][0-9.]+ \| \[' "$MD" || fail "E4 TOST row for m = 2"
+# The E2 control: the rung at 0.003 has one FP8 and one bf16 run per activation.
+grep -qE '^\| swiglu \| delayed \| [0-9]+ \| 0.003 \| [01] / 1 \| [01] / 1 \| ' "$MD" || fail "E2 rung with control"
+# New telemetry keys are optional: without them the sections say so instead of failing.
+if ! grep -q '"z":' "$S/runs/e1-powlu-seed1/metrics.jsonl"; then
+    grep -q 'no gate pre-activation (z) telemetry' "$MD" || fail "missing z telemetry stated"
+else
+    grep -qE '^PowLU \(E1\): z (never exceeded 4|exceeded 4 on [0-9]+ of 12 telemetry steps)' "$MD" || fail "z sentence"
+    grep -qE '^\| powlu / swiglu \| up/gate weight gradient \| 2 \| [0-9.]+ \| \[' "$MD" || fail "weight-gradient ratio"
+fi
 
 # The swiglu mean ± std in the validation table, recomputed from the E3 metrics files.
 want=$(for s in 1 2; do last_num "$S/runs/e3-swiglu-seed$s/metrics.jsonl" val_loss; done |
@@ -107,17 +136,20 @@ for r in e2-swiglu-lr0.003 e2-powlu-lr0.3; do
     # spike events: runs of consecutive flagged steps
     spikes=$(awk -F'"step":' 'BEGIN { last = -10 } /"spike"/ { split($2, a, ","); s = a[1] + 0; if (s != last + 1) n++; last = s } END { print n + 0 }' "$f")
     lr=${r##*-lr}; act=${r#e2-}; act=${act%-lr*}
-    grep -qE "^\| $act \| delayed \| $lr \| [0-9]+ \| [a-z]+ \| $spikes \| [-0-9]+ \| $sat \| $ftz \| " "$MD" ||
+    grep -qE "^\| $act \| fp8 \| delayed \| [0-9]+ \| $lr \| [0-9]+ \| [a-z]+ \| $spikes \| [-0-9]+ \| $sat \| $ftz \| " "$MD" ||
         fail "E2 row of $r: spikes $spikes, sat $sat, ftz $ftz"
 done
 grep -q "^| powlu | 4 | .* ± .* | .* ± .* |" "$MD" || fail "E5 fit of powlu over 4 sizes"
 
 if command -v gnuplot >/dev/null; then
-    for f in train_loss val_loss e1_act_out e1_grad_up e1_grad_gate e2_loss e4_m e5_scaling; do
+    for f in train_loss val_loss e1_act_out e1_grad_up e1_grad_gate e1_widths e2_ladder e2_loss e3_pairs e4_m e5_scaling; do
         [ -s "$S/figures/$f.svg" ] && [ -s "$S/figures/$f.png" ] || fail "figure $f.svg/.png"
         grep -qF "](figures/$f.svg)" "$MD" || fail "report.md links $f.svg"
     done
-    [ "$(grep -o 'data:image/svg+xml;base64,' "$S/report.html" | wc -l)" = 8 ] || fail "8 figures inline in report.html"
+    # wgrad figures exist only when the trainer logs weight gradients: as many inline figures as links.
+    links=$(grep -c '](figures/.*\.svg)' "$MD")
+    [ "$links" -ge 11 ] || fail "$links figure links"
+    [ "$(grep -o 'data:image/svg+xml;base64,' "$S/report.html" | wc -l)" = "$links" ] || fail "$links figures inline in report.html"
     if grep -qE 'src="(figures|http)|href="http' "$S/report.html"; then fail "report.html refers outside itself"; fi
 else
     fail "gnuplot missing (scripts/setup.sh installs it)"
@@ -138,7 +170,7 @@ grep -q "^Figures skipped: gnuplot was not found" "$T/nogp/report.md" || fail "n
 rm -f "$T/nogp/report."*
 env PATH=/nonexistent "$ACTLAB" report "$T/nogp" >/dev/null 2>&1 || fail "report with gnuplot off PATH"
 grep -q "^Figures skipped" "$T/nogp/report.md" || fail "no-gnuplot line (PATH)"
-grep -qxF "## 8. Verdicts" "$T/nogp/report.md" || fail "sections without gnuplot"
+grep -qxF "## 9. Verdicts" "$T/nogp/report.md" || fail "sections without gnuplot"
 
 # ---- bad input: exit 1, the file (and line) named, nothing written ----
 expect_status 1 "$ACTLAB" report "$T/none"

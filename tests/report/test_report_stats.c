@@ -1,5 +1,6 @@
 // test_report_stats.c — mean ± sd over seeds, series averaged over runs, the loss smoothing, the
 // markdown-to-HTML subset, and the loader's error messages on hand-made folders.
+#include "report/report_analyze.h"
 #include "report/rp.h"
 #include "report/rp_html.h"
 #include "test_seed.h"
@@ -72,8 +73,8 @@ static void test_ema(void **state) {
 
 static void test_html(void **state) {
     (void)state;
-    const char *md = "# T\n\npara `x<y` one\nline two\n\n- a & b\n- c\n\n| h1 | h2 |\n|---|---|\n| 1 | 2 |\n\n"
-                     "_note_\n";
+    const char *md = "# T\n\npara `x<y` one\nline two\n\n- a & b\n- c\n\n| h1 | h2 |\n|---|---|\n| 1 | **2** |\n\n"
+                     "_note_\n\n**warn `a**b`** open **x\n";
     rp_buf out = {0};
     char err[256];
     assert_int_equal(rp_html("/nonexistent", md, &out, err, sizeof err), 0);
@@ -81,7 +82,8 @@ static void test_html(void **state) {
     assert_non_null(strstr(out.p, "<p>para <code>x&lt;y</code> one\nline two</p>"));
     assert_non_null(strstr(out.p, "<ul>\n<li>a &amp; b</li>\n<li>c</li>\n</ul>"));
     assert_non_null(strstr(out.p, "<tr><th>h1</th><th>h2</th></tr>"));
-    assert_non_null(strstr(out.p, "<tr><td>1</td><td>2</td></tr>"));
+    assert_non_null(strstr(out.p, "<tr><td>1</td><td><strong>2</strong></td></tr>"));
+    assert_non_null(strstr(out.p, "<strong>warn <code>a**b</code></strong> open <strong>x</strong>"));
     assert_non_null(strstr(out.p, "<em>note</em>"));
     rp_buf_free(&out);
     // a figure that is not there is an error naming it
@@ -131,7 +133,7 @@ static void test_load(void **state) {
     assert_string_equal(b->status, "not finished");
     assert_true(rp_in_exp(a, 1) && rp_in_exp(a, 3) && !rp_in_exp(a, 2) && !rp_in_exp(b, 2));
     assert_true(a->m == 2.0 && a->lr == 0.01 && a->seed == 3 && a->n_params_nonembed == 40);
-    assert_true(rp_is_fp32(a));
+    assert_false(rp_is_fp8(a));
     assert_int_equal(a->n_loss, 4);
     assert_true(isnan(a->loss[2].v));
     assert_true(a->final_loss == 3.0 && a->final_val == 3.25);
@@ -152,10 +154,105 @@ static void test_load(void **state) {
     assert_int_equal(test_rmtree(dir), 0);
 }
 
+// The experiment ids of the redesigned suite: "E<k>" with an optional ".suffix", and "tune".
+static void test_exp_ids(void **state) {
+    (void)state;
+    assert_int_equal(rp_exp_bit("E1"), 1u);
+    assert_int_equal(rp_exp_bit("E2.ctl"), 2u);
+    assert_int_equal(rp_exp_bit("e3.polynorm"), 4u);
+    assert_int_equal(rp_exp_bit("tune"), RP_EXP_TUNE);
+    assert_int_equal(rp_exp_bit("E2."), 0u);     // a dot needs a suffix
+    assert_int_equal(rp_exp_bit("E23"), 0u);
+    assert_int_equal(rp_exp_bit("E7"), 0u);
+    assert_int_equal(rp_exp_bit("tuning"), 0u);
+    assert_int_equal(rp_exp_bit(NULL), 0u);
+}
+
+// The keys of the new telemetry (p50/p999, rms, kurtosis, weight gradients, z), the new config keys and
+// the lowp per-tensor counts of the down-projection input, on hand-written lines; the band width and
+// amax/RMS are the max over layers of each layer's own value (not the width of the merged band).
+static void test_load_new_keys(void **state) {
+    (void)state;
+    char dir[256], sub[600], err[1024];
+    test_tmpdir(dir, sizeof dir, "rptest");
+    put(dir, "plan.json", "{\"version\":1,\"runs\":[{\"name\":\"a\",\"dir\":\"runs/a\",\"experiments\":"
+                          "[\"E2.h16\",\"tune\"],\"steps\":4}]}");
+    snprintf(sub, sizeof sub, "%s/runs", dir), mkdir(sub, 0777);
+    snprintf(sub, sizeof sub, "%s/runs/a", dir), mkdir(sub, 0777);
+    put(sub, "run.json", "{\"status\":\"done\",\"steps_done\":4,\"n_params\":100,\"n_params_nonembed\":40}");
+    put(sub, "config.json", "{\"act\":\"swiglu\",\"lr\":0.01,\"seed\":3,\"precision\":\"fp8\",\"fp8_scaling\":"
+                            "\"delayed\",\"amax_history\":16,\"vocab_size\":300,\"n_heads\":4,\"n_kv_heads\":2,"
+                            "\"tied_embeddings\":1,\"steps\":4}");
+    put(sub, "metrics.jsonl",
+        "{\"step\":2,\"loss\":3.5,\"layers\":["
+        "{\"layer\":0,\"act_out\":{\"min\":-1,\"max\":2,\"amax\":2,\"p1\":-0.5,\"p50\":0,\"p99\":0.5,\"p999\":1,"
+        "\"rms\":0.5,\"kurtosis\":3},\"wgrad_up\":{\"p1\":-1,\"p99\":3,\"amax\":4,\"rms\":1},"
+        "\"z\":{\"p50\":0.1,\"p99\":2,\"p999\":3,\"max\":5,\"gt4\":0.001,\"gt_peak\":0}},"
+        "{\"layer\":1,\"act_out\":{\"min\":-3,\"max\":1,\"amax\":3,\"p1\":-0.2,\"p99\":0.7,\"rms\":2,"
+        "\"kurtosis\":null},\"z\":{\"p50\":0.2,\"p99\":1,\"p999\":4,\"max\":13,\"gt4\":0.0005,\"gt_peak\":1e-5}}],"
+        "\"lowp\":{\"n\":10,\"sat\":1,\"ftz\":2,\"tensors\":[{\"name\":\"L0.ffn_down.x\",\"n\":4,\"sat\":1,\"ftz\":1},"
+        "{\"name\":\"L0.ffn_down.w\",\"n\":4,\"sat\":5,\"ftz\":5},{\"name\":\"L1.ffn_down.x\",\"n\":6,\"sat\":0,"
+        "\"ftz\":2}]}}\n"
+        "{\"step\":4,\"loss\":3.0,\"lowp\":{\"n\":10,\"sat\":0,\"ftz\":3}}\n");
+    rp_sweep s;
+    assert_int_equal(rp_load(dir, &s, err, sizeof err), 0);
+    const rp_run *a = &s.runs[0];
+    assert_true(rp_in_exp(a, 2) && rp_is_tune(a) && !rp_in_exp(a, 1));
+    assert_true(rp_is_fp8(a) && a->amax_history == 16 && a->vocab_size == 300 && a->n_kv_heads == 2 && a->tied == 1);
+    assert_int_equal(a->steps_cfg, 4);
+    const rp_tele *t = &a->tele[0];
+    const rp_band *b = &t->b[RP_ACT_OUT];
+    assert_true(fabs(b->width - 1.0) < 1e-12);          // layer 0: 0.5 - (-0.5) = 1; layer 1: 0.9
+    assert_true(fabs(b->crest - 4.0) < 1e-12);          // layer 0: 2 / 0.5 = 4; layer 1: 3 / 2 = 1.5
+    assert_true(b->kurt == 3);                          // a null kurtosis is left out
+    assert_true(t->has[RP_WGRAD_UP] && !t->has[RP_WGRAD_GATE] && t->b[RP_WGRAD_UP].width == 4);
+    assert_true(t->has_z && t->z.max == 13 && t->z.p999 == 4 && t->z.gt4 == 0.001 && t->z.gt_peak == 1e-5);
+    assert_true(a->has_down && a->down_n == 10 && a->down_sat == 1 && a->down_ftz == 3);   // ffn_down.w left out
+    assert_true(a->lowp_n == 20 && a->lowp_sat == 1 && a->lowp_ftz == 5);
+    rp_free(&s);
+    assert_int_equal(test_rmtree(dir), 0);
+}
+
+static rp_run split_run(const char *act, long d, long L, long heads, long kv, long V, long tied, long n_params) {
+    rp_run r = {0};
+    snprintf(r.act, sizeof r.act, "%s", act);
+    r.d_model = d, r.n_layers = L, r.n_heads = heads, r.n_kv_heads = kv, r.vocab_size = V, r.tied = tied;
+    r.n_params = n_params;
+    return r;
+}
+
+// The parameter split against the trainer's own counts (n_params of real runs: the compare-quick suite,
+// the e2e test's tiny models) and one grouped-query case by hand.
+static void test_param_split(void **state) {
+    (void)state;
+    rp_split sp;
+    rp_run r = split_run("swiglu", 64, 2, 2, 2, 1024, 1, 172352);
+    rp_param_split(&r, &sp);
+    assert_true(sp.ok && sp.matches == 1);
+    assert_true(sp.embed == 65536 && sp.attn == 32768 && sp.ffn == 73728 && sp.other == 320);
+    r = split_run("polynorm", 64, 2, 2, 2, 1024, 1, 172360);   // + 4 scalars per layer
+    rp_param_split(&r, &sp);
+    assert_true(sp.matches == 1 && sp.ffn == 73736);
+    r = split_run("gelu", 32, 1, 2, 2, 300, 0, 35680);         // non-gated, 3/2 the hidden size; untied head
+    rp_param_split(&r, &sp);
+    assert_true(sp.matches == 1 && sp.embed == 19200 && sp.ffn == 12288);
+    // d 64, 4 heads of 16, 1 kv head: q, o 64·64 each, k, v 16·64 each; one layer.
+    r = split_run("swiglu", 64, 1, 4, 1, 100, 1, 0);
+    rp_param_split(&r, &sp);
+    assert_true(sp.attn == 2 * 4096 + 2 * 1024 && sp.matches == 0);
+    r = split_run("nosuchact", 64, 1, 4, 1, 100, 1, -1);
+    rp_param_split(&r, &sp);
+    assert_false(sp.ok);
+    r = split_run("swiglu", 64, 1, 4, 1, 100, -1, -1);          // tied_embeddings unknown: not computable
+    rp_param_split(&r, &sp);
+    assert_false(sp.ok);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stat), cmocka_unit_test(test_stat_random), cmocka_unit_test(test_mean_series),
         cmocka_unit_test(test_ema),  cmocka_unit_test(test_html),        cmocka_unit_test(test_load),
+        cmocka_unit_test(test_exp_ids), cmocka_unit_test(test_load_new_keys), cmocka_unit_test(test_param_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
