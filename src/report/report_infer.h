@@ -23,7 +23,7 @@
                                // not ok: its percentiles would describe only the resamples that
                                // happened to work, a selected (biased) subset
 #define RP_GAP_GRID 200        // the relative gap of two fitted curves is a max over GRID+1
-                               // log-spaced sizes (the same grid rp_e5_gap uses)
+                               // log-spaced sizes (the grid the E5 verdict's gap uses)
 
 // ---- distributions ----
 // Regularized incomplete beta I_x(a, b) for a, b > 0, 0 <= x <= 1 (continued fraction, modified

@@ -83,7 +83,6 @@ rp_verdict rp_verdict_e4(int ok, double lo, double hi);
 
 // ---- E5: the fitted scaling curves' largest relative gap ----
 #define RP_E5_OVERLAP 0.01   // the curves overlap when the gap's 95% interval stays at or below 1%
-#define RP_E5_APART 0.03     // no longer a rule (the verdict is on the interval); test_report_infer.c
                              // uses it as a clearly separated gap
 #define RP_E5_MIN_SIZES 5    // sizes per activation for a verdict (a fit is drawn from 4)
 #define RP_E5_FIT_SIZES 4    // sizes needed to draw a fit at all
