@@ -72,7 +72,7 @@ static const suite_params QUICK = {
 };
 static const suite_params DEFAULT = {
     .steps = 400, .batch = 16, .seq = 128, .base = {128, 4, 4}, .seeds = 4,
-    .n_tune = 3, .tune = {0.0025, 0.005, 0.01},
+    .n_tune = 3, .tune = {0.00125, 0.0025, 0.005},
     .n_sizes = 5, .sizes = {{64, 2, 2}, {96, 2, 3}, {96, 4, 3}, {128, 4, 4}, {160, 4, 5}},
     .e5_tokens_per_param = 0.6, .e5_seeds = 2, .e5_lr = 0.005,
     .e2_steps = 120, .e2_seeds = 3, .n_ladder = 5, .ladder = {0.005, 0.01, 0.02, 0.04, 0.08},
@@ -80,7 +80,7 @@ static const suite_params DEFAULT = {
 };
 static const suite_params FULL = {
     .steps = 1000, .batch = 16, .seq = 128, .base = {128, 4, 4}, .seeds = 8,
-    .n_tune = 4, .tune = {0.00125, 0.0025, 0.005, 0.01},
+    .n_tune = 4, .tune = {0.000625, 0.00125, 0.0025, 0.005},
     .n_sizes = 6, .sizes = {{64, 2, 2}, {96, 2, 3}, {96, 4, 3}, {128, 4, 4}, {160, 4, 5}, {192, 4, 6}},
     .e5_tokens_per_param = 1.5, .e5_seeds = 3, .e5_lr = 0.005,
     .e2_steps = 400, .e2_seeds = 5, .n_ladder = 6, .ladder = {0.005, 0.01, 0.02, 0.04, 0.08, 0.16},

@@ -161,7 +161,7 @@ static void test_decide(void **state) {
         if (!strcmp(e->experiments[0], "tune")) {
             int a = 0, j = 0;
             while (strcmp(suite_e3_acts[a], act)) a++;
-            for (double lr = 0.0025; fabs(lr - e->cfg.opt.lr) > 1e-9; lr *= 2) j++;
+            for (double lr = 0.00125; fabs(lr - e->cfg.opt.lr) > 1e-9; lr *= 2) j++;
             int diverged = j == (best[a] + 1) % 3;
             finish_run(dir, e, diverged ? "diverged" : "done", j == best[a] ? 3.0 : diverged ? 2.0 : 3.5 - 0.1 * j, 0);
         } else if (!strcmp(e->experiments[0], "E2")) {
@@ -173,7 +173,7 @@ static void test_decide(void **state) {
         }
     }
     assert_int_equal(suite_decide(SUITE_DEFAULT, &p, dir, &d, err, sizeof err), 0);
-    for (int a = 0; a < SUITE_N_E3; a++) assert_true(fabs(d.lr[a] - 0.0025 * (1 << best[a])) < 1e-8);
+    for (int a = 0; a < SUITE_N_E3; a++) assert_true(fabs(d.lr[a] - 0.00125 * (1 << best[a])) < 1e-8);
     assert_int_equal(d.e2_stable[0], 1);
     assert_int_equal(d.e2_stable[1], -1);
     assert_int_equal(d.e2_stable[2], 4);
