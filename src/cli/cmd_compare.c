@@ -25,7 +25,7 @@ static void compare_help(void) {
            "control) and in FP8 with a 16-step amax history (E2). Phase 2: swiglu, swiglu_clip, powlu,\n"
            "polynorm, polyrelu, gelu and relu at their tuned rates with the same seeds 1-4 (E3, paired; E1 from\n"
            "the same runs); powlu m = 2, 4 (E4); around each E2 boundary a sqrt(2) rung and 3 seeds.\n"
-           "The default suite takes about 45 minutes on 2 cores (docs/sweep.md has the measured time);\n"
+           "The default suite takes about 45-56 minutes on 2 cores (docs/sweep.md has the measured time);\n"
            "--full: 8 seeds, longer runs, 6 sizes (hours; for the claims the default cannot decide);\n"
            "--quick: every section with tiny models and runs, 2-3 minutes, a smoke test whose verdicts mean\n"
            "nothing.\n\n"

@@ -92,7 +92,8 @@ static void gelu_mechanism(rp_ctx *c) {
     double p50, p99;
     gelu_input(c, &p50, &p99);
     rp_puts(c->md, "A mechanism consistent with it: GELU(u) = u/2 + erf(|u|/√2)·|u|/2 while ReLU(u) = u/2 + |u|/2, so "
-                   "GELU is ReLU with its nonlinear part scaled by erf(|u|/√2) — below 0.5 for |u| < 0.67 and below "
+                   "GELU (the erf form; the tanh form used here is within 0.0005 of it) is ReLU with its nonlinear part "
+                   "scaled by erf(|u|/√2) — below 0.5 for |u| < 0.67 and below "
                    "0.25 for |u| < 0.32. ");
     if (isfinite(p99)) {
         char b[3][48];
