@@ -30,7 +30,9 @@ static void compare_help(void) {
            "--quick: every section with tiny models and runs, 2-3 minutes, a smoke test whose verdicts mean\n"
            "nothing.\n\n"
            "Interrupt it at any time: rerunning the same command continues where it stopped (finished runs\n"
-           "are kept, interrupted ones resume bitwise from their checkpoints).\n\n"
+           "are kept, interrupted ones resume bitwise from their checkpoints). Under mpirun/srun the runs\n"
+           "are spread over the ranks as in 'actlab sweep' (DIR on a file system every rank sees); rank 0\n"
+           "decides phase 2 and writes the report.\n\n"
            "options:\n"
            "  --quick            the smoke suite (default folder runs/compare-quick)\n"
            "  --full             the long suite (default folder runs/compare-full)\n"
@@ -53,17 +55,19 @@ static int run_phase(const char *spec, const char *out, int phase, int jobs, swe
         fprintf(stderr, "actlab compare: error: the built-in suite is invalid: %s\n  hint: this is a bug\n", err);
         return 1;
     }
-    fprintf(stderr, "actlab compare: phase %d of 2, %d runs, folder %s\n", phase, plan->n_runs, out);
-    if (sweep_prepare(plan, out, spec, strlen(spec), 1, err, sizeof err)) {
-        fprintf(stderr, "actlab compare: error: %s\n", err);
+    if (dist_rank() == 0)
+        fprintf(stderr, "actlab compare: phase %d of 2, %d runs, folder %s\n", phase, plan->n_runs, out);
+    if (sweep_prepare_ranks(plan, out, spec, strlen(spec), 1, err, sizeof err)) {
+        if (err[0]) fprintf(stderr, "actlab compare: error: %s\n", err);
         return 1;
     }
-    sweep_opts so = {.jobs = jobs ? jobs : sweep_jobs_auto((int)sysconf(_SC_NPROCESSORS_ONLN)), .force = 1};
+    sweep_opts so = {.jobs = jobs ? jobs : sweep_jobs_auto(sweep_rank_cores()), .force = 1, .rank = dist_rank(),
+                     .ranks = dist_size(), .cores = sweep_rank_cores()};
     return sweep_run(plan, out, &so);
 }
 
 // Phase 2's spec from phase 1's finished runs in out: NULL (with the reason in err) when they cannot
-// decide it yet. verbose: say what was decided.
+// decide it yet. verbose: say what was decided. Call it on rank 0 only (see phase2_spec_ranks).
 static char *phase2_spec(suite_kind kind, const char *data, const char *out, const sweep_plan *p1, int verbose,
                          char *err, size_t errlen) {
     suite_decisions d;
@@ -74,12 +78,32 @@ static char *phase2_spec(suite_kind kind, const char *data, const char *out, con
     return suite_spec(kind, data, &d);
 }
 
+// phase2_spec on every rank after phase 1 (which every rank has finished: sweep_run ends when all
+// have): rank 0 decides and sends the spec text, so every rank runs the same phase 2.
+static char *phase2_spec_ranks(suite_kind kind, const char *data, const char *out, const sweep_plan *p1) {
+    char err[1024], *spec2 = NULL;
+    if (dist_rank() == 0) {
+        spec2 = phase2_spec(kind, data, out, p1, 1, err, sizeof err);
+        if (!spec2) fprintf(stderr, "actlab compare: error: %s\n  hint: rerun 'actlab compare' to finish phase 1\n", err);
+    }
+    if (dist_size() == 1) return spec2;
+    char *all = dist_bcast_string(spec2);
+    free(spec2);
+    return all;
+}
+
+static int compare_main(int argc, char **argv);
+
 int cmd_compare(int argc, char **argv) {
+    dist_init();  // one of several ranks when mpirun/srun started us: each runs its share
+    return sweep_finish_ranks(compare_main(argc, argv));
+}
+
+static int compare_main(int argc, char **argv) {
     const char *out = NULL, *data = NULL;
     int jobs = 0, print_spec = 0;
     suite_kind kind = SUITE_DEFAULT;
     report_opts ro = {0};
-    dist_refuse_ranks("compare");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (arg_is_help(a)) {
@@ -109,7 +133,7 @@ int cmd_compare(int argc, char **argv) {
         char *spec2 = sweep_plan_load(&plan, spec, strlen(spec), err, sizeof err)
                           ? NULL
                           : phase2_spec(kind, data, out, &plan, 0, err, sizeof err);
-        fputs(spec2 ? spec2 : spec, stdout);
+        if (dist_rank() == 0) fputs(spec2 ? spec2 : spec, stdout);
         free(spec2);
         sweep_plan_free(&plan);
         free(spec);
@@ -127,16 +151,15 @@ int cmd_compare(int argc, char **argv) {
     char err[1024];
     int rc = run_phase(spec, out, 1, jobs, &plan);
     if (rc == 0 || rc == 1) {
-        char *spec2 = phase2_spec(kind, data, out, &plan, 1, err, sizeof err);
+        char *spec2 = phase2_spec_ranks(kind, data, out, &plan);
         sweep_plan_free(&plan);
         memset(&plan, 0, sizeof plan);
         int rc2 = 1;
         if (spec2) rc2 = run_phase(spec2, out, 2, jobs, &plan);
-        else fprintf(stderr, "actlab compare: error: %s\n  hint: rerun 'actlab compare' to finish phase 1\n", err);
         rc = rc2 > rc ? rc2 : rc;
         free(spec2);
     }
-    if (rc != 130) {
+    if (rc != 130 && dist_rank() == 0) {
         if (report_generate(out, &ro, err, sizeof err)) {
             fprintf(stderr, "actlab compare: error: report: %s\n", err);
             rc = 1;

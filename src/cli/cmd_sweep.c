@@ -35,16 +35,25 @@ static void sweep_help(void) {
            "                     resolved config is unchanged are kept, changed ones start over\n"
            "  --retry-failed     run again the runs whose run.json says \"failed\"\n"
            "  --dry-run          validate the spec and print the plan (plan.json) without running anything\n\n"
+           "Under mpirun/srun the runs are spread over the ranks (run i on rank i %% N, each rank with its\n"
+           "own --jobs, auto sharing the host's cores with its other ranks); DIR must be on a file system\n"
+           "every rank sees. A killed sweep continues on any number of ranks.\n\n"
            "Exit status: 0 all runs ended (done, diverged or stopped), 1 a bad spec or failed runs,\n"
            "2 usage error, 130 interrupted (rerun the same command to continue). See docs/sweep.md.\n",
            sweep_jobs_auto((int)cores), cores);
 }
 
+static int sweep_main(int argc, char **argv);
+
 int cmd_sweep(int argc, char **argv) {
+    dist_init();  // one of several ranks when mpirun/srun started us: each runs its share
+    return sweep_finish_ranks(sweep_main(argc, argv));
+}
+
+static int sweep_main(int argc, char **argv) {
     const char *spec_path = NULL, *out = NULL;
     int jobs = 0, dry = 0;
-    sweep_opts o = {0};
-    dist_refuse_ranks("sweep");
+    sweep_opts o = {.rank = dist_rank(), .ranks = dist_size(), .cores = sweep_rank_cores()};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (arg_is_help(a)) {
@@ -80,13 +89,13 @@ int cmd_sweep(int argc, char **argv) {
     int rc = 0;
     if (dry) {
         char *json = sweep_plan_to_json(&plan);
-        fputs(json, stdout);
+        if (dist_rank() == 0) fputs(json, stdout);
         free(json);
-    } else if (sweep_prepare(&plan, out, text, len, o.force, err, sizeof err)) {
-        fprintf(stderr, "actlab sweep: error: %s\n", err);
+    } else if (sweep_prepare_ranks(&plan, out, text, len, o.force, err, sizeof err)) {
+        if (err[0]) fprintf(stderr, "actlab sweep: error: %s\n", err);
         rc = 1;
     } else {
-        o.jobs = jobs ? jobs : sweep_jobs_auto((int)sysconf(_SC_NPROCESSORS_ONLN));
+        o.jobs = jobs ? jobs : sweep_jobs_auto(o.cores);
         rc = sweep_run(&plan, out, &o);
     }
     sweep_plan_free(&plan);

@@ -4,6 +4,7 @@
 #include "util/fileio.h"
 #include "exp/runinfo.h"
 #include "model/model.h"
+#include "train/dist.h"
 #include "train/trainer.h"
 
 #include <fcntl.h>
@@ -52,6 +53,8 @@ void child_main(const sweep_entry *e, const char *run_dir, int threads, int repo
     // A sweep killed outright takes its runs with it (they resume from their checkpoints).
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(CHILD_ORPHANED);
+    // A sweep rank's MPI belongs to the parent: this run trains as one process.
+    dist_detach();
     // Own process group: a Ctrl-C at the terminal reaches only the sweep, which forwards one signal
     // (a second one would kill the trainer before it checkpoints).
     setpgid(0, 0);

@@ -43,6 +43,9 @@ typedef struct {
     int jobs;          // runs at once (>= 1)
     int force;         // the spec changed: runs whose resolved config changed are restarted
     int retry_failed;  // run again the runs whose run.json says "failed"
+    int rank, ranks;   // over MPI: this rank and the rank count (ranks 0 or 1: one process, every run).
+                       // Run i of the plan is rank (i % ranks)'s; rank 0 also follows the others' runs.
+    int cores;         // cores this process may use, divided among its jobs (0: all online cores)
 } sweep_opts;
 
 // The default --jobs for a machine with `cores` online cores (see docs/sweep.md for the measurement).
@@ -53,8 +56,22 @@ int sweep_jobs_auto(int cores);
 int sweep_prepare(const sweep_plan *p, const char *dir, const char *spec_text, size_t len, int force, char *err,
                   size_t errlen);
 
-// Runs every unfinished run of the plan in DIR/runs/<name>. Returns 0 when all runs finished as
-// done/diverged/stopped, 1 when some failed, 130 when interrupted (SIGINT/SIGTERM; rerun to continue).
+// sweep_prepare for a sweep over MPI ranks, called on every rank (one process: sweep_prepare alone).
+// Rank 0 prepares DIR; then every rank checks that it sees rank 0's DIR/plan.json with this spec's
+// hash, since every rank reads and writes the same run folders. Any failure stops every rank:
+// returns -1 with err on the rank that failed and an empty err on the others, else 0.
+int sweep_prepare_ranks(const sweep_plan *p, const char *dir, const char *spec_text, size_t len, int force,
+                        char *err, size_t errlen);
+
+// The cores this process may use: the online cores divided by the ranks on this host (all of them
+// without mpirun).
+int sweep_rank_cores(void);
+// The end of a sweep command on every rank: finalises MPI when rc is 0; returns rc.
+int sweep_finish_ranks(int rc);
+
+// Runs every unfinished run of the plan in DIR/runs/<name> (over MPI: this rank's share, every rank
+// calling it). Returns 0 when all runs finished as done/diverged/stopped, 1 when some failed, 130
+// when interrupted (SIGINT/SIGTERM; rerun to continue); over MPI the same status on every rank.
 int sweep_run(const sweep_plan *p, const char *dir, const sweep_opts *o);
 
 #endif

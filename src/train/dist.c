@@ -26,11 +26,9 @@ static int launched_size(void) {
     return 1;
 }
 
-void dist_refuse_ranks(const char *command) {
-    int n = launched_size();
-    if (n > 1)
-        die("run it without mpirun/srun (only 'actlab train' runs over several ranks so far)",
-            "'actlab %s' was started as one of %d ranks: each would run everything into the same folder", command, n);
+static char *copy_string(const char *s) {
+    size_t n = strlen(s) + 1;
+    return memcpy(xmalloc(n), s, n);
 }
 
 #ifdef ACTLAB_HAVE_MPI
@@ -71,6 +69,13 @@ int dist_init(void) {
         die_set_context(ctx);
     }
     return g_size;
+}
+
+void dist_detach(void) {
+    g_started = 0;
+    g_rank = 0;
+    g_size = g_local = 1;
+    die_set_context(NULL);
 }
 
 void dist_finalize(void) {
@@ -182,6 +187,20 @@ int dist_max_int(int v) {
     return v;
 }
 
+char *dist_bcast_string(const char *s) {
+    if (g_size == 1) return s ? copy_string(s) : NULL;
+    // The length first (-1: NULL), so the other ranks can size their buffer.
+    long long len = g_rank == 0 ? (s ? (long long)strlen(s) : -1) : 0;
+    check_mpi(MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD), "string length broadcast");
+    if (len < 0) return NULL;
+    if (len > INT_MAX) die("this is a bug: broadcast shorter text", "dist_bcast_string: %lld bytes", len);
+    char *out = xmalloc((size_t)len + 1);
+    if (g_rank == 0) memcpy(out, s, (size_t)len);
+    check_mpi(MPI_Bcast(out, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD), "string broadcast");
+    out[len] = 0;
+    return out;
+}
+
 #else  // no MPI in this build: one rank
 
 // N copies of a one-rank build would each train the whole run into the same folder: refuse.
@@ -191,6 +210,7 @@ int dist_init(void) {
             "this actlab was built without MPI but was started as one of %d ranks", launched_size());
     return 1;
 }
+void dist_detach(void) {}
 void dist_finalize(void) {}
 int dist_rank(void) { return 0; }
 int dist_size(void) { return 1; }
@@ -204,5 +224,6 @@ void dist_gather_floats(const float *x, size_t n, float *all) { memcpy(all, x, n
 void dist_max_floats(float *x, size_t n) { (void)x, (void)n; }
 void dist_sum_u64(uint64_t *x, size_t n) { (void)x, (void)n; }
 int dist_max_int(int v) { return v; }
+char *dist_bcast_string(const char *s) { return s ? copy_string(s) : NULL; }
 
 #endif

@@ -1,6 +1,7 @@
 // dist.h — data-parallel training over MPI: which rank this is, a deterministic gradient sum, and
-// the small agreements that make every rank stop together. Compiled against MPI when the build
-// found it (ACTLAB_MPI), else as a one-rank fallback with the same API.
+// the small agreements that make every rank stop together (also those of a sweep spread over ranks,
+// src/exp/ranks.c and runner.c). Compiled against MPI when the build found it (ACTLAB_MPI), else as
+// a one-rank fallback with the same API.
 //
 // MPI is initialised only when a launcher started us (mpirun/mpiexec or srun: it leaves its
 // environment behind); a plain `actlab train` never touches MPI and runs exactly as before.
@@ -13,9 +14,9 @@
 // Initialises MPI if launched by mpirun/srun (and compiled with MPI); harmless to call twice.
 // Afterwards die() messages name the rank. Returns the number of ranks (1 without MPI).
 int dist_init(void);
-// Dies when mpirun/srun started this process as one of several ranks: for commands that do not
-// split their work over ranks (sweep, compare), which would otherwise all write the same folder.
-void dist_refuse_ranks(const char *command);
+// In a child forked after dist_init (a sweep's run): one rank of its own from now on. The parent's
+// MPI state is not usable in a fork, so this process never touches MPI (dist_finalize does nothing).
+void dist_detach(void);
 // Finalises MPI if dist_init started it.
 void dist_finalize(void);
 int dist_rank(void);        // 0 without MPI
@@ -43,5 +44,7 @@ void dist_sum_u64(uint64_t *x, size_t n);
 void dist_max_floats(float *x, size_t n);
 // The maximum over ranks of v.
 int dist_max_int(int v);
+// Rank 0's s (NULL allowed) on every rank, malloc'd (NULL everywhere when rank 0 passed NULL).
+char *dist_bcast_string(const char *s);
 
 #endif

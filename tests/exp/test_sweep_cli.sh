@@ -77,23 +77,9 @@ grep -q "different spec" "$DIR/err.txt" && grep -q -- "--force" "$DIR/err.txt" |
 cmp -s "$DIR/spec.json" "$DIR/A/spec.json" || fail "a refused spec replaced spec.json"
 
 # --- B: SIGKILL once a run finished and another has a checkpoint but no run.json, then rerun ---
-killed_midway() {
-    for d in "$DIR"/B/runs/*/; do
-        [ -e "$d/run.json" ] && done_one=1
-    done
-    for d in "$DIR"/B/runs/*/; do
-        [ -e "$d/checkpoint.bin" ] && [ ! -e "$d/run.json" ] && [ "${done_one:-0}" = 1 ] && return 0
-    done
-    return 1
-}
 "$ACTLAB" sweep "$DIR/spec.json" --out "$DIR/B" --jobs 2 2>/dev/null &
 PID=$!
-i=0
-until killed_midway; do
-    i=$((i + 1)); [ $i -lt 2000 ] || { kill -KILL $PID; fail "B never reached the kill point"; }
-    kill -0 $PID 2>/dev/null || fail "B finished before it could be killed"
-    sleep 0.01
-done
+wait_midway $PID "$DIR/B"
 kill -KILL $PID
 wait $PID 2>/dev/null || true
 sleep 0.2   # the children die with the sweep (PR_SET_PDEATHSIG)
@@ -115,20 +101,7 @@ grep -q "rerun the same command" "$DIR/c.log" || fail "interrupt hint"
 "$ACTLAB" sweep "$DIR/spec.json" --out "$DIR/C" --jobs 2 2>"$DIR/c2.log" || { cat "$DIR/c2.log"; fail "rerun C"; }
 
 # --- B and C equal A, byte for byte (timings aside) ---
-strip() { sed 's/,"tokens_per_s":[^,}]*//' "$1"; }
-for run in "$DIR"/A/runs/*/; do
-    name=$(basename "$run")
-    for other in B C; do
-        o="$DIR/$other/runs/$name"
-        strip "$run/metrics.jsonl" > "$DIR/m_a.txt"
-        strip "$o/metrics.jsonl" > "$DIR/m_o.txt"
-        cmp -s "$DIR/m_a.txt" "$DIR/m_o.txt" || fail "$other/$name: metrics.jsonl differs from the uninterrupted run"
-        cmp -s "$run/run.json" "$o/run.json" || fail "$other/$name: run.json differs"
-        grep -v '"out":' "$run/config.json" > "$DIR/c_a.txt"
-        grep -v '"out":' "$o/config.json" > "$DIR/c_o.txt"
-        cmp -s "$DIR/c_a.txt" "$DIR/c_o.txt" || fail "$other/$name: config.json differs"
-    done
-done
+for other in B C; do same_runs "$DIR/A" "$DIR/$other"; done
 cmp -s "$DIR/A/plan.json" "$DIR/B/plan.json" || fail "plan.json differs"
 
 # The report of a killed + resumed sweep equals the uninterrupted one (when `actlab report` exists).

@@ -89,14 +89,6 @@ grep -q "rank [01] of 2: --batch 3 does not split over 2 ranks" "$DIR/odd.err" |
 expect_status 1 env SLURM_STEP_NUM_TASKS=2 "$ACTLAB" train $TINY --out "$DIR/singleton"
 grep -q "the launcher started 2 tasks but MPI sees only this one" "$DIR/err.txt" || fail "singleton message"
 
-# Sweeps do not spread over ranks yet: refused rather than run twice into one folder.
-set +e
-$MPIRUN "$ACTLAB" sweep "$DIR/none.json" --out "$DIR/sw" >/dev/null 2>"$DIR/sweep.err"
-st=$?
-set -e
-[ "$st" != 0 ] || fail "a 2-rank sweep should be refused"
-grep -q "'actlab sweep' was started as one of 2 ranks" "$DIR/sweep.err" || fail "sweep refusal: $(cat "$DIR/sweep.err")"
-
 # start_long NAME: a long 2-rank run in the background, checkpointing every step; waits for its
 # first checkpoint and sets PID (mpirun's).
 start_long() {

@@ -1,0 +1,118 @@
+#!/bin/sh
+# test_sweep_mpi.sh ACTLAB MKSHARDS — `actlab sweep` spread over 2 ranks on localhost: the same run.json,
+# metrics.jsonl (timings aside) and config.json as a one-process sweep, one progress view; a 2-rank
+# sweep killed outright (SIGKILL to mpirun) midway and resumed by one process finishes every run
+# once; SIGTERM to mpirun stops every rank (each run checkpointed) and a 2-rank rerun finishes; a rank that does
+# not see rank 0's folder stops the job with a message naming it; `compare --quick` over 2 ranks.
+set -eu
+ACTLAB=$1
+MKSHARDS=$2
+. "$(dirname "$0")/../testlib.sh"
+test_tmpdir sweep_mpi
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+# The test harness runs as root and has fewer cores than it starts ranks: both are test-only flags.
+MPI="mpirun --allow-run-as-root --oversubscribe --bind-to none"
+"$MKSHARDS" "$DIR/data" >/dev/null 2>&1 || { mkdir -p "$DIR/data" && "$MKSHARDS" "$DIR/data" >/dev/null 2>&1; }
+
+cat > "$DIR/spec.json" <<JSON
+{"version": 1, "name": "tiny",
+ "base": {"data_dir": "$DIR/data", "vocab_size": 300, "d_model": 64, "n_layers": 2, "n_heads": 2,
+          "n_kv_heads": 2, "max_seq_len": 32, "batch": 8, "seq": 32, "steps": 200, "warmup_steps": 4,
+          "lr": 0.01, "min_lr": 0.001, "eval_interval": 20, "eval_batches": 2, "telemetry_interval": 10,
+          "ckpt_interval": 5, "threads": 1},
+ "experiments": [{"id": "E3", "grid": {"act": ["swiglu", "gelu"], "seed": [1, 2]}},
+                 {"id": "E4", "grid": {"m": [2, 3]}, "set": {"act": "powlu"}}]}
+JSON
+N=6
+# One thread per run everywhere: the bits of a run depend on its thread count, and the ranks here
+# get fewer cores each than the one process.
+# same_as_A S: sweep S finished every run, each equal to the one-process sweep A's.
+same_as_A() {
+    [ "$(ls "$DIR"/$1/runs/*/run.json | wc -l)" = $N ] || fail "$1: not $N run.json"
+    same_runs "$DIR/A" "$DIR/$1"
+}
+
+# --- A: one process; M: two ranks, the same results ---
+"$ACTLAB" sweep "$DIR/spec.json" --out "$DIR/A" --jobs 1 2>"$DIR/a.log" || { cat "$DIR/a.log"; fail "sweep A"; }
+$MPI -np 2 "$ACTLAB" sweep "$DIR/spec.json" --out "$DIR/M" --jobs 1 2>"$DIR/m.log" || { cat "$DIR/m.log"; fail "2-rank sweep M"; }
+same_as_A M
+cmp -s "$DIR/A/plan.json" "$DIR/M/plan.json" || fail "plan.json differs"
+# One progress view: rank 0 alone prints the banner and one line per run, the other rank's marked.
+[ "$(grep -c '^sweep tiny:' "$DIR/m.log")" = 1 ] || { cat "$DIR/m.log"; fail "one banner"; }
+grep -q "($N to run, 0 finished) over 2 ranks" "$DIR/m.log" || { cat "$DIR/m.log"; fail "2-rank banner"; }
+for run in "$DIR"/A/runs/*/; do
+    [ "$(grep -c "^  $(basename "$run") " "$DIR/m.log")" = 1 ] || { cat "$DIR/m.log"; fail "one line for $(basename "$run")"; }
+done
+[ "$(grep -c '(rank 1)' "$DIR/m.log")" = 3 ] || { cat "$DIR/m.log"; fail "rank 1 ran 3 runs (i % 2 == 1)"; }
+# Both ranks record their timing in the one timing.json (a lock keeps either from losing entries).
+[ "$(grep -c '"wall_s"' "$DIR/M/timing.json")" = $N ] || fail "timing.json lacks runs: $(cat "$DIR/M/timing.json")"
+$MPI -np 2 "$ACTLAB" sweep "$DIR/spec.json" --out "$DIR/M" 2>"$DIR/m2.log" || { cat "$DIR/m2.log"; fail "rerun M"; }
+[ "$(grep -c 'nothing to do' "$DIR/m2.log")" = 1 ] || { cat "$DIR/m2.log"; fail "a finished 2-rank sweep: one 'nothing to do'"; }
+
+# --- K: 2 ranks killed outright once a run finished and another has a checkpoint, resumed by 1 ---
+$MPI -np 2 "$ACTLAB" sweep "$DIR/spec.json" --out "$DIR/K" --jobs 1 2>"$DIR/k.log" &
+PID=$!
+wait_midway $PID "$DIR/K"
+ranks=$(pgrep -P $PID | tr '\n' ' ')
+kill -KILL $PID
+wait $PID 2>/dev/null || true
+# The ranks lose mpirun and exit; their runs die with them (PR_SET_PDEATHSIG).
+i=0
+for r in $ranks; do
+    while kill -0 "$r" 2>/dev/null; do
+        i=$((i + 1)); [ $i -lt 300 ] || { kill -KILL $ranks 2>/dev/null; fail "ranks outlive a killed mpirun by 30 s"; }
+        sleep 0.1
+    done
+done
+sleep 0.2
+n_done=$(ls "$DIR"/K/runs/*/run.json | wc -l)
+[ "$n_done" -lt $N ] || fail "K was not interrupted"
+ls -l --time-style=full-iso "$DIR"/K/runs/*/run.json > "$DIR/k_before.txt"
+"$ACTLAB" sweep "$DIR/spec.json" --out "$DIR/K" --jobs 2 2>"$DIR/k2.log" || { cat "$DIR/k2.log"; fail "resume K on 1 rank"; }
+grep -q "($((N - n_done)) to run, $n_done finished)" "$DIR/k2.log" || { cat "$DIR/k2.log"; fail "K skips finished runs"; }
+grep -q "resuming" "$DIR"/K/runs/*/train.log || fail "no run of K resumed from its checkpoint"
+# Nothing run twice to completion: the runs finished before the kill were not touched.
+ls -l --time-style=full-iso "$DIR"/K/runs/*/run.json | grep -F -x -f "$DIR/k_before.txt" > "$DIR/k_after.txt" || true
+cmp -s "$DIR/k_before.txt" "$DIR/k_after.txt" || fail "the resume touched runs that had finished"
+same_as_A K
+
+# --- T: SIGTERM to mpirun: every rank checkpoints its runs and stops, 130; 2 ranks finish it ---
+$MPI -np 2 "$ACTLAB" sweep "$DIR/spec.json" --out "$DIR/T" --jobs 1 2>"$DIR/t.log" &
+PID=$!
+i=0
+until [ "$(ls "$DIR"/T/runs/*/checkpoint.bin 2>/dev/null | wc -l)" -ge 2 ]; do
+    i=$((i + 1)); [ $i -lt 6000 ] || { kill -KILL $PID; fail "T never checkpointed"; }
+    sleep 0.01
+done
+kill -TERM $PID
+set +e; wait $PID; got=$?; set -e
+# Every rank returns 130; mpirun (Open MPI 4.1) then exits 1 for the job.
+[ "$got" != 0 ] || { cat "$DIR/t.log"; fail "a 2-rank sweep interrupted by SIGTERM should not exit 0"; }
+# Rank 0 prints this after summing every rank's count: both ranks' active runs checkpointed.
+grep -q "interrupted; 2 runs checkpointed" "$DIR/t.log" || { cat "$DIR/t.log"; fail "both ranks' runs checkpoint"; }
+grep -q "rerun the same command" "$DIR/t.log" || { cat "$DIR/t.log"; fail "interrupt hint"; }
+[ "$(ls "$DIR"/T/runs/*/run.json 2>/dev/null | wc -l)" -lt $N ] || fail "T was not interrupted"
+$MPI -np 2 "$ACTLAB" sweep "$DIR/spec.json" --out "$DIR/T" --jobs 1 2>"$DIR/t2.log" || { cat "$DIR/t2.log"; fail "rerun T"; }
+same_as_A T
+
+# --- H: rank 1 looks at another folder (as if DIR were on its own local disk): a clear error ---
+set +e
+$MPI -np 1 "$ACTLAB" sweep "$DIR/spec.json" --out "$DIR/H" : -np 1 "$ACTLAB" sweep "$DIR/spec.json" \
+    --out "$DIR/H_elsewhere" >/dev/null 2>"$DIR/h.log"
+got=$?
+set -e
+[ "$got" != 0 ] || fail "a rank that cannot see the plan should fail the sweep"
+grep -q "rank 1 of 2 does not see the sweep's plan at '$DIR/H_elsewhere/plan.json'" "$DIR/h.log" || { cat "$DIR/h.log"; fail "hidden plan message"; }
+grep -q "file system every rank sees" "$DIR/h.log" || fail "hidden plan hint"
+[ ! -e "$DIR/H/runs" ] || fail "no run starts when a rank cannot see the plan"
+
+# --- compare --quick over 2 ranks: both phases run, rank 0 alone decides phase 2 and writes the report ---
+$MPI -np 2 "$ACTLAB" compare --quick --data-dir "$DIR/data" --out "$DIR/cq" --no-figures --jobs 1 \
+    >"$DIR/cq.out" 2>"$DIR/cq.log" || { tail -n 30 "$DIR/cq.log"; fail "2-rank compare"; }
+[ "$(grep -c "^report: $DIR/cq/report.md" "$DIR/cq.out")" = 1 ] || fail "the report is announced once: $(cat "$DIR/cq.out")"
+[ "$(grep -c "tuned learning rates" "$DIR/cq.log")" = 1 ] || fail "phase 2 is decided once"
+grep -q '"E3.relu"' "$DIR/cq/plan.json" || fail "phase 2 is in the plan"
+n=$(grep -c '"dir"' "$DIR/cq/plan.json")
+[ "$(ls "$DIR/cq"/runs/*/run.json | wc -l)" = "$n" ] || fail "not every run of the 2-rank compare finished"
+grep -q "^## 9. Verdicts" "$DIR/cq/report.md" || fail "2-rank compare report"
+echo "test_sweep_mpi: ok"
