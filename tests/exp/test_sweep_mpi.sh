@@ -88,8 +88,9 @@ kill -TERM $PID
 set +e; wait $PID; got=$?; set -e
 # Every rank returns 130; mpirun (Open MPI 4.1) then exits 1 for the job.
 [ "$got" != 0 ] || { cat "$DIR/t.log"; fail "a 2-rank sweep interrupted by SIGTERM should not exit 0"; }
-# Rank 0 prints this after summing every rank's count: both ranks' active runs checkpointed.
-grep -q "interrupted; 2 runs checkpointed" "$DIR/t.log" || { cat "$DIR/t.log"; fail "both ranks' runs checkpoint"; }
+# Rank 0 prints this after summing every rank's count. A rank whose run was between two runs when
+# the signal came has nothing to checkpoint, so on a loaded machine the sum may be 1.
+grep -Eq "interrupted; [12] runs? checkpointed" "$DIR/t.log" || { cat "$DIR/t.log"; fail "the ranks' runs checkpoint"; }
 grep -q "rerun the same command" "$DIR/t.log" || { cat "$DIR/t.log"; fail "interrupt hint"; }
 [ "$(ls "$DIR"/T/runs/*/run.json 2>/dev/null | wc -l)" -lt $N ] || fail "T was not interrupted"
 $MPI -np 2 "$ACTLAB" sweep "$DIR/spec.json" --out "$DIR/T" --jobs 1 2>"$DIR/t2.log" || { cat "$DIR/t2.log"; fail "rerun T"; }
