@@ -237,6 +237,7 @@ static int parse_metrics_line(rp_run *r, const json_t *j, const char *path, long
         r->last_spike_step = s;
     }
     if (json_object_get(j, "diverged") && r->diverged_step < 0) r->diverged_step = s;
+    if (json_is_true(json_object_get(j, "above_divergence_loss"))) r->n_grace_bumps++;
     const json_t *lp = json_object_get(j, "lowp");
     if (json_is_object(lp)) {
         r->has_lowp = 1;

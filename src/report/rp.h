@@ -54,6 +54,7 @@ typedef struct {
     long n_spikes;             // spike events: runs of consecutive steps flagged "spike" (docs/lowp.md)
     long last_spike_step;      // while loading: the last flagged step (-1: none)
     long diverged_step;        // -1: not diverged
+    long n_grace_bumps;        // steps above divergence_loss inside divergence_grace ("above_divergence_loss")
     int has_lowp;
     double lowp_n, lowp_sat, lowp_ftz;
     // The down-projection input ("L<l>.ffn_down.x" in lowp.tensors, telemetry steps only), summed.

@@ -75,6 +75,8 @@ static const key_desc KEYS[] = {
     {"spike_window", K_INT, OFF(spike_window), 2, 1e6, "loss spike: trailing window of good steps", NULL},
     {"divergence_loss", K_FLOAT, OFF(divergence_loss), 0, 1e9,
      "declare divergence and stop when the loss exceeds this (0: ln(vocab_size) + 1)", NULL},
+    {"divergence_grace", K_INT, OFF(divergence_grace), 0, 1e9,
+     "the first N steps may exceed divergence_loss and recover (NaN streaks still stop the run)", NULL},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
 _Static_assert(N_KEYS <= 64, "train_config.set_mask has one bit per key");
@@ -139,6 +141,7 @@ void train_config_default(train_config *c) {
     c->spike_k = 4;
     c->spike_window = 50;
     c->divergence_loss = 0;
+    c->divergence_grace = 0;
 }
 
 // "grad-accum" -> "grad_accum"

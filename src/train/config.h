@@ -39,6 +39,7 @@ typedef struct {
     float spike_k;            // a loss above the trailing mean by spike_k std is a spike (0: off)
     int spike_window;         // trailing window of good steps for the spike detector
     float divergence_loss;    // loss above this declares divergence (0: ln(vocab_size) + 1)
+    int divergence_grace;     // ...but not within the first N steps: an early-warmup bump may recover
     uint64_t set_mask;        // keys set explicitly (bit = row of the key table): adaptive defaults skip them
 } train_config;
 

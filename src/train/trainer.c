@@ -338,9 +338,11 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
         tps = tok_per_step / (now_seconds() - t0);
         long s = ++r.step;
         r.bad_streak = good ? 0 : r.bad_streak + 1;
+        int above = good && loss > r.divergence_loss;
         const char *diverged = !good && r.bad_streak >= c->max_bad_steps ? "nan"
-                               : good && loss > r.divergence_loss        ? "threshold"
+                               : above && s > c->divergence_grace         ? "threshold"
                                                                          : NULL;
+        int excursion = above && !diverged;  // inside divergence_grace: logged, and the run goes on
         double sp_mean = 0, sp_std = 0;
         int spike = good && !diverged && spike_observe(&r.spikes, loss, &sp_mean, &sp_std);
         int last_step = s == c->steps;
@@ -349,7 +351,7 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
         // Telemetry reads the activations of this step's last micro-batch: before validation runs its
         // own forward passes over them.
         // Both are collective over ranks, so every rank decides alike (from the same loss) when to log.
-        int log_now = s % c->log_interval == 0 || eval_now || tele_now || !good || spike || diverged;
+        int log_now = s % c->log_interval == 0 || eval_now || tele_now || !good || spike || diverged || excursion;
         json_t *layers = tele_now ? metrics_telemetry(r.m, (size_t)(c->batch / dist_size()) * c->seq) : NULL;
         json_t *lp = log_now ? lowp_log_json(r.m, tele_now) : NULL;
         if (r.metrics && log_now) {
@@ -371,6 +373,7 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
                 json_object_set_new(line, "spike", sp);
             }
             if (diverged) json_object_set_new(line, "diverged", json_string(diverged));
+            if (excursion) json_object_set_new(line, "above_divergence_loss", json_true());
             if (lp) json_object_set_new(line, "lowp", lp);
             if (layers) json_object_set_new(line, "layers", layers);
             if (eval_now && good) {

@@ -116,6 +116,30 @@ static void test_e5_design(void **state) {
     }
 }
 
+// Each run gets the validation and telemetry its experiment reads, and the warmup as divergence grace:
+// E3/E1 runs validate along the way (their curves) with telemetry; E2 runs validate at the end only,
+// with telemetry (z, saturation); tuning, E4 and E5 runs only need their final validation loss.
+static void test_what_each_run_reads(void **state) {
+    (void)state;
+    for (int k = SUITE_QUICK; k <= SUITE_FULL; k++) {
+        suite_decisions d;
+        decisions_at(&d, 0.005, 1);
+        sweep_plan p;
+        load_plan(&p, (suite_kind)k, &d);
+        for (int r = 0; r < p.n_runs; r++) {
+            const sweep_entry *e = &p.runs[r];
+            assert_int_equal(e->cfg.divergence_grace, e->cfg.sched.warmup_steps);
+            assert_true(e->cfg.divergence_grace > 0);
+            int curves = has_exp(e, "E3") || has_exp(e, "E1"), e2 = has_exp(e, "E2");
+            if (curves) assert_true(e->cfg.eval_interval > 0 && e->cfg.eval_interval < e->cfg.steps);
+            else assert_int_equal(e->cfg.eval_interval, 0);
+            if (curves || e2) assert_true(e->cfg.telemetry_interval > 0);
+            else assert_int_equal(e->cfg.telemetry_interval, 0);
+        }
+        sweep_plan_free(&p);
+    }
+}
+
 // ---- suite_decide on a hand-made phase-1 folder ------------------------------------------------
 
 static void write_text(const char *path, const char *text) {
@@ -202,6 +226,7 @@ int main(void) {
         cmocka_unit_test(test_ffn_share_every_model),
         cmocka_unit_test(test_e3_paired_seeds),
         cmocka_unit_test(test_e5_design),
+        cmocka_unit_test(test_what_each_run_reads),
         cmocka_unit_test(test_decide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

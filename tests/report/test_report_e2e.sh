@@ -135,9 +135,10 @@ for r in e2-swiglu-lr0.003 e2-powlu-lr0.3; do
     ftz=$(grep -o '"lowp":{"n":[0-9]*,"sat":[0-9]*,"ftz":[0-9]*' "$f" | awk -F: '{ s += $NF } END { printf "%.0f", s }')
     # spike events: runs of consecutive flagged steps
     spikes=$(awk -F'"step":' 'BEGIN { last = -10 } /"spike"/ { split($2, a, ","); s = a[1] + 0; if (s != last + 1) n++; last = s } END { print n + 0 }' "$f")
+    bumps=$(grep -c '"above_divergence_loss":true' "$f" || true)
     lr=${r##*-lr}; act=${r#e2-}; act=${act%-lr*}
-    grep -qE "^\| $act \| fp8 \| delayed \| [0-9]+ \| $lr \| [0-9]+ \| [a-z]+ \| $spikes \| [-0-9]+ \| $sat \| $ftz \| " "$MD" ||
-        fail "E2 row of $r: spikes $spikes, sat $sat, ftz $ftz"
+    grep -qE "^\| $act \| fp8 \| delayed \| [0-9]+ \| $lr \| [0-9]+ \| [a-z]+ \| $bumps \| $spikes \| [-0-9]+ \| $sat \| $ftz \| " "$MD" ||
+        fail "E2 row of $r: bumps $bumps, spikes $spikes, sat $sat, ftz $ftz"
 done
 grep -q "^| powlu | 4 | .* ± .* | .* ± .* |" "$MD" || fail "E5 fit of powlu over 4 sizes"
 

@@ -212,6 +212,37 @@ static void test_divergence_threshold(void **state) {
     assert_int_equal(access(path, F_OK), -1);  // no good step, so no checkpoint
 }
 
+// divergence_grace: the first N steps may exceed the threshold (each logged "above_divergence_loss")
+// and the run goes on; the first step after the grace still above it is declared diverged, with the
+// checkpoint written inside the grace kept.
+static void test_divergence_grace(void **state) {
+    fixture *f = *state;
+    train_config c;
+    train_hooks h = {.quiet = 1};
+    prepare(f, "grace", &RECIPES[1], &c);
+    c.ckpt_interval = 5;
+    c.divergence_loss = 3.0f;  // above from the start (ln 64 = 4.16) and for the first ~20 steps
+    c.divergence_grace = 5;
+    assert_int_equal(train_run(&c, NULL, &h), 2);
+    json_t *m = read_metrics(c.out_dir);
+    size_t i, bumps = 0;
+    json_t *line;
+    json_array_foreach(m, i, line) {
+        long step = (long)json_integer_value(json_object_get(line, "step"));
+        int above = json_is_true(json_object_get(line, "above_divergence_loss"));
+        assert_int_equal(above, step <= 5);
+        bumps += (size_t)above;
+    }
+    assert_int_equal(bumps, 5);
+    json_t *last = json_array_get(m, json_array_size(m) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "diverged")), "threshold");
+    assert_int_equal(json_integer_value(json_object_get(last, "step")), 6);
+    json_decref(m);
+    char path[TC_PATH + 32];
+    snprintf(path, sizeof path, "%s/checkpoint.bin", c.out_dir);
+    assert_int_equal(access(path, F_OK), 0);  // step 5's
+}
+
 // A planted loss jump: right after step 25's update every parameter is multiplied by 4, which
 // inflates the logits, so the loss of step 26 jumps; the detector must flag exactly that step.
 static void blow_up(void *ctx, long step, float *params, size_t n) {
@@ -255,6 +286,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_deterministic_and_resume, setup, test_teardown_dir),
         cmocka_unit_test_setup_teardown(test_resume_other_precision_refused, setup, test_teardown_dir),
         cmocka_unit_test_setup_teardown(test_divergence_threshold, setup, test_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_divergence_grace, setup, test_teardown_dir),
         cmocka_unit_test_setup_teardown(test_spike_logged, setup, test_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
