@@ -257,6 +257,12 @@ static void phase1(json_t *exps, const suite_params *p) {
 
 // ---- phase 2: the seeded comparisons and the refined E2 boundaries ----------------------------
 
+static int e2_index(const char *act) {
+    for (int i = 0; i < SUITE_N_E2; i++)
+        if (!strcmp(suite_e2_acts[i], act)) return i;
+    return -1;
+}
+
 static int e3_index(const char *act) {
     for (int i = 0; i < SUITE_N_E3; i++)
         if (!strcmp(suite_e3_acts[i], act)) return i;
@@ -310,6 +316,15 @@ static void phase2(json_t *exps, const suite_params *p, const suite_decisions *d
     json_object_set_new(s, "lr", json_real(d->lr[e3_index("powlu")]));
     final_loss_only(s);
     add_exp(exps, "E4", g, s);
+    if (d->stress_lr > 0) {  // E1 where the gate reaches its bounded regime: bf16 controls with seeds
+        g = json_object();
+        static const char *const STRESS_ACTS[] = {"powlu", "swiglu"};
+        json_object_set_new(g, "act", str_list(STRESS_ACTS, 2));
+        json_object_set_new(g, "seed", int_list(1, p->e2_seeds));
+        s = e2_set(p, NULL, 0);
+        json_object_set_new(s, "lr", json_real(d->stress_lr));
+        add_exp(exps, "E2.stress", g, s);
+    }
     for (int i = 0; i < SUITE_N_E2; i++) {
         double lr[3];
         int seeds, n = e2_rungs(p, d->e2_stable[i], lr, &seeds);
@@ -376,14 +391,15 @@ static int grid_index(const double *grid, int n, float lr) {
 int suite_decide(suite_kind k, const sweep_plan *p1, const char *dir, suite_decisions *d, char *err, size_t errlen) {
     const suite_params *p = params_of(k);
     double best[SUITE_N_E3];
-    int stable[SUITE_N_E2][MAX_LRS];
+    int stable[SUITE_N_E2][MAX_LRS], ctl[SUITE_N_E2][MAX_LRS];  // FP8 ladder, bf16 control
     for (int i = 0; i < SUITE_N_E3; i++) best[i] = INFINITY, d->lr[i] = p->tune[p->n_tune / 2];
     memset(stable, 0, sizeof stable);
+    memset(ctl, 0, sizeof ctl);
     for (int r = 0; r < p1->n_runs; r++) {
         const sweep_entry *e = &p1->runs[r];
         const char *exp = e->experiments[0];
-        int is_tune = !strcmp(exp, "tune"), is_e2 = !strcmp(exp, "E2");
-        if (!is_tune && !is_e2) continue;
+        int is_tune = !strcmp(exp, "tune"), is_e2 = !strcmp(exp, "E2"), is_ctl = !strcmp(exp, "E2.ctl");
+        if (!is_tune && !is_e2 && !is_ctl) continue;
         char run_dir[1100], status[32], val[64];
         snprintf(run_dir, sizeof run_dir, "%s/runs/%s", dir, e->name);
         run_json_read(run_dir, status, sizeof status, val, sizeof val);
@@ -401,11 +417,15 @@ int suite_decide(suite_kind k, const sweep_plan *p1, const char *dir, suite_deci
         }
         int j = grid_index(p->ladder, p->n_ladder, e->cfg.opt.lr);
         for (int a = 0; a < SUITE_N_E2; a++)
-            if (j >= 0 && !strcmp(act, suite_e2_acts[a])) stable[a][j] = run_stable(run_dir, status);
+            if (j >= 0 && !strcmp(act, suite_e2_acts[a])) (is_ctl ? ctl : stable)[a][j] = run_stable(run_dir, status);
     }
     for (int a = 0; a < SUITE_N_E2; a++) {
         d->e2_stable[a] = -1;
         for (int j = 0; j < p->n_ladder && stable[a][j]; j++) d->e2_stable[a] = j;
     }
+    int sw = e2_index("swiglu"), pw = e2_index("powlu");
+    d->stress_lr = 0;
+    for (int j = 0; j < p->n_ladder; j++)
+        if (ctl[sw][j] && ctl[pw][j]) d->stress_lr = p->ladder[j];
     return 0;
 }

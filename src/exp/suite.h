@@ -4,7 +4,8 @@
 //            learning-rate ladders (FP8 delayed scaling, its bf16 control, and a short amax history);
 //   phase 2  everything of phase 1, plus the seeded comparisons at each activation's tuned learning
 //            rate (E3, E1, E4) and, around each E2 activation's FP8 boundary, a √2 rung and extra
-//            seeds (found from phase 1's runs by suite_decide).
+//            seeds, and seeds for PowLU and SwiGLU at the stress rung (found from phase 1's runs by
+//            suite_decide).
 // Why the suite looks as it does is written beside the numbers in suite.c and in docs/sweep.md.
 #ifndef ACTLAB_EXP_SUITE_H
 #define ACTLAB_EXP_SUITE_H
@@ -26,6 +27,9 @@ typedef struct {
     double lr[SUITE_N_E3];      // tuned learning rate per E3 activation (the tuning grid's best)
     int e2_stable[SUITE_N_E2];  // per E2 activation: the index of the largest coarse rung at which the
                                 // FP8 run and every lower rung were stable; -1 none
+    double stress_lr;           // the largest coarse rung whose bf16 controls of PowLU and SwiGLU were both
+                                // stable (0: none): E1 is repeated there with seeds ("E2.stress"),
+                                // because the tuned runs never reach PowLU's bounded regime (z > 12.9)
 } suite_decisions;
 
 // The suite's folder name under runs/ and its shards' folder: compare's defaults.

@@ -61,6 +61,15 @@ typedef struct {
     rp_verdict v;                 // PowLU only, against the paper's ratio
 } rp_e1ratio;
 
+// E1 where PowLU's bounded regime is reached: the E2 ladders' bf16 control runs at one lr, where both
+// PowLU and SwiGLU ran stably (shown beside the verdict, not used by it: 120-step runs above the
+// tuned learning rates).
+typedef struct {
+    double lr;
+    rp_zsum z;                    // PowLU's control runs at this lr
+    rp_e1ratio q[2];              // RP_Q_ACT, RP_Q_GRAD: PowLU / SwiGLU, paired by seed
+} rp_e1stress;
+
 // ---- E2 ----
 typedef struct {
     char act[32], recipe[24];
@@ -115,6 +124,8 @@ typedef struct {
     int e1_has_powlu, e1_has_clip;        // ratios computed (needs swiglu too)
     rp_e1ratio e1_powlu[RP_NQ], e1_clip[RP_NQ];
     rp_verdict e1_v;                      // on RP_Q_ACT and RP_Q_GRAD of PowLU
+    int n_e1_stress;
+    rp_e1stress e1_stress[RP_MAX_LRS];    // lr ascending
     int n_e2;
     rp_e2group e2[RP_MAX_GROUPS];
     int n_tune;
@@ -137,6 +148,7 @@ void rp_analyze(const rp_sweep *s, rp_analysis *a);   // with RP_BOOT_N bootstra
 void rp_analyze_n(const rp_sweep *s, rp_analysis *a, int n_boot);
 // The parts (report_analyze_e12.c, report_analyze_e345.c).
 void rp_analyze_e1(const rp_sweep *s, rp_analysis *a);
+void rp_analyze_e1_stress(const rp_sweep *s, rp_analysis *a);   // (called by rp_analyze_e1)
 void rp_analyze_e2(const rp_sweep *s, rp_analysis *a);
 void rp_analyze_e3(const rp_sweep *s, rp_analysis *a);
 void rp_analyze_e4(const rp_sweep *s, rp_analysis *a);

@@ -1,6 +1,7 @@
 // report_analyze_e12.c — E1 (outlier band widths per seed, PowLU/SwiGLU ratios, the gate's z range)
 // and E2 (the FP8 ladders with their bf16 controls).
 #include "report/report_analyze.h"
+#include "util/check.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -70,7 +71,7 @@ static const rp_e1run *seed_run(const rp_e1act *e, long seed) {
 
 // act / swiglu of quantity q, paired by seed.
 static rp_e1ratio ratio_of(const rp_e1act *x, const rp_e1act *sw, int q, int n_boot, uint64_t seed) {
-    double lx[RP_MAX_SEEDS], ls[RP_MAX_SEEDS], vx[RP_MAX_SEEDS], vs[RP_MAX_SEEDS];
+    double lx[RP_MAX_SEEDS] = {0}, ls[RP_MAX_SEEDS] = {0}, vx[RP_MAX_SEEDS], vs[RP_MAX_SEEDS];
     size_t n = 0;
     for (int i = 0; i < x->n; i++) {
         const rp_e1run *s = seed_run(sw, x->run[i].seed);
@@ -81,19 +82,21 @@ static rp_e1ratio ratio_of(const rp_e1act *x, const rp_e1act *sw, int q, int n_b
     rp_e1ratio r;
     r.n_pairs = (int)n;
     r.logc = rp_cmp_paired(lx, ls, n, RP_LEVEL);
-    r.est = r.logc.ok ? exp(r.logc.diff) : NAN;
+    r.est = r.logc.ok ? exp(r.logc.diff) : n == 1 ? vx[0] / vs[0] : NAN;  // one pair: its ratio, no interval
     r.lo = r.logc.ok ? exp(r.logc.lo) : NAN, r.hi = r.logc.ok ? exp(r.logc.hi) : NAN;
     r.boot = rp_boot_ratio(vx, n, vs, n, 1, RP_LEVEL, n_boot, seed);
     r.v = RP_INCONCLUSIVE;
     return r;
 }
 
-static void e1_act(const rp_sweep *s, const char *act, rp_e1act *e) {
+typedef int (*rp_picker)(const rp_run *r, const void *ctx);
+
+static void e1_act(const rp_sweep *s, const char *act, rp_picker pick, const void *ctx, rp_e1act *e) {
     memset(e, 0, sizeof *e);
     snprintf(e->act, sizeof e->act, "%.31s", act);
     for (size_t i = 0; i < s->n; i++) {
         const rp_run *r = &s->runs[i];
-        if (!rp_pick_e1(r, NULL) || strcmp(r->act, act)) continue;
+        if (!pick(r, ctx) || strcmp(r->act, act)) continue;
         rp_zsum_add(&e->z, r);
         if (e->n == RP_MAX_SEEDS || seed_run(e, r->seed)) continue;   // one run per seed
         e->run[e->n].seed = r->seed;
@@ -104,7 +107,7 @@ static void e1_act(const rp_sweep *s, const char *act, rp_e1act *e) {
 void rp_analyze_e1(const rp_sweep *s, rp_analysis *a) {
     char acts[RP_MAX_ACTS][32];
     a->n_e1 = rp_acts(s, rp_pick_e1, NULL, acts, RP_MAX_ACTS);
-    for (int k = 0; k < a->n_e1; k++) e1_act(s, acts[k], &a->e1[k]);
+    for (int k = 0; k < a->n_e1; k++) e1_act(s, acts[k], rp_pick_e1, NULL, &a->e1[k]);
     const rp_e1act *sw = rp_find_e1(a, "swiglu"), *pw = rp_find_e1(a, "powlu"), *cl = rp_find_e1(a, "swiglu_clip");
     a->e1_has_powlu = sw && pw, a->e1_has_clip = sw && cl;
     for (int q = 0; q < RP_NQ; q++) {
@@ -118,6 +121,36 @@ void rp_analyze_e1(const rp_sweep *s, rp_analysis *a) {
     r[RP_Q_GRAD].v = rp_verdict_e1(r[RP_Q_GRAD].logc.ok, r[RP_Q_GRAD].lo, r[RP_Q_GRAD].hi, RP_E1_PAPER_GRAD);
     rp_verdict parts[2] = {r[RP_Q_ACT].v, r[RP_Q_GRAD].v};
     a->e1_v = a->e1_has_powlu ? rp_verdict_all(parts, 2) : RP_INCONCLUSIVE;
+    rp_analyze_e1_stress(s, a);
+}
+
+// A stable bf16/fp32 control run of an E2 ladder at the lr *ctx.
+static int pick_stress(const rp_run *r, const void *ctx) {
+    double lr = *(const double *)ctx;
+    return rp_in_exp(r, 2) && !rp_is_fp8(r) && rp_run_stable(r) && fabs(r->lr - lr) <= 1e-6 * lr;
+}
+
+void rp_analyze_e1_stress(const rp_sweep *s, rp_analysis *a) {
+    double lrs[RP_MAX_LRS];
+    int n = 0;
+    for (size_t i = 0; i < s->n && n < RP_MAX_LRS; i++) {
+        const rp_run *r = &s->runs[i];
+        int seen = 0;
+        for (int k = 0; k < n; k++) seen |= fabs(lrs[k] - r->lr) <= 1e-6 * r->lr;
+        if (!seen && !strcmp(r->act, "powlu") && pick_stress(r, &r->lr)) lrs[n++] = r->lr;
+    }
+    qsort(lrs, (size_t)n, sizeof lrs[0], rp_cmp_double);
+    a->n_e1_stress = 0;
+    rp_e1act *pw = xmalloc(2 * sizeof *pw), *sw = pw + 1;  // large: not on the stack
+    for (int k = 0; k < n; k++) {
+        e1_act(s, "powlu", pick_stress, &lrs[k], pw);
+        e1_act(s, "swiglu", pick_stress, &lrs[k], sw);
+        if (!pw->n || !sw->n) continue;
+        rp_e1stress *e = &a->e1_stress[a->n_e1_stress++];
+        e->lr = lrs[k], e->z = pw->z;
+        for (int q = 0; q < 2; q++) e->q[q] = ratio_of(pw, sw, q, a->n_boot, RP_BOOT_SEED + 32 + (uint64_t)q);
+    }
+    free(pw);
 }
 
 // ---- E2 ----

@@ -164,6 +164,33 @@ static int width_figure(rp_ctx *c) {
     return rp_fig_end(&f);
 }
 
+// The same ratios where the stress reaches PowLU's bounded regime: the E2 ladders' bf16 controls.
+static void stress_table(rp_ctx *c) {
+    if (!c->a->n_e1_stress) return;
+    rp_printf(c->md, "### E1 where PowLU's bounded regime is reached: the E2 bf16 control runs\n\n"
+                     "The E2 ladders' bf16 control runs train the same model %s above the tuned learning rates, "
+                     "where z can go beyond %g. Per lr with stable PowLU and SwiGLU control runs: the same PowLU/SwiGLU "
+                     "band-width ratios, paired by seed (t interval over log ratios when there are ≥ 2 pairs). Shown, "
+                     "not used by the verdict: the runs are short and not at a tuned lr; they say whether the ratio "
+                     "changes once the gate's bounded regime is in play.\n\n"
+                     "| lr | seed pairs | PowLU max z | telemetry steps with z > %g | down-proj input ratio | 95%% t "
+                     "interval | gradient ratio | 95%% t interval |\n|---|---|---|---|---|---|---|---|\n",
+              "in shorter runs", RP_Z_PEAK, RP_Z_PEAK);
+    for (int k = 0; k < c->a->n_e1_stress; k++) {
+        const rp_e1stress *e = &c->a->e1_stress[k];
+        char b[8][48];
+        for (int q = 0; q < 2; q++) {
+            const rp_e1ratio *r = &e->q[q];
+            rp_f(b[2 * q], "%.3f", r->est);
+            if (r->logc.ok) snprintf(b[2 * q + 1], sizeof b[0], "[%.3f, %.3f]", r->lo, r->hi);
+            else snprintf(b[2 * q + 1], sizeof b[0], "n/a");
+        }
+        rp_printf(c->md, "| %s | %d | %s | %ld of %ld | %s | %s | %s | %s |\n", rp_f(b[4], "%g", e->lr), e->q[0].n_pairs,
+                  rp_f(b[5], "%.3g", e->z.max), e->z.steps_peak, e->z.steps, b[0], b[1], b[2], b[3]);
+    }
+    rp_puts(c->md, "\n");
+}
+
 void rp_md_z_header(rp_buf *md, const char *first) {
     rp_printf(md, "| %s | runs with z | telemetry steps | max P99.9 | max z | largest fraction > %g | largest fraction "
                   "> %g | steps with max z > %g | steps with max z > %g |\n|---|---|---|---|---|---|---|---|---|\n",
@@ -231,4 +258,5 @@ void rp_md_e1(rp_ctx *c) {
     rp_puts(c->md, "\n");
     const rp_e1act *p = rp_find_e1(c->a, "powlu");
     rp_md_z_sentence(c->md, "PowLU (E1)", p ? &p->z : &(rp_zsum){0});
+    stress_table(c);
 }

@@ -38,6 +38,7 @@ static int has_exp(const sweep_entry *e, const char *prefix) {
 static void decisions_at(suite_decisions *d, double lr, int stable) {
     for (int i = 0; i < SUITE_N_E3; i++) d->lr[i] = lr;
     for (int i = 0; i < SUITE_N_E2; i++) d->e2_stable[i] = stable;
+    d->stress_lr = stable >= 0 ? 0.02 : 0;
 }
 
 static void test_ffn_share_every_model(void **state) {
@@ -192,6 +193,12 @@ static void test_decide(void **state) {
             int rung = (int)lround(log2(e->cfg.opt.lr / 0.005));
             int ok = !strcmp(act, "powlu") || (!strcmp(act, "swiglu") && rung < 2);
             finish_run(dir, e, ok || rung == 2 ? "done" : "diverged", 4.0, !ok && rung == 2);
+        } else if (!strcmp(e->experiments[0], "E2.ctl")) {
+            // Controls: swiglu's spikes at 0.04 and above, powlu's diverges at 0.08 only: the stress
+            // rung is the largest where both are stable, 0.02 (powlu's 0.04 does not count alone).
+            int rung = (int)lround(log2(e->cfg.opt.lr / 0.005));
+            int sw_bad = !strcmp(act, "swiglu") && rung >= 3, pw_bad = !strcmp(act, "powlu") && rung == 4;
+            finish_run(dir, e, pw_bad ? "diverged" : "done", 4.0, sw_bad);
         } else {
             finish_run(dir, e, "done", 4.0, 0);
         }
@@ -201,6 +208,7 @@ static void test_decide(void **state) {
     assert_int_equal(d.e2_stable[0], 1);
     assert_int_equal(d.e2_stable[1], -1);
     assert_int_equal(d.e2_stable[2], 4);
+    assert_true(fabs(d.stress_lr - 0.02) < 1e-12);
     sweep_plan_free(&p);
     // Phase 2 from these decisions: swiglu refined at 0.01, 0.01·√2, 0.02 with 3 seeds; powlu looked
     // for above the ladder (0.16, 0.32).
@@ -215,6 +223,16 @@ static void test_decide(void **state) {
         above += has_exp(&p.runs[r], "E2.powlu") && p.runs[r].cfg.opt.lr > 0.3;
     assert_int_equal(refined, 1);
     assert_true(above >= 2);  // fp8 and its control
+    // The stress seeds: powlu and swiglu bf16 controls at 0.02, seeds 1-3.
+    int stress = 0;
+    for (int r = 0; r < p.n_runs; r++) {
+        const sweep_entry *e = &p.runs[r];
+        if (!has_exp(e, "E2.stress")) continue;
+        assert_int_equal(e->cfg.prec.precision, PREC_BF16);
+        assert_true(fabs(e->cfg.opt.lr - 0.02) < 1e-8);
+        stress++;
+    }
+    assert_int_equal(stress, 2 * 3);
     sweep_plan_free(&p);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
