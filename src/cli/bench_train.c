@@ -4,6 +4,7 @@
 #include "actlab.h"
 #include "args.h"
 #include "bench_util.h"
+#include "exp/suite.h"
 #include "gemm/gemm.h"
 #include "model/model.h"
 #include "train/optim.h"
@@ -20,7 +21,7 @@
 
 typedef struct {
     const char *acts[MAX_ACTS];
-    int n_acts, threads, sections;
+    int n_acts, threads, sections, suite_model, seq_set;
     model_precision prec;
     long steps, batch, seq;
     const char *json, *anchor, *anchor_bf16;
@@ -29,7 +30,8 @@ typedef struct {
 static void help(void) {
     printf("usage: actlab bench train [--acts A,B,...] [--steps N] [--batch B] [--seq T] [--threads T]\n"
            "                          [--precision fp32|bf16|fp8] [--fp8-scaling delayed|current|block]\n"
-           "                          [--sections] [--json FILE] [--anchor-json FILE] [--anchor-bf16-json FILE]\n\n"
+           "                          [--sections] [--suite-model] [--json FILE] [--anchor-json FILE]\n"
+           "                          [--anchor-bf16-json FILE]\n\n"
            "Times full training steps (forward, backward, global-norm clipping, AdamW) of the anchor model\n"
            "(V 8192, d 256, 4 layers, 4 heads, T 256, B 16; FFN hidden 704 gated / 1056 non-gated) on random\n"
            "tokens, median of N steps after one warm-up step, per activation, in fp32 and (with --precision)\n"
@@ -45,6 +47,8 @@ static void help(void) {
            "  --batch B, --seq T   default 16 and 256\n"
            "  --threads T          OpenMP and OpenBLAS threads (default: all cores)\n"
            "  --sections           also print where the last precision's step time goes\n"
+           "  --suite-model        time the model 'actlab compare' trains instead (V 1024 tied, d 128, 4\n"
+           "                       layers, T 128 unless --seq): what the main job's time is made of\n"
            "  --precision P        bf16: also time the bf16 step; fp8: the bf16 and the fp8 step\n"
            "  --fp8-scaling S      the fp8 recipe: delayed (default), current or block\n"
            "  --json FILE          results (default out/bench-train.json)\n"
@@ -74,7 +78,8 @@ static void parse(train_bench_opts *o, int argc, char **argv) {
         else if (!strcmp(a, "--acts")) snprintf(list, sizeof list, "%s", arg_value(cmd, argc, argv, &i));
         else if (!strcmp(a, "--steps")) o->steps = arg_long(cmd, a, arg_value(cmd, argc, argv, &i), 1, 100000);
         else if (!strcmp(a, "--batch")) o->batch = arg_long(cmd, a, arg_value(cmd, argc, argv, &i), 1, 4096);
-        else if (!strcmp(a, "--seq")) o->seq = arg_long(cmd, a, arg_value(cmd, argc, argv, &i), 1, 65536);
+        else if (!strcmp(a, "--seq")) o->seq = arg_long(cmd, a, arg_value(cmd, argc, argv, &i), 1, 65536), o->seq_set = 1;
+        else if (!strcmp(a, "--suite-model")) o->suite_model = 1;
         else if (!strcmp(a, "--threads")) o->threads = (int)arg_long(cmd, a, arg_value(cmd, argc, argv, &i), 1, 1024);
         else if (!strcmp(a, "--json")) o->json = arg_value(cmd, argc, argv, &i);
         else if (!strcmp(a, "--sections")) o->sections = 1;
@@ -92,6 +97,12 @@ static void parse(train_bench_opts *o, int argc, char **argv) {
         o->acts[o->n_acts++] = tok;
     }
     if (!o->n_acts) usage_error(cmd, "--acts names no activation");
+    if (o->suite_model && !o->seq_set) {
+        model_config c;
+        int seq;
+        suite_base_model(SUITE_DEFAULT, &c, &seq);
+        o->seq = seq;
+    }
 }
 
 // The model's own per-section clock over the timed steps, as shares of the forward+backward time.
@@ -198,6 +209,8 @@ int bench_train(int argc, char **argv) {
     for (int a = 0; a < o.n_acts; a++) {
         model_config c;
         model_config_default(&c);
+        int suite_seq;
+        if (o.suite_model) suite_base_model(SUITE_DEFAULT, &c, &suite_seq);
         act_spec_init(&c.act, o.acts[a]);
         if (c.max_seq_len < o.seq) c.max_seq_len = (int)o.seq;
         const char *bad = model_config_check(&c);

@@ -61,7 +61,7 @@ typedef struct {
     rp_verdict v;                 // PowLU only, against the paper's ratio
 } rp_e1ratio;
 
-// E1 where PowLU's bounded regime is reached: the E2 ladders' bf16 control runs at one lr, where both
+// E1 where PowLU's bounded regime is reached: the E2 ladders' control runs (not FP8) at one lr, where both
 // PowLU and SwiGLU ran stably (shown beside the verdict, not used by it: 120-step runs above the
 // tuned learning rates).
 typedef struct {

@@ -1,5 +1,5 @@
 // report_analyze_e12.c — E1 (outlier band widths per seed, PowLU/SwiGLU ratios, the gate's z range)
-// and E2 (the FP8 ladders with their bf16 controls).
+// and E2 (the FP8 ladders with their fp32/bf16 controls).
 #include "report/report_analyze.h"
 #include "util/check.h"
 

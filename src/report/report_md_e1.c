@@ -164,11 +164,11 @@ static int width_figure(rp_ctx *c) {
     return rp_fig_end(&f);
 }
 
-// The same ratios where the stress reaches PowLU's bounded regime: the E2 ladders' bf16 controls.
+// The same ratios where the stress reaches PowLU's bounded regime: the E2 ladders' controls (fp32/bf16).
 static void stress_table(rp_ctx *c) {
     if (!c->a->n_e1_stress) return;
-    rp_printf(c->md, "### E1 where PowLU's bounded regime is reached: the E2 bf16 control runs\n\n"
-                     "The E2 ladders' bf16 control runs train the same model %s above the tuned learning rates, "
+    rp_printf(c->md, "### E1 where PowLU's bounded regime is reached: the E2 control runs\n\n"
+                     "The E2 ladders' control runs (not FP8) train the same model %s above the tuned learning rates, "
                      "where z can go beyond %g. Per lr with stable PowLU and SwiGLU control runs: the same PowLU/SwiGLU "
                      "band-width ratios, paired by seed (t interval over log ratios when there are ≥ 2 pairs). Shown, "
                      "not used by the verdict: the runs are short and not at a tuned lr; they say whether the ratio "

@@ -1,4 +1,4 @@
-// report_md_e2.c — section 5, E2: the FP8 learning-rate ladders against their bf16 controls: every
+// report_md_e2.c — section 5, E2: the FP8 learning-rate ladders against their fp32/bf16 controls: every
 // run, every rung, each ladder's limits, the verdict table per recipe, and the gate's z per rung.
 #include "report/rp_md.h"
 #include "util/check.h"
@@ -235,7 +235,7 @@ static int ladder_figure(rp_ctx *c) {
 }
 
 void rp_md_e2(rp_ctx *c) {
-    rp_puts(c->md, "## 5. E2: FP8 learning-rate ladder with a bf16 control\n\n");
+    rp_puts(c->md, "## 5. E2: FP8 learning-rate ladder with a control\n\n");
     if (!c->a->n_e2) {
         rp_md_no_runs(c);
         return;

@@ -69,7 +69,7 @@ rp_verdict rp_verdict_e2(const rp_ladder *powlu, const rp_ladder *base, const ch
     rp_ladder_sum p = rp_ladder_summary(powlu), b = rp_ladder_summary(base);
     if (!powlu->n || !base->n) return *why = "a ladder is missing", RP_INCONCLUSIVE;
     if (!p.has_control || !b.has_control)
-        return *why = "no bf16 control runs: an instability cannot be attributed to FP8", RP_INCONCLUSIVE;
+        return *why = "no control runs (fp32/bf16): an instability cannot be attributed to FP8", RP_INCONCLUSIVE;
     if (p.fail < 0 && b.fail < 0)
         return *why = "neither ladder failed under FP8 above its limit: extend the ladder upwards", RP_INCONCLUSIVE;
     if (p.disagree || b.disagree) return *why = "FP8 seeds disagree at a decisive rung", RP_INCONCLUSIVE;

@@ -26,7 +26,7 @@ rp_verdict rp_verdict_all(const rp_verdict *parts, int n);
 // ok: the 95% interval [lo, hi] of the ratio exists (>= 2 seed pairs). The ratio scale: no effect = 1.
 rp_verdict rp_verdict_e1(int ok, double lo, double hi, double paper_ratio);
 
-// ---- E2: the FP8 learning-rate ladder with its bf16 control ----
+// ---- E2: the FP8 learning-rate ladder with its control (fp32 or bf16) ----
 #define RP_E2_MAX_RUNGS 48
 #define RP_E2_MIN_SEEDS 3          // FP8 runs needed at each decisive rung
 #define RP_E2_MAX_SPACING 1.4142135623730951   // the ladder is asked to be at most √2 apart at a boundary

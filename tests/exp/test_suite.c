@@ -223,12 +223,12 @@ static void test_decide(void **state) {
         above += has_exp(&p.runs[r], "E2.powlu") && p.runs[r].cfg.opt.lr > 0.3;
     assert_int_equal(refined, 1);
     assert_true(above >= 2);  // fp8 and its control
-    // The stress seeds: powlu and swiglu bf16 controls at 0.02, seeds 1-3.
+    // The stress seeds: powlu and swiglu fp32 controls at 0.02, seeds 1-3.
     int stress = 0;
     for (int r = 0; r < p.n_runs; r++) {
         const sweep_entry *e = &p.runs[r];
         if (!has_exp(e, "E2.stress")) continue;
-        assert_int_equal(e->cfg.prec.precision, PREC_BF16);
+        assert_int_equal(e->cfg.prec.precision, PREC_FP32);
         assert_true(fabs(e->cfg.opt.lr - 0.02) < 1e-8);
         stress++;
     }

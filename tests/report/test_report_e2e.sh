@@ -78,7 +78,7 @@ expect_status 0 "$ACTLAB" report "$S"
 MD=$S/report.md
 [ -s "$MD" ] && [ -s "$S/report.html" ] || fail "report.md / report.html written"
 for h in "## 1. Runs overview" "## 2. Loss and validation-loss curves" "## 3. Validation loss" \
-         "## 4. E1: activation and gradient outliers" "## 5. E2: FP8 learning-rate ladder with a bf16 control" \
+         "## 4. E1: activation and gradient outliers" "## 5. E2: FP8 learning-rate ladder with a control" \
          "## 6. E3: PolyNorm and PolyReLU against the baselines" "## 7. E4: PowLU's m, an equivalence test" \
          "## 8. E5: scaling law" "## 9. Verdicts"; do
     grep -qxF "$h" "$MD" || fail "section heading '$h'"
