@@ -126,6 +126,7 @@ typedef struct {
     rp_verdict e1_v;                      // on RP_Q_ACT and RP_Q_GRAD of PowLU
     int n_e1_stress;
     rp_e1stress e1_stress[RP_MAX_LRS];    // lr ascending
+    int e1_stress_best;                   // the one the verdict line quotes (most pairs, then highest lr); -1
     int n_e2;
     rp_e2group e2[RP_MAX_GROUPS];
     int n_tune;

@@ -148,9 +148,18 @@ void rp_analyze_e1_stress(const rp_sweep *s, rp_analysis *a) {
         if (!pw->n || !sw->n) continue;
         rp_e1stress *e = &a->e1_stress[a->n_e1_stress++];
         e->lr = lrs[k], e->z = pw->z;
-        for (int q = 0; q < 2; q++) e->q[q] = ratio_of(pw, sw, q, a->n_boot, RP_BOOT_SEED + 32 + (uint64_t)q);
+        for (int q = 0; q < 2; q++) {
+            rp_e1ratio *r = &e->q[q];
+            *r = ratio_of(pw, sw, q, a->n_boot, RP_BOOT_SEED + 32 + (uint64_t)q);
+            r->v = rp_verdict_e1(r->logc.ok, r->lo, r->hi, q == RP_Q_ACT ? RP_E1_PAPER_ACT : RP_E1_PAPER_GRAD);
+        }
     }
     free(pw);
+    // The rung the verdict line quotes: the most seed pairs, then the highest lr.
+    a->e1_stress_best = -1;
+    for (int k = 0; k < a->n_e1_stress; k++)
+        if (a->e1_stress_best < 0 || a->e1_stress[k].q[0].n_pairs >= a->e1_stress[a->e1_stress_best].q[0].n_pairs)
+            a->e1_stress_best = k;
 }
 
 // ---- E2 ----

@@ -69,6 +69,16 @@ static void verdict_e1(rp_ctx *c) {
     if (c->a->e1_v == RP_INCONCLUSIVE)
         rp_puts(c->md, " To decide: more seed pairs (the interval narrows as 1/√pairs), or telemetry where it is "
                        "missing.");
+    const rp_e1stress *st = c->a->e1_stress_best >= 0 ? &c->a->e1_stress[c->a->e1_stress_best] : NULL;
+    if (st && st->q[0].n_pairs >= 2) {
+        rp_printf(c->md, " Beside it (not in the verdict), where PowLU's gate reaches its bounded regime — the E2 "
+                         "controls at lr %s, z > %g on %ld of %ld telemetry steps: ",
+                  rp_f(b[0], "%g", st->lr), RP_Z_PEAK, st->z.steps_peak, st->z.steps);
+        e1_part(c->md, "down-projection input", &st->q[0], RP_E1_PAPER_ACT);
+        rp_puts(c->md, "; ");
+        e1_part(c->md, "gradient at the up/gate outputs", &st->q[1], RP_E1_PAPER_GRAD);
+        rp_puts(c->md, ".");
+    }
     rp_puts(c->md, "\n");
 }
 
