@@ -22,16 +22,17 @@
 typedef struct {
     const char *acts[MAX_ACTS];
     int n_acts, threads, sections, suite_model, seq_set;
+    int moe_E, moe_k, moe_S;  // --moe E,K,S: also an MoE model per activation (0: none)
     model_precision prec;
     long steps, batch, seq;
-    const char *json, *anchor, *anchor_bf16;
+    const char *json, *anchor, *anchor_bf16, *anchor_moe;
 } train_bench_opts;
 
 static void help(void) {
     printf("usage: actlab bench train [--acts A,B,...] [--steps N] [--batch B] [--seq T] [--threads T]\n"
            "                          [--precision fp32|bf16|fp8] [--fp8-scaling delayed|current|block]\n"
            "                          [--sections] [--suite-model] [--json FILE] [--anchor-json FILE]\n"
-           "                          [--anchor-bf16-json FILE]\n\n"
+           "                          [--anchor-bf16-json FILE] [--moe E,K,S] [--anchor-moe-json FILE]\n\n"
            "Times full training steps (forward, backward, global-norm clipping, AdamW) of the anchor model\n"
            "(V 8192, d 256, 4 layers, 4 heads, T 256, B 16; FFN hidden 704 gated / 1056 non-gated) on random\n"
            "tokens, median of N steps after one warm-up step, per activation, in fp32 and (with --precision)\n"
@@ -53,7 +54,13 @@ static void help(void) {
            "  --fp8-scaling S      the fp8 recipe: delayed (default), current or block\n"
            "  --json FILE          results (default out/bench-train.json)\n"
            "  --anchor-json FILE   from scripts/torch_anchor.py train (make bench writes it)\n"
-           "  --anchor-bf16-json FILE  from scripts/torch_anchor.py train-bf16\n");
+           "  --anchor-bf16-json FILE  from scripts/torch_anchor.py train-bf16\n"
+           "  --moe E,K,S          also time, per activation in fp32, the anchor with an MoE FFN of E experts,\n"
+           "                       top-K, S shared, each expert 1/(K+S) of the dense FFN's width (so the active\n"
+           "                       parameters match the dense model's, as in the PyTorch anchor; docs/moe.md).\n"
+           "                       Targets (issue 11): active-parameter GFLOP/s >= 60%% of the dense model's,\n"
+           "                       and >= 3x PyTorch's tokens/s with --anchor-moe-json\n"
+           "  --anchor-moe-json FILE  from scripts/torch_anchor.py train-moe (rows moe-<act>; 8 experts, top-2, 1 shared)\n");
 }
 
 // The index of value in a NULL-terminated name table, or a usage error listing the names.
@@ -83,8 +90,14 @@ static void parse(train_bench_opts *o, int argc, char **argv) {
         else if (!strcmp(a, "--threads")) o->threads = (int)arg_long(cmd, a, arg_value(cmd, argc, argv, &i), 1, 1024);
         else if (!strcmp(a, "--json")) o->json = arg_value(cmd, argc, argv, &i);
         else if (!strcmp(a, "--sections")) o->sections = 1;
+        else if (!strcmp(a, "--moe")) {
+            const char *v = arg_value(cmd, argc, argv, &i);
+            if (sscanf(v, "%d,%d,%d", &o->moe_E, &o->moe_k, &o->moe_S) != 3 || o->moe_E < 1)
+                usage_error(cmd, "--moe takes E,K,S (experts, top-k, shared), e.g. 8,2,1; got '%s'", v);
+        }
         else if (!strcmp(a, "--anchor-json")) o->anchor = arg_value(cmd, argc, argv, &i);
         else if (!strcmp(a, "--anchor-bf16-json")) o->anchor_bf16 = arg_value(cmd, argc, argv, &i);
+        else if (!strcmp(a, "--anchor-moe-json")) o->anchor_moe = arg_value(cmd, argc, argv, &i);
         else if (!strcmp(a, "--precision"))
             o->prec.precision = (precision_kind)name_index(cmd, a, precision_names, arg_value(cmd, argc, argv, &i));
         else if (!strcmp(a, "--fp8-scaling"))
@@ -159,6 +172,16 @@ static double time_precision(const model_config *c, const train_bench_opts *o, p
     return step;
 }
 
+// The MoE twin of the dense configuration c (--moe), checked.
+static model_config moe_config(const model_config *c, const train_bench_opts *o) {
+    model_config m = *c;
+    m.moe_experts = o->moe_E, m.moe_top_k = o->moe_k, m.moe_shared = o->moe_S;
+    m.moe_hidden = model_ffn_hidden(c) / (o->moe_k + o->moe_S);
+    const char *bad = model_config_check(&m);
+    if (bad) usage_error("bench train", "--moe: %s", bad);
+    return m;
+}
+
 // PyTorch's tokens/s for act in an anchor file (0 when absent).
 static double torch_tps(json_t *anchor, const char *act) {
     json_t *row = bench_anchor_row(anchor, "train", act);
@@ -180,7 +203,7 @@ int bench_train(int argc, char **argv) {
     memset(&o, 0, sizeof o);
     parse(&o, argc, argv);
     json_t *config = bench_configure(o.threads), *anchor = bench_load_anchor(o.anchor, "train");
-    json_t *anchor16 = bench_load_anchor(o.anchor_bf16, "train");
+    json_t *anchor16 = bench_load_anchor(o.anchor_bf16, "train"), *anchor_moe = bench_load_anchor(o.anchor_moe, "train");
     bench_gemm_result g;
     bench_gemm_rates(&g, o.threads);
     const double best32 = bench_gemm_best_f32(&g);
@@ -205,7 +228,7 @@ int bench_train(int argc, char **argv) {
     json_object_set_new(root, "gemm", bench_gemm_json(&g));
     const size_t ntok = (size_t)(o.batch * o.seq);
     int32_t *tok = xmalloc(ntok * sizeof(int32_t)), *tgt = xmalloc(ntok * sizeof(int32_t));
-    target t32 = {0}, t16x = {0}, t16g = {0}, t8 = {0}, tt32 = {0}, tt16 = {0};
+    target t32 = {0}, t16x = {0}, t16g = {0}, t8 = {0}, tt32 = {0}, tt16 = {0}, tmoe = {0}, ttmoe = {0};
     for (int a = 0; a < o.n_acts; a++) {
         model_config c;
         model_config_default(&c);
@@ -272,6 +295,31 @@ int bench_train(int argc, char **argv) {
             json_object_set_new(r, "fp8_loss_after_steps", json_real(loss8));
         }
         putchar('\n');
+        if (o.moe_E) {  // active-parameter FLOPs: the router, K experts and the shared ones per token
+            model_config mc = moe_config(&c, &o);
+            model *mm = model_create(&mc, 1);
+            double mflops = model_flops_per_token(mm, (int)o.seq);
+            model_param_split sp;
+            model_param_split_of(&mc, &sp);
+            model_free(mm);
+            float lossm = 0;
+            double sm = time_precision(&mc, &o, PREC_FP32, tok, tgt, &lossm, o.sections);
+            double tpsm = (double)ntok / sm, gfm = mflops * tpsm / 1e9;
+            char name[48], vsm[16] = "";
+            snprintf(name, sizeof name, "moe-%s", o.acts[a]);
+            double thm = torch_tps(anchor_moe, name);
+            target_add(&tmoe, gfm >= 0.6 * gf32);
+            if (thm > 0) target_add(&ttmoe, tpsm >= 3 * thm), snprintf(vsm, sizeof vsm, "%.2fx", tpsm / thm);
+            printf("%-10s %6.2fM %9.1f %9.0f %6.0f%% %7s  (%d experts, top-%d, %d shared; %.2fM active; %.0f%% of dense "
+                   "GFLOP/s)\n", name, (double)sp.total / 1e6, sm * 1e3, tpsm, 100 * gfm / best32, vsm, mc.moe_experts,
+                   mc.moe_top_k, mc.moe_shared, (double)sp.active / 1e6, 100 * gfm / gf32);
+            json_object_set_new(r, "moe", json_pack("{s:i, s:i, s:i, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "experts",
+                                                    mc.moe_experts, "top_k", mc.moe_top_k, "shared", mc.moe_shared,
+                                                    "params", (json_int_t)sp.total, "active_params", (json_int_t)sp.active,
+                                                    "step_ms", sm * 1e3, "tok_s", tpsm, "active_gflops", gfm,
+                                                    "active_gflops_vs_dense", gfm / gf32, "loss_after_steps", (double)lossm));
+            if (thm > 0) json_object_set_new(json_object_get(r, "moe"), "speedup_vs_torch", json_real(tpsm / thm));
+        }
         fflush(stdout);
         json_array_append_new(rows, r);
     }
@@ -283,11 +331,14 @@ int bench_train(int argc, char **argv) {
     target_print(root, "target_fp8_1_3x_bf16", "fp8 step <= 1.3x the bf16 step", &t8);
     target_print(root, "target_fp32_3x_torch", "fp32 >= 3x PyTorch fp32 tokens/s", &tt32);
     target_print(root, "target_bf16_vs_torch_bf16", "bf16 >= 1.75x (swiglu) / 2x (others) PyTorch bf16 autocast", &tt16);
+    target_print(root, "target_moe_60pct_of_dense", "MoE active-parameter GFLOP/s >= 60% of the dense model's", &tmoe);
+    target_print(root, "target_moe_3x_torch", "MoE fp32 >= 3x PyTorch's MoE block (loop over experts)", &ttmoe);
     if (!tt32.n) printf("target: vs PyTorch not evaluated (pass --anchor-json, --anchor-bf16-json; make bench does)\n");
     bench_write_json(root, o.json);
     json_decref(root);
     json_decref(anchor);
     json_decref(anchor16);
+    json_decref(anchor_moe);
     free(tok);
     free(tgt);
     return 0;

@@ -89,10 +89,14 @@ int cmd_export(int argc, char **argv) {
     if (export_safetensors(m, meta.tokenizer, tok_eot(t), out, err, sizeof err))
         die("check the output folder", "%s", err);
     export_tokenizer(t, out, model_cfg(m)->max_seq_len);
-    const char *stock = export_stock_act(model_cfg(m)->act.kind);
+    const model_config *c = model_cfg(m);
+    const char *stock = export_stock_act(c->act.kind);
     printf("wrote %s: model.safetensors (%zu tensors, %zu parameters), config.json, tokenizer files (%s)%s\n", out,
            (size_t)model_num_tensors(m), model_num_params(m), tok_name(t),
-           stock ? "" : ", modeling_actlab.py (load with trust_remote_code=True)");
+           c->moe_experts > 0 ? ", modeling_actlab.py (MoE: tensors named as in OLMoE / Qwen2-MoE, see config.json's "
+                                "actlab.moe; modeling_actlab.py does not build MoE layers yet)"
+           : stock            ? ""
+                              : ", modeling_actlab.py (load with trust_remote_code=True)");
     tok_free(t);
     model_free(m);
     return 0;

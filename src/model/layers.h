@@ -102,6 +102,73 @@ void ffn_backward(float *dxn, float *dz, float *du, float *da, ffn_grads *g, con
                   const ffn_weights *w, const act_spec *spec, int N, int C, int h, const ffn_lowp *q,
                   double *act_time);
 
+// ---- moe.c, moe_router.c: the mixture-of-experts FFN (docs/moe.md) --------------------------------
+// y = Σ_{e ∈ top-k(x)} w_e(x) · FFN_e(x) + FFN_shared(x). Tokens are grouped per expert (a
+// counting sort, stable in token order) so each expert runs ffn_forward/backward once on its
+// contiguous rows: one GEMM per projection. Grouped row r belongs to expert e when
+// off[e] <= r < off[e+1]; the combine adds each token's k outputs in its own fixed order, so the
+// result does not depend on the thread count.
+typedef struct {
+    int E, k, h;        // routed experts, experts per token, one expert's hidden size
+    int hs;             // the shared experts' hidden size together (0: none)
+    int router, renorm; // moe_router_kind; 1: the k weights are divided by their sum
+    float aux_coef, z_coef;
+} moe_spec;
+typedef struct {
+    const float *router;         // (E,C)
+    const float *bias;           // (E) sigmoid router: selection bias (NULL: none)
+    const ffn_weights *experts;  // (E)
+    const ffn_weights *shared;   // NULL when hs == 0
+} moe_weights;
+typedef struct {
+    float *router;         // (E,C) +=
+    ffn_grads *experts;    // (E)
+    ffn_grads *shared;     // NULL when hs == 0
+} moe_grads;
+typedef struct {  // one layer's forward state (the model's workspace), N tokens
+    float *logits;         // (N,E) router logits
+    int *sel;              // (N,k) chosen experts, best first
+    float *w;              // (N,k) their combine weights
+    int *row;              // (N,k) grouped row of each choice
+    int *tok;              // (N·k) token of each grouped row
+    int *off;              // (E+1) first grouped row of each expert
+    float *xg;             // (N·k,C) the FFN input, grouped
+    float *z, *u, *a, *ye; // (N·k,h) gate output (gated only), up output, activation output; (N·k,C) expert output
+    float *dz, *du;        // (N·k,h) their gradients (telemetry)
+    float *zs, *us, *as;   // (N,hs) the shared experts' (hs > 0)
+    float *dzs, *dus;      // (N,hs)
+    double lb, zl;         // the load-balancing and z losses of this forward, before coefficients
+} moe_acts;
+typedef struct {  // backward scratch
+    float *dye, *dxg;      // (N·k,C)
+    float *da;             // (N·max(k·h, hs))
+    float *dg;             // (N,k)
+    float *dr;             // (N,E)
+} moe_scratch;
+
+// moe_router.c. logits: (N,E), bias: (E) or NULL -> sel, w: (N,k). Top-k by the logit (softmax)
+// or by sigmoid(logit) + bias (sigmoid); ties go to the lower expert index.
+void moe_route(int *sel, float *w, const float *logits, const float *bias, const moe_spec *s, int N);
+// sel: (N,k) -> off: (E+1), tok: (N·k), row: (N,k): the stable counting sort by expert.
+void moe_group(int *off, int *tok, int *row, const int *sel, int N, int k, int E);
+// The auxiliary losses of B sequences of T tokens: lb = mean over sequences of the Switch/OLMoE
+// load-balancing loss E·Σ_e f_e·P_e (f_e: the sequence's tokens routed to e over T, P_e: its mean
+// router probability; k at perfect balance), zl = mean over tokens of logsumexp(logits)².
+void moe_aux_losses(double *lb, double *zl, const float *logits, const int *sel, const moe_spec *s, int B, int T);
+// dg: (N,k) gradient of the combine weights -> dr: (N,E) gradient of the logits, with the
+// auxiliary losses' gradients: aux_scale multiplies each sequence's lb, z_scale each token's lse².
+void moe_router_backward(float *dr, const float *dg, const float *logits, const int *sel, const moe_spec *s,
+                         int B, int T, float aux_scale, float z_scale);
+
+// moe.c. xn: (N,C), N = B·T -> y: (N,C) (overwritten), a filled. act_time as in ffn_forward.
+void moe_forward(float *y, moe_acts *a, const float *xn, const moe_weights *w, const moe_spec *s,
+                 const act_spec *act, int B, int T, int C, double *act_time);
+// dy: (N,C) -> dxn: (N,C) (overwritten), parameter gradients +=. The auxiliary losses enter with
+// aux_scale / z_scale (moe_router_backward).
+void moe_backward(float *dxn, moe_grads *g, const moe_scratch *sc, const float *dy, const float *xn,
+                  moe_acts *a, const moe_weights *w, const moe_spec *s, const act_spec *act, int B, int T,
+                  int C, float aux_scale, float z_scale, double *act_time);
+
 // ---- crossentropy.c ---------------------------------------------------------------------------
 // logits: (N,V), targets: (N) (< 0: ignored) -> lse: (N); returns the summed loss over valid rows
 // (in double, rows added in order) and their count in *n_valid.

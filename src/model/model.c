@@ -40,18 +40,8 @@ static const char *const sec_names[SEC_COUNT] = {
 // Layout
 // ---------------------------------------------------------------------------------------------
 
-// What a tensor is for: how it starts and whether weight decay applies.
-typedef struct {
-    model_init init;
-    int decay;
-} tensor_role;
-static const tensor_role MATRIX = {MODEL_INIT_NORMAL, 1}, RESIDUAL_OUT = {MODEL_INIT_RESIDUAL, 1},
-                         NORM_GAIN = {MODEL_INIT_ONES, 0}, ACT_SCALARS = {MODEL_INIT_ACT, 0};
-
 // Appends a tensor of (rows, cols) (cols 0: a vector) named printf-style; returns its offset.
-static size_t add_tensor(model *m, tensor_role role, int rows, int cols, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static size_t add_tensor(model *m, tensor_role role, int rows, int cols, const char *fmt, ...) {
+size_t model_add_tensor(model *m, tensor_role role, int rows, int cols, const char *fmt, ...) {
     if (m->n_tensors == m->cap_tensors) {
         m->cap_tensors = m->cap_tensors ? 2 * m->cap_tensors : 32;
         model_tensor *grown = realloc(m->tensors, (size_t)m->cap_tensors * sizeof *grown);
@@ -76,40 +66,55 @@ static size_t add_tensor(model *m, tensor_role role, int rows, int cols, const c
 }
 
 // The activation's learnable scalars, in its descriptor's order: those before a trailing "bias"
-// form mlp.act.weight, the bias mlp.act.bias (HF's weight/bias split); contiguous, so the
-// activation reads them as one array from o->act.
-static size_t add_act_tensors(model *m, int l) {
+// form <prefix>.act.weight, the bias <prefix>.act.bias (HF's weight/bias split); contiguous, so
+// the activation reads them as one array from the first offset.
+static size_t add_act_tensors(model *m, const char *prefix) {
     const act_desc *a = m->act;
     int n_bias = a->n_params > 0 && !strcmp(a->param_names[a->n_params - 1], "bias");
     int n_weight = a->n_params - n_bias;
-    size_t off = add_tensor(m, ACT_SCALARS, n_weight, 0, "model.layers.%d.mlp.act.weight", l);
+    size_t off = model_add_tensor(m, ACT_SCALARS, n_weight, 0, "%s.act.weight", prefix);
     if (n_bias) {
-        add_tensor(m, ACT_SCALARS, 1, 0, "model.layers.%d.mlp.act.bias", l);
+        model_add_tensor(m, ACT_SCALARS, 1, 0, "%s.act.bias", prefix);
         m->tensors[m->n_tensors - 1].act_param = n_weight;
     }
     return off;
+}
+
+ffn_offsets model_add_ffn(model *m, const char *prefix, int h) {
+    int d = m->cfg.d_model;
+    ffn_offsets o;
+    o.gate = m->act->gated ? model_add_tensor(m, MATRIX, h, d, "%s.gate_proj.weight", prefix) : ABSENT;
+    o.up = model_add_tensor(m, MATRIX, h, d, "%s.up_proj.weight", prefix);
+    o.down = model_add_tensor(m, RESIDUAL_OUT, d, h, "%s.down_proj.weight", prefix);
+    o.act = m->act->n_params > 0 ? add_act_tensors(m, prefix) : ABSENT;
+    return o;
 }
 
 static void build_layout(model *m) {
     const model_config *c = &m->cfg;
     int d = c->d_model, h = m->hidden, kvd = c->n_kv_heads * m->head_dim;
     m->lo = xcalloc((size_t)c->n_layers, sizeof(layer_offsets));
-    m->off_embed = add_tensor(m, MATRIX, c->vocab_size, d, "model.embed_tokens.weight");
+    m->off_embed = model_add_tensor(m, MATRIX, c->vocab_size, d, "model.embed_tokens.weight");
     for (int l = 0; l < c->n_layers; l++) {
         layer_offsets *o = &m->lo[l];
-        o->ln1 = add_tensor(m, NORM_GAIN, d, 0, "model.layers.%d.input_layernorm.weight", l);
-        o->qkv = add_tensor(m, MATRIX, d, d, "model.layers.%d.self_attn.q_proj.weight", l);
-        add_tensor(m, MATRIX, kvd, d, "model.layers.%d.self_attn.k_proj.weight", l);
-        add_tensor(m, MATRIX, kvd, d, "model.layers.%d.self_attn.v_proj.weight", l);
-        o->o = add_tensor(m, RESIDUAL_OUT, d, d, "model.layers.%d.self_attn.o_proj.weight", l);
-        o->ln2 = add_tensor(m, NORM_GAIN, d, 0, "model.layers.%d.post_attention_layernorm.weight", l);
-        o->gate = m->act->gated ? add_tensor(m, MATRIX, h, d, "model.layers.%d.mlp.gate_proj.weight", l) : ABSENT;
-        o->up = add_tensor(m, MATRIX, h, d, "model.layers.%d.mlp.up_proj.weight", l);
-        o->down = add_tensor(m, RESIDUAL_OUT, d, h, "model.layers.%d.mlp.down_proj.weight", l);
-        o->act = m->act->n_params > 0 ? add_act_tensors(m, l) : ABSENT;
+        o->ln1 = model_add_tensor(m, NORM_GAIN, d, 0, "model.layers.%d.input_layernorm.weight", l);
+        o->qkv = model_add_tensor(m, MATRIX, d, d, "model.layers.%d.self_attn.q_proj.weight", l);
+        model_add_tensor(m, MATRIX, kvd, d, "model.layers.%d.self_attn.k_proj.weight", l);
+        model_add_tensor(m, MATRIX, kvd, d, "model.layers.%d.self_attn.v_proj.weight", l);
+        o->o = model_add_tensor(m, RESIDUAL_OUT, d, d, "model.layers.%d.self_attn.o_proj.weight", l);
+        o->ln2 = model_add_tensor(m, NORM_GAIN, d, 0, "model.layers.%d.post_attention_layernorm.weight", l);
+        o->gate = o->up = o->down = o->act = ABSENT;
+        if (m->moe.E) {
+            model_moe_add_tensors(m, l);
+            continue;
+        }
+        char prefix[48];
+        snprintf(prefix, sizeof prefix, "model.layers.%d.mlp", l);
+        ffn_offsets f = model_add_ffn(m, prefix, h);
+        o->gate = f.gate, o->up = f.up, o->down = f.down, o->act = f.act;
     }
-    m->off_norm = add_tensor(m, NORM_GAIN, d, 0, "model.norm.weight");
-    m->off_head = c->tied_embeddings ? m->off_embed : add_tensor(m, MATRIX, c->vocab_size, d, "lm_head.weight");
+    m->off_norm = model_add_tensor(m, NORM_GAIN, d, 0, "model.norm.weight");
+    m->off_head = c->tied_embeddings ? m->off_embed : model_add_tensor(m, MATRIX, c->vocab_size, d, "lm_head.weight");
 }
 
 static void init_params(model *m, uint64_t seed) {
@@ -125,6 +130,9 @@ static void init_params(model *m, uint64_t seed) {
             break;
         case MODEL_INIT_ONES:
             for (size_t j = 0; j < t->numel; j++) p[j] = 1.0f;
+            break;
+        case MODEL_INIT_ZEROS:
+            for (size_t j = 0; j < t->numel; j++) p[j] = 0.0f;
             break;
         case MODEL_INIT_NORMAL:
         case MODEL_INIT_RESIDUAL: {
@@ -145,6 +153,7 @@ model *model_create(const model_config *cfg, uint64_t seed) {
     m->head_dim = cfg->d_model / cfg->n_heads;
     m->qkv_dim = (cfg->n_heads + 2 * cfg->n_kv_heads) * m->head_dim;
     m->hidden = model_ffn_hidden(cfg);
+    model_moe_init(m);
     build_layout(m);
     m->params = xaligned(sizeof(float) * m->n_params);
     m->grads = xaligned(sizeof(float) * m->n_params);
@@ -179,6 +188,7 @@ void model_free(model *m) {
     free(m->params);
     free(m->grads);
     free(m->tensors);
+    model_moe_free(m);  // before the layer offsets it reads
     free(m->lo);
     free(m->rope_cos);
     free(m->rope_sin);
@@ -207,7 +217,10 @@ void model_set_loss_count(model *m, int n) { m->loss_count = n > 0 ? n : 0; }
 double model_flops_per_token(const model *m, int T) {
     const model_config *c = &m->cfg;
     double d = c->d_model, h = m->hidden, kvd = (double)c->n_kv_heads * m->head_dim;
-    double per_layer = d * d * 2 + 2 * d * kvd + (m->act->gated ? 3 : 2) * d * h;
+    double ffn = (m->act->gated ? 3 : 2) * d * h;
+    if (m->moe.E)  // the router, k routed experts and the shared ones
+        ffn = d * m->moe.E + (m->act->gated ? 3 : 2) * d * ((double)m->moe.k * m->moe.h + m->moe.hs);
+    double per_layer = d * d * 2 + 2 * d * kvd + ffn;
     double mm = c->n_layers * per_layer + (double)c->vocab_size * d;
     return 6.0 * mm + 6.0 * c->n_layers * d * (T + 1.0);
 }
@@ -216,11 +229,7 @@ double model_flops_per_token(const model *m, int T) {
 // Workspace
 // ---------------------------------------------------------------------------------------------
 
-static float *take(float *base, size_t *used, size_t n) {
-    float *p = base ? base + *used : NULL;
-    *used += (n + 15) / 16 * 16;  // keep every array 64-byte aligned
-    return p;
-}
+#define take model_ws_take
 
 // Points the activation arrays into base (or, with base NULL, only counts): returns the floats used.
 static size_t layout_workspace(model *m, float *base, size_t N) {
@@ -238,11 +247,12 @@ static size_t layout_workspace(model *m, float *base, size_t N) {
         a->mid = take(base, &u, N * d);
         a->xn2 = take(base, &u, N * d);
         a->rstd2 = take(base, &u, N);
-        a->z = gated ? take(base, &u, N * h) : NULL;
-        a->u = take(base, &u, N * h);
-        a->a = take(base, &u, N * h);
-        a->dz = gated ? take(base, &u, N * h) : NULL;
-        a->du = take(base, &u, N * h);
+        int dense = m->moe.E == 0;  // an MoE layer keeps its FFN state in a->moe (model_moe_layout)
+        a->z = gated && dense ? take(base, &u, N * h) : NULL;
+        a->u = dense ? take(base, &u, N * h) : NULL;
+        a->a = dense ? take(base, &u, N * h) : NULL;
+        a->dz = gated && dense ? take(base, &u, N * h) : NULL;
+        a->du = dense ? take(base, &u, N * h) : NULL;
         a->xq1 = lp ? take(base, &u, N * d) : NULL;
         a->attq = lp ? take(base, &u, N * d) : NULL;
         a->xq2 = lp ? take(base, &u, N * d) : NULL;
@@ -258,7 +268,8 @@ static size_t layout_workspace(model *m, float *base, size_t N) {
     m->dxn = take(base, &u, N * d);
     m->dqkv = take(base, &u, N * (size_t)m->qkv_dim);
     m->datt = take(base, &u, N * d);
-    m->da = take(base, &u, N * h);
+    m->da = m->moe.E ? NULL : take(base, &u, N * h);
+    if (m->moe.E) model_moe_layout(m, base, &u, N);
     return u;
 }
 
@@ -304,6 +315,8 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
     int N = B * T, d = c->d_model, H = c->n_heads, Hkv = c->n_kv_heads, D = m->head_dim, V = c->vocab_size;
     check_ids(tokens, N, V, 0, "tokens");
     if (targets) check_ids(targets, N, V, 1, "targets");
+    if (m->lp && m->moe.E)
+        die("train MoE models in fp32 (docs/moe.md)", "low precision is not implemented for MoE FFNs yet");
     ensure_workspace(m, (size_t)N);
     memcpy(m->tokens, tokens, sizeof(int32_t) * N);
     if (targets) memcpy(m->targets, targets, sizeof(int32_t) * N);
@@ -325,11 +338,15 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
         TIMED(SEC_ATTN_MM, 0, linear_forward(a->mid, x2, P + o->o, N, d, d, lowp_site_linear(m->lp, l, LP_O_X, LP_O_W, -1)));
         TIMED(SEC_RESID, 0, add_inplace(a->mid, m->res[l], (size_t)N * d));
         TIMED(SEC_NORM, 0, rmsnorm_forward(a->xn2, a->rstd2, a->mid, P + o->ln2, N, d, c->norm_eps));
-        ffn_weights w = ffn_w(o, P);
-        ffn_lowp fq = model_ffn_q(m, l);
         double t_act = 0;
-        TIMED(SEC_FFN_MM, 0, ffn_forward(m->res[l + 1], a->z, a->u, a->a, a->xn2, &w, &c->act, N, d, m->hidden,
-                                         m->lp ? &fq : NULL, &t_act));
+        if (m->moe.E) {
+            TIMED(SEC_FFN_MM, 0, model_moe_forward(m, l, P, &t_act));
+        } else {
+            ffn_weights w = ffn_w(o, P);
+            ffn_lowp fq = model_ffn_q(m, l);
+            TIMED(SEC_FFN_MM, 0, ffn_forward(m->res[l + 1], a->z, a->u, a->a, a->xn2, &w, &c->act, N, d, m->hidden,
+                                             m->lp ? &fq : NULL, &t_act));
+        }
         m->prof[SEC_FFN_MM][0] -= t_act, m->prof[SEC_ACT][0] += t_act;
         TIMED(SEC_RESID, 0, add_inplace(m->res[l + 1], a->mid, (size_t)N * d));
     }
@@ -366,14 +383,18 @@ void model_backward(model *m) {
     for (int l = c->n_layers - 1; l >= 0; l--) {
         const layer_offsets *o = &m->lo[l];
         layer_acts *a = &m->la[l];
-        ffn_weights w = ffn_w(o, P);
-        ffn_grads g = {o->gate == ABSENT ? NULL : G + o->gate, G + o->up, G + o->down,
-                       o->act == ABSENT ? NULL : G + o->act};
         // dres is dL/d(layer output); each residual branch adds its input gradient into it in place.
-        ffn_lowp fq = model_ffn_q(m, l);
         double t_act = 0;
-        TIMED(SEC_FFN_MM, 1, ffn_backward(m->dxn, a->dz, a->du, m->da, &g, m->dres, a->xn2, a->z, a->u, a->a, &w, &c->act,
-                                          N, d, h, m->lp ? &fq : NULL, &t_act));
+        if (m->moe.E) {
+            TIMED(SEC_FFN_MM, 1, model_moe_backward(m, l, P, G, &t_act));
+        } else {
+            ffn_weights w = ffn_w(o, P);
+            ffn_grads g = {o->gate == ABSENT ? NULL : G + o->gate, G + o->up, G + o->down,
+                           o->act == ABSENT ? NULL : G + o->act};
+            ffn_lowp fq = model_ffn_q(m, l);
+            TIMED(SEC_FFN_MM, 1, ffn_backward(m->dxn, a->dz, a->du, m->da, &g, m->dres, a->xn2, a->z, a->u, a->a, &w,
+                                              &c->act, N, d, h, m->lp ? &fq : NULL, &t_act));
+        }
         m->prof[SEC_FFN_MM][1] -= t_act, m->prof[SEC_ACT][1] += t_act;
         TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + o->ln2, m->dxn, a->mid, P + o->ln2, a->rstd2, N, d));
         const float *dyo = model_q_act(m, lowp_id(m->lp, l, LP_O_DY), m->dq, m->dres, N, d);

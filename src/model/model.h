@@ -23,16 +23,38 @@ typedef struct {
     float norm_eps;        // RMSNorm epsilon, 1e-5
     float init_std;        // 0.02
     act_spec act;          // the FFN activation and its hyperparameters
+    // Mixture of experts (docs/moe.md): moe_experts 0 keeps the dense FFN and ignores the rest.
+    int moe_experts;       // E routed experts (at most MOE_MAX_EXPERTS)
+    int moe_top_k;         // routed experts per token
+    int moe_shared;        // always-active shared experts (0: OLMoE style; >= 1: Ling/DeepSeek style)
+    int moe_hidden;        // one expert's hidden size (0: model_ffn_hidden's equal-parameter rule)
+    int moe_router;        // moe_router_kind
+    int moe_renorm;        // 1: the k combine weights are divided by their sum
+    float moe_aux_coef;    // load-balancing loss coefficient (OLMoE: 0.01)
+    float moe_z_coef;      // router z-loss coefficient (OLMoE: 0.001)
+    float moe_bias_rate;   // sigmoid router: the aux-loss-free bias step per optimiser step (DeepSeek-V3: 0.001)
 } model_config;
+
+// How the router scores experts: softmax over the E logits (OLMoE, Switch), or per-expert sigmoid
+// with a selection-only bias that balancing moves (DeepSeek-V3's auxiliary-loss-free method).
+typedef enum { MOE_SOFTMAX, MOE_SIGMOID } moe_router_kind;
+extern const char *const moe_router_names[];  // "softmax", "sigmoid", NULL
+#define MOE_MAX_EXPERTS 256
 
 void model_config_default(model_config *c);  // the anchor configuration: V 8192, d 256, 4 layers, 4 heads, T 256, swiglu
 // Gated: 8/3·d rounded up to a multiple of 64; non-gated: 3/2 of that (PolyCom's equal-parameter rule).
 int model_ffn_hidden(const model_config *c);
+// MoE: one expert's hidden size: moe_hidden, else the same rule (so a non-gated expert is 3/2 as wide).
+int model_expert_hidden(const model_config *c);
 // Where a model's parameters are (from the configuration alone; total == model_num_params of the
 // model it builds): the token embedding (and an untied LM head), attention projections, the FFNs
 // (with the activation's learnable scalars) and the RMSNorm gains.
+// MoE: ffn counts every expert and the routers (and a sigmoid router's selection biases, which
+// are not trained by the optimiser); ffn_active and active count what one token uses: the router,
+// top_k routed experts and the shared experts. Dense: active == total.
 typedef struct {
     size_t embeddings, attention, ffn, norms, total;
+    size_t ffn_active, active;
 } model_param_split;
 void model_param_split_of(const model_config *c, model_param_split *s);
 // Returns NULL when the configuration is valid, else a sentence saying what is wrong.
@@ -44,6 +66,7 @@ typedef enum {
     MODEL_INIT_RESIDUAL,  // normal(0, init_std / sqrt(2·n_layers)): o_proj and down_proj
     MODEL_INIT_ONES,      // RMSNorm gains
     MODEL_INIT_ACT,       // the activation's own initial scalars (act_desc.param_init from act_param)
+    MODEL_INIT_ZEROS,     // MoE: a sigmoid router's selection biases
 } model_init;
 
 // One named parameter tensor inside the flat parameter array (HF Llama names, see export).
@@ -72,6 +95,7 @@ const model_tensor *model_tensor_at(const model *m, int i);
 int model_tensor_find(const model *m, const char *name);  // index of the named tensor, -1 if absent
 // Matmul FLOPs per token of one training step (forward + backward) at sequence length T:
 // 6·(projection and LM-head parameters) + 6·n_layers·d_model·(T+1) for causal attention.
+// MoE: the projections one token uses (router, top_k experts, shared experts).
 double model_flops_per_token(const model *m, int T);
 
 // Wall time per part of model_forward / model_backward, summed since creation or the last reset
@@ -152,5 +176,29 @@ const float *model_ffn_act_out(const model *m, int l);    // the down-projection
 const float *model_ffn_act_in(const model *m, int l);
 const float *model_ffn_grad_up(const model *m, int l);    // dL/d(up-projection output) (backward)
 const float *model_ffn_grad_gate(const model *m, int l);  // dL/d(gate-projection output); NULL if non-gated
+
+// ---- Mixture of experts (docs/moe.md) ------------------------------------------------------------
+// A view of layer l's MoE FFN after the last forward (and backward, for the gradients).
+typedef struct {
+    int E, k, hidden, shared_hidden;  // routed experts, per token, one expert's hidden, shared width (0: none)
+    size_t rows;                      // tokens of the last forward
+    const int *expert_rows;           // (E+1): expert e holds grouped rows [expert_rows[e], expert_rows[e+1])
+    const float *act_out;             // (rows·k, hidden) routed down-projection inputs, grouped by expert
+    const float *shared_act_out;      // (rows, shared_hidden) shared experts' down-projection input; NULL if none
+    double lb_loss, z_loss;           // this forward's auxiliary losses, before their coefficients
+} model_moe_view;
+// 0 and *v filled; -1 when the model is dense, l is out of range or no forward ran.
+int model_moe_view_of(const model *m, int l, model_moe_view *v);
+// The auxiliary losses of the last forward, weighted by their coefficients and summed over layers:
+// what model_backward differentiates besides the cross-entropy (when no loss count is set).
+double model_moe_aux_loss(const model *m);
+// The aux-loss-free balancing (sigmoid router, moe_bias_rate > 0): model_backward counts the
+// tokens each expert received; after the optimiser step each selection bias moves by
+// bias_rate · sign(mean load − its load). apply 0 (a skipped step) only clears the counts.
+// Data parallelism: every rank sums the counts over ranks (get/set, moe_load_count floats) first.
+int model_moe_load_count(const model *m);                 // n_layers · E, 0 for dense models
+void model_moe_loads_get(const model *m, float *out);
+void model_moe_loads_set(model *m, const float *in);
+void model_moe_step_end(model *m, int apply);
 
 #endif

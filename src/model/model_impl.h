@@ -13,8 +13,19 @@
 // Profile sections (wall time, forward and backward separately; see model_timings).
 enum { SEC_EMBED, SEC_NORM, SEC_ATTN_MM, SEC_ROPE, SEC_ATTN, SEC_FFN_MM, SEC_ACT, SEC_RESID, SEC_HEAD, SEC_CE, SEC_COUNT };
 
+typedef struct {  // one FFN's tensors: offsets into the flat parameter (and gradient) array
+    size_t gate, up, down, act;  // gate and act ABSENT when the activation has none
+} ffn_offsets;
+
+typedef struct {  // an MoE FFN's tensors
+    size_t router, bias;   // bias: the sigmoid router's selection biases (ABSENT for softmax)
+    ffn_offsets *experts;  // (E)
+    ffn_offsets shared;    // the shared experts as one FFN (up ABSENT when there are none)
+} moe_offsets;
+
 typedef struct {  // offsets into the flat parameter (and gradient) array
-    size_t ln1, qkv, o, ln2, gate, up, down, act;
+    size_t ln1, qkv, o, ln2, gate, up, down, act;  // gate..act: the dense FFN (ABSENT in an MoE model)
+    moe_offsets moe;                               // MoE models only
 } layer_offsets;
 
 typedef struct {  // activations of one layer kept for the backward; rows N = B·T
@@ -29,6 +40,7 @@ typedef struct {  // activations of one layer kept for the backward; rows N = B�
     // low precision only: the projections' inputs as the matmuls saw them (kept for the backward)
     float *xq1, *attq, *xq2;  // (N,d)
     float *aq;                // (N,h)
+    moe_acts moe;             // MoE models: the routed FFN's state (z..du above stay NULL)
 } layer_acts;
 
 struct model {
@@ -56,7 +68,43 @@ struct model {
     float *wq;                 // low precision: the parameters as the matmuls see them (quantised matrices)
     float *xqf, *dq;           // low precision: quantised LM-head input (N,d); a quantised gradient (N,max(d,h))
     double prof[SEC_COUNT][2];             // seconds per section, [0] forward, [1] backward
+    // MoE (moe.E == 0: dense)
+    moe_spec moe;
+    moe_scratch moe_sc;        // backward scratch (workspace)
+    ffn_weights *moe_w;        // (E+1) per-call views: the experts, then the shared experts
+    ffn_grads *moe_g;          // (E+1)
+    float *moe_loads;          // (n_layers·E) tokens per expert since the last model_moe_step_end
 };
+
+// What a tensor is for: how it starts and whether weight decay applies.
+typedef struct {
+    model_init init;
+    int decay;
+} tensor_role;
+static const tensor_role MATRIX = {MODEL_INIT_NORMAL, 1}, RESIDUAL_OUT = {MODEL_INIT_RESIDUAL, 1},
+                         NORM_GAIN = {MODEL_INIT_ONES, 0}, ACT_SCALARS = {MODEL_INIT_ACT, 0},
+                         ZERO_BUFFER = {MODEL_INIT_ZEROS, 0};
+
+// model.c: appends a tensor of (rows, cols) (cols 0: a vector) named printf-style; returns its offset.
+size_t model_add_tensor(model *m, tensor_role role, int rows, int cols, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+// model.c: one FFN of hidden size h named "<prefix>.gate_proj.weight", ... in HF order.
+ffn_offsets model_add_ffn(model *m, const char *prefix, int h);
+
+// The workspace's bump allocator: n floats from base at *used (or, base NULL, only counting).
+static inline float *model_ws_take(float *base, size_t *used, size_t n) {
+    float *p = base ? base + *used : NULL;
+    *used += (n + 15) / 16 * 16;  // keep every array 64-byte aligned
+    return p;
+}
+
+// model_moe.c: the MoE side of the layout, workspace, forward and backward of layer l.
+void model_moe_init(model *m);                   // after the config is set: m->moe and the views
+void model_moe_add_tensors(model *m, int l);     // layer l's router and experts
+void model_moe_layout(model *m, float *base, size_t *used, size_t N);  // every layer's MoE arrays and scratch
+void model_moe_forward(model *m, int l, const float *P, double *act_time);  // la[l].xn2 -> res[l+1]
+void model_moe_backward(model *m, int l, const float *P, float *G, double *act_time);  // dres -> dxn
+void model_moe_free(model *m);
 
 // model.c: drops the workspace (it is re-laid out, with or without the quantised copies, on the
 // next forward).

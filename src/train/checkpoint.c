@@ -48,6 +48,17 @@ static void header_fields(hbuf *h, ckpt_meta *m, uint64_t *config_len, uint32_t 
     int32_t kind = (int32_t)c->act.kind;
     io(h, &kind, 4);
     io(h, c->act.hp, sizeof c->act.hp);
+    if (version >= 3) {
+        int32_t moe[6] = {c->moe_experts, c->moe_top_k, c->moe_shared, c->moe_hidden, c->moe_router, c->moe_renorm};
+        io(h, moe, sizeof moe);
+        io(h, &c->moe_aux_coef, 4);
+        io(h, &c->moe_z_coef, 4);
+        io(h, &c->moe_bias_rate, 4);
+        if (!writing) {
+            c->moe_experts = moe[0]; c->moe_top_k = moe[1]; c->moe_shared = moe[2]; c->moe_hidden = moe[3];
+            c->moe_router = moe[4]; c->moe_renorm = moe[5];
+        }
+    }
     if (!writing) {
         c->vocab_size = ints[0]; c->d_model = ints[1]; c->n_layers = ints[2]; c->n_heads = ints[3];
         c->n_kv_heads = ints[4]; c->max_seq_len = ints[5]; c->ffn_hidden = ints[6]; c->tied_embeddings = ints[7];
@@ -80,8 +91,9 @@ int ckpt_write(const char *path, const ckpt_meta *meta, const float *params, con
     mm.tokenizer[sizeof mm.tokenizer - 1] = 0;
     uint64_t config_len = config_json ? strlen(config_json) : 0;
     hbuf h = {0};
-    header_fields(&h, &mm, &config_len, CKPT_VERSION, 1);
-    uint32_t version = CKPT_VERSION, hbytes = (uint32_t)h.n;
+    uint32_t version = mm.cfg.moe_experts > 0 ? CKPT_VERSION : 2;
+    header_fields(&h, &mm, &config_len, version, 1);
+    uint32_t hbytes = (uint32_t)h.n;
     uint64_t hsum = fnv1a64(FNV1A64_OFFSET, h.buf, h.n);
 
     atomic_file a;
@@ -253,6 +265,11 @@ int ckpt_check_match(const ckpt_meta *meta, const model_config *cfg, uint64_t ex
     DIFF_INT(vocab_size) DIFF_INT(d_model) DIFF_INT(n_layers) DIFF_INT(n_heads) DIFF_INT(n_kv_heads)
     DIFF_INT(max_seq_len) DIFF_INT(ffn_hidden) DIFF_INT(tied_embeddings)
     DIFF_FLOAT(rope_theta) DIFF_FLOAT(norm_eps) DIFF_FLOAT(init_std)
+    DIFF_INT(moe_experts)
+    if (a->moe_experts > 0) {
+        DIFF_INT(moe_top_k) DIFF_INT(moe_shared) DIFF_INT(moe_hidden) DIFF_INT(moe_router) DIFF_INT(moe_renorm)
+        DIFF_FLOAT(moe_aux_coef) DIFF_FLOAT(moe_z_coef) DIFF_FLOAT(moe_bias_rate)
+    }
     if (a->act.kind != b->act.kind) {
         const act_desc *da = act_desc_of(a->act.kind), *db = act_desc_of(b->act.kind);
         snprintf(err, errlen, "checkpoint model config differs: activation is %s in the checkpoint, %s here",

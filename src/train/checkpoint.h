@@ -18,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CKPT_VERSION 2
+// Version 3 adds the MoE FFN's configuration to the header; dense models are still written as
+// version 2 (byte for byte what they were), MoE models as version 3.
+#define CKPT_VERSION 3
 
 typedef struct {
     model_config cfg;

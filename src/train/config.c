@@ -37,6 +37,17 @@ static const key_desc KEYS[] = {
     {"rope_theta", K_FLOAT, OFF(model.rope_theta), 1, 1e9, "RoPE base", NULL},
     {"norm_eps", K_FLOAT, OFF(model.norm_eps), 0, 1, "RMSNorm epsilon", NULL},
     {"init_std", K_FLOAT, OFF(model.init_std), 0, 10, "weight init standard deviation", NULL},
+    {"moe_experts", K_INT, OFF(model.moe_experts), 0, MOE_MAX_EXPERTS, "MoE FFN: routed experts E (0: dense FFN; docs/moe.md)", NULL},
+    {"moe_top_k", K_INT, OFF(model.moe_top_k), 1, MOE_MAX_EXPERTS, "MoE: routed experts per token (<= moe_experts)", NULL},
+    {"moe_shared", K_INT, OFF(model.moe_shared), 0, 64, "MoE: shared experts every token uses (0: OLMoE style)", NULL},
+    {"moe_hidden", K_INT, OFF(model.moe_hidden), 0, 1 << 20, "MoE: one expert's hidden size (0: the ffn_hidden rule)", NULL},
+    {"moe_router", K_ENUM, OFF(model.moe_router), 0, 0,
+     "MoE router: softmax (top-k of the softmax) or sigmoid (DeepSeek-V3, with aux-loss-free bias)", moe_router_names},
+    {"moe_renorm", K_INT, OFF(model.moe_renorm), 0, 1, "MoE: 1 divides the k combine weights by their sum", NULL},
+    {"moe_aux_coef", K_FLOAT, OFF(model.moe_aux_coef), 0, 1000, "MoE: load-balancing loss coefficient (per sequence)", NULL},
+    {"moe_z_coef", K_FLOAT, OFF(model.moe_z_coef), 0, 1000, "MoE: router z-loss coefficient", NULL},
+    {"moe_bias_rate", K_FLOAT, OFF(model.moe_bias_rate), 0, 1,
+     "MoE sigmoid router: aux-loss-free bias step per optimiser step (0: off)", NULL},
     {"lr", K_FLOAT, OFF(opt.lr), 0, 10, "peak learning rate", NULL},
     {"min_lr", K_FLOAT, OFF(opt.min_lr), 0, 10, "learning rate at the end of the decay", NULL},
     {"beta1", K_FLOAT, OFF(opt.beta1), 0, 0.999999, "AdamW beta1", NULL},
@@ -390,10 +401,15 @@ static json_t *json_float(float f) {
     return json_real(strtod(buf, NULL));
 }
 
+// The MoE keys of a dense model are left out of config.json, so that a dense run's file (and its
+// identity, train_config_identity) is what it was before MoE existed.
+static int moe_key(const key_desc *k) { return !strncmp(k->name, "moe_", 4); }
+
 char *train_config_to_json(const train_config *c) {
     json_t *root = json_object();
     for (size_t i = 0; i < N_KEYS; i++) {
         const key_desc *k = &KEYS[i];
+        if (c->model.moe_experts == 0 && moe_key(k)) continue;
         const void *p = (const char *)c + k->offset;
         json_t *v = NULL;
         switch (k->type) {
@@ -446,6 +462,17 @@ const char *train_config_check(const train_config *c, char *buf, size_t buflen) 
         return buf;
     }
     if (!c->out_dir[0]) return "out must name a run folder";
+    if (c->model.moe_experts == 0)
+        for (size_t i = 0; i < N_KEYS; i++)
+            if (moe_key(&KEYS[i]) && (c->set_mask >> i & 1) && KEYS[i].offset != OFF(model.moe_experts)) {
+                snprintf(buf, buflen, "%s needs an MoE FFN: set moe_experts >= 1", KEYS[i].name);
+                return buf;
+            }
+    if (c->model.moe_experts > 0 && c->prec.precision != PREC_FP32) {
+        snprintf(buf, buflen, "MoE models train in fp32 only for now (precision %s; docs/moe.md)",
+                 precision_name(c->prec.precision));
+        return buf;
+    }
     return NULL;
 }
 

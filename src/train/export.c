@@ -74,9 +74,33 @@ static json_t *actlab_section(const model_config *c, const char *tokenizer) {
                      ACTLAB_VERSION);
 }
 
+// MoE: the tensors are named as in OLMoE (no shared experts) or Qwen2-MoE (shared experts), and the
+// Hugging Face keys of those configs say how many and how wide; "actlab.moe" states the naming and
+// what differs from either (no shared-expert gate, the router's scoring, the per-sequence balancing
+// loss). The architecture stays actlab's: attention has no QK-norm (OLMoE) and no qkv bias (Qwen2).
+static void moe_keys(json_t *cfg, const model_config *c) {
+    int he = model_expert_hidden(c), shared = c->moe_shared > 0;
+    json_object_set_new(cfg, "num_experts", json_integer(c->moe_experts));
+    json_object_set_new(cfg, "num_experts_per_tok", json_integer(c->moe_top_k));
+    json_object_set_new(cfg, "moe_intermediate_size", json_integer(he));
+    json_object_set_new(cfg, "intermediate_size", json_integer(he));
+    if (shared) json_object_set_new(cfg, "shared_expert_intermediate_size", json_integer(c->moe_shared * he));
+    json_object_set_new(cfg, "norm_topk_prob", json_boolean(c->moe_renorm));
+    json_object_set_new(cfg, "router_aux_loss_coef", json_real(c->moe_aux_coef));
+    json_object_set_new(cfg, "output_router_logits", json_false());
+    json_t *moe = json_pack("{s:s, s:s, s:i, s:b, s:b, s:s, s:f, s:f, s:f}", "naming", shared ? "qwen2_moe" : "olmoe",
+                            "scoring_func", moe_router_names[c->moe_router], "n_shared_experts", c->moe_shared,
+                            "shared_expert_gate", 0, "e_score_correction_bias", c->moe_router == MOE_SIGMOID,
+                            "load_balancing", "per sequence: E * sum_e f_e * P_e, averaged over sequences",
+                            "router_aux_loss_coef", (double)c->moe_aux_coef, "router_z_loss_coef",
+                            (double)c->moe_z_coef, "bias_update_speed", (double)c->moe_bias_rate);
+    json_object_set_new(json_object_get(cfg, "actlab"), "moe", moe);
+}
+
 static json_t *config_json(model *m, const char *tokenizer, int eot) {
     const model_config *c = model_cfg(m);
-    const char *stock = export_stock_act(c->act.kind);
+    // an MoE model has no stock transformers twin (see moe_keys)
+    const char *stock = c->moe_experts > 0 ? NULL : export_stock_act(c->act.kind);
     json_t *cfg = json_pack(
         "{s:[s], s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:b, s:b, s:b, s:s}",
         "architectures", stock ? "LlamaForCausalLM" : "ActlabForCausalLM", "model_type", stock ? "llama" : "actlab",
@@ -97,6 +121,7 @@ static json_t *config_json(model *m, const char *tokenizer, int eot) {
                             json_pack("{s:s, s:s}", "AutoConfig", "modeling_actlab.ActlabConfig",
                                       "AutoModelForCausalLM", "modeling_actlab.ActlabForCausalLM"));
     json_object_set_new(cfg, "actlab", actlab_section(c, tokenizer));
+    if (c->moe_experts > 0) moe_keys(cfg, c);
     return cfg;
 }
 
@@ -121,7 +146,8 @@ int export_safetensors(model *m, const char *tokenizer, int eot, const char *out
     char path[1024];
     snprintf(path, sizeof path, "%s/model.safetensors", out_dir);
     if (write_weights(m, path, err, errlen)) return -1;
-    if (!export_stock_act(model_cfg(m)->act.kind) && write_modeling(out_dir, err, errlen)) return -1;
+    const model_config *c = model_cfg(m);
+    if ((c->moe_experts > 0 || !export_stock_act(c->act.kind)) && write_modeling(out_dir, err, errlen)) return -1;
     snprintf(path, sizeof path, "%s/config.json", out_dir);
     return write_config(m, tokenizer, eot, path, err, errlen);
 }

@@ -91,6 +91,47 @@ static int gather_rows(const float **src, size_t *len, float **owned, int count)
     return dist_rank() != 0;
 }
 
+// MoE layer l: {"tokens": each routed expert's share of the assignments, "lb_loss", "z_loss" (before
+// their coefficients), "act_out" and "shared_act_out": the routed and the shared experts'
+// down-projection inputs}. Collective over ranks like the dense statistics: loads are summed,
+// losses averaged, rows gathered. NULL on the ranks that only contribute.
+static json_t *moe_telemetry(const model *m, int l) {
+    model_moe_view v;
+    if (model_moe_view_of(m, l, &v)) return NULL;
+    int ranks = dist_size(), lead = dist_rank() == 0;
+    uint64_t *load = xcalloc((size_t)v.E, sizeof *load);
+    for (int e = 0; e < v.E; e++) load[e] = (uint64_t)(v.expert_rows[e + 1] - v.expert_rows[e]);
+    dist_sum_u64(load, (size_t)v.E);
+    double lb = dist_sum_double(v.lb_loss) / ranks, zl = dist_sum_double(v.z_loss) / ranks;
+    const float *src[2] = {v.act_out, v.shared_act_out};
+    size_t len[2] = {v.rows * (size_t)v.k * (size_t)v.hidden, v.rows * (size_t)v.shared_hidden};
+    float *owned[2] = {NULL, NULL};
+    tensor_stats st[2];
+    for (int i = 0; i < 2; i++) {
+        if (!src[i] || ranks == 1) continue;
+        owned[i] = lead ? xmalloc(len[i] * (size_t)ranks * sizeof(float)) : NULL;
+        dist_gather_floats(src[i], len[i], owned[i]);
+        src[i] = owned[i], len[i] *= (size_t)ranks;
+    }
+    json_t *o = lead ? json_object() : NULL;
+    if (o) {
+        uint64_t total = 0;
+        for (int e = 0; e < v.E; e++) total += load[e];
+        json_t *tokens = json_array();
+        for (int e = 0; e < v.E; e++) json_array_append_new(tokens, json_real(total ? (double)load[e] / total : 0));
+        json_object_set_new(o, "tokens", tokens);
+        metrics_set_num(o, "lb_loss", lb);
+        metrics_set_num(o, "z_loss", zl);
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int i = 0; i < 2; i++)
+            if (src[i]) stats_compute(src[i], len[i], &st[i]);
+        json_object_set_new(o, "act_out", metrics_stats_json(&st[0]));
+        if (src[1]) json_object_set_new(o, "shared_act_out", metrics_stats_json(&st[1]));
+    }
+    free(owned[0]), free(owned[1]), free(load);
+    return o;
+}
+
 json_t *metrics_telemetry(const model *m, size_t rows) {
     const model_config *mc = model_cfg(m);
     int L = mc->n_layers, K = T_PER_LAYER;
@@ -124,6 +165,8 @@ json_t *metrics_telemetry(const model *m, size_t rows) {
     }
     for (int i = 0; i < K * L; i++) free(owned[i]);
     free(owned);
+    json_t **moe = xcalloc((size_t)L, sizeof *moe);
+    for (int l = 0; l < L; l++) moe[l] = moe_telemetry(m, l);  // collective: every rank, every layer
     json_t *layers = contributor ? NULL : json_array();
     for (int l = 0; l < L && layers; l++) {
         json_t *o = json_object();
@@ -134,6 +177,7 @@ json_t *metrics_telemetry(const model *m, size_t rows) {
             json_object_set_new(o, TELEMETRY_KEYS[k], k == T_Z ? act_in_json(&st[i], gt[2 * l], gt[2 * l + 1])
                                                                : metrics_stats_json(&st[i]));
         }
+        if (moe[l]) json_object_set_new(o, "moe", moe[l]);
         const model_tensor *tg = NULL, *tu = NULL;
         const float *wg = weight(m, l, "gate_proj", &tg), *wu = weight(m, l, "up_proj", &tu);
         if (wg && wu && tg->numel == tu->numel)
@@ -141,6 +185,7 @@ json_t *metrics_telemetry(const model *m, size_t rows) {
                             stats_mean_abs_row_cosine(wg, wu, tg->shape[0], (int)(tg->numel / (size_t)tg->shape[0])));
         json_array_append_new(layers, o);
     }
+    free(moe);
     free(src);
     free(len);
     free(st);

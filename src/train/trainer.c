@@ -219,6 +219,21 @@ static void reduce_lowp_amax(model *m) {
     free(amax);
 }
 
+// MoE aux-loss-free balancing moves the biases by the load over all ranks' rows, as a single
+// process would see it.
+static void moe_step_end(model *m, int good) {
+    int n = model_moe_load_count(m);
+    if (n == 0) return;
+    if (dist_size() > 1) {
+        float *load = xmalloc((size_t)n * sizeof(float));
+        model_moe_loads_get(m, load);
+        dist_sum_floats(load, (size_t)n);
+        model_moe_loads_set(m, load);
+        free(load);
+    }
+    model_moe_step_end(m, good);
+}
+
 // A resumed run continues metrics.jsonl from the checkpoint's step: lines logged after it (by the
 // interrupted run) are dropped, so every step appears once.
 static void trim_metrics(const char *path, long step) {
@@ -293,6 +308,14 @@ static void print_banner(const run *r, int threads) {
     fprintf(stderr, "model: %s, d %d, %d layers, %d heads, ffn %d, vocab %d, %zu parameters\n",
             act_desc_of(c->model.act.kind)->name, c->model.d_model, c->model.n_layers, c->model.n_heads,
             model_ffn_hidden(&c->model), c->model.vocab_size, model_num_params(r->m));
+    if (c->model.moe_experts > 0) {
+        model_param_split sp;
+        model_param_split_of(&c->model, &sp);
+        fprintf(stderr, "moe: %d experts of hidden %d, top-%d by %s%s, %d shared; %zu active parameters per token\n",
+                c->model.moe_experts, model_expert_hidden(&c->model), c->model.moe_top_k,
+                moe_router_names[c->model.moe_router], c->model.moe_renorm ? " (renormalised)" : "", c->model.moe_shared,
+                sp.active);
+    }
     if (c->prec.precision != PREC_FP32)
         fprintf(stderr, "precision: %s%s%s (%s: matmul inputs quantised, f32 accumulation)%s\n",
                 precision_name(c->prec.precision), c->prec.precision == PREC_FP8 ? ", scaling " : "",
@@ -333,6 +356,7 @@ int train_run(const train_config *cfg, const char *resume_path, const train_hook
         int good = train_step(&r, lr, &loss, &norm);
         reduce_lowp_amax(r.m);
         model_lowp_step_end(r.m);
+        moe_step_end(r.m, good);
         // Every rank stops together: 1 + the highest rank that was signalled, 0 if none.
         int signalled = dist_max_int(g_interrupted ? dist_rank() + 1 : 0);
         tps = tok_per_step / (now_seconds() - t0);

@@ -104,7 +104,7 @@ double ref_model_loss(const model *m, const double *params, const int32_t *token
     double *x = xmalloc(sizeof(double) * N * d), *xn = xmalloc(sizeof(double) * N * d);
     double *qkv = xmalloc(sizeof(double) * N * ld), *tmp = xmalloc(sizeof(double) * N * (ld > d ? ld : d));
     double *z = xmalloc(sizeof(double) * N * h), *u = xmalloc(sizeof(double) * N * h), *a = xmalloc(sizeof(double) * N * h);
-    double *logits = xmalloc(sizeof(double) * N * V);
+    double *logits = xmalloc(sizeof(double) * N * V), aux = 0;
     const double *emb = tensor(m, params, "model.embed_tokens.weight", 0);
     for (int i = 0; i < N; i++) memcpy(x + i * d, emb + (size_t)tokens[i] * d, sizeof(double) * d);
     for (int l = 0; l < c->n_layers; l++) {
@@ -123,6 +123,11 @@ double ref_model_loss(const model *m, const double *params, const int32_t *token
         ref_linear(tmp, xn, tensor(m, params, "model.layers.%d.self_attn.o_proj.weight", l), N, d, d);
         for (int i = 0; i < N * d; i++) x[i] += tmp[i];
         ref_rmsnorm(xn, x, tensor(m, params, "model.layers.%d.post_attention_layernorm.weight", l), N, d, c->norm_eps);
+        if (c->moe_experts) {
+            aux += ref_moe_ffn(tmp, m, params, xn, l, B, T);
+            for (int i = 0; i < N * d; i++) x[i] += tmp[i];
+            continue;
+        }
         ref_linear(u, xn, tensor(m, params, "model.layers.%d.mlp.up_proj.weight", l), N, d, h);
         double act[ACT_MAX_PARAMS] = {0};  // PolyCom: weight (3 scalars) then bias (1)
         int n_act = act_desc_of(c->act.kind)->n_params;
@@ -140,7 +145,7 @@ double ref_model_loss(const model *m, const double *params, const int32_t *token
     ref_rmsnorm(xn, x, tensor(m, params, "model.norm.weight", 0), N, d, c->norm_eps);
     const double *head = c->tied_embeddings ? emb : tensor(m, params, "lm_head.weight", 0);
     ref_linear(logits, xn, head, N, d, V);
-    double loss = ref_crossentropy(logits, targets, N, V);
+    double loss = ref_crossentropy(logits, targets, N, V) + aux;
     free(x), free(xn), free(qkv), free(tmp), free(z), free(u), free(a), free(logits);
     return loss;
 }

@@ -19,7 +19,11 @@ double ref_crossentropy(const double *logits, const int32_t *targets, int N, int
 // y = x·Wᵀ: x (N,in), w (out,in) -> y (N,out)
 void ref_linear(double *y, const double *x, const double *w, int N, int in, int out);
 
-// The whole model's mean loss, with the parameters given in double in model_params()'s layout
+// Layer l's MoE FFN: xn (B·T,d) -> y (B·T,d); returns the layer's auxiliary losses weighted by their
+// coefficients (the load-balancing loss per sequence, averaged; the z-loss averaged over tokens).
+double ref_moe_ffn(double *y, const model *m, const double *params, const double *xn, int l, int B, int T);
+
+// The whole model's mean loss (plus an MoE model's weighted auxiliary losses), with the parameters given in double in model_params()'s layout
 // (tensors looked up by their Hugging Face names through model_tensor_find).
 double ref_model_loss(const model *m, const double *params, const int32_t *tokens, const int32_t *targets,
                       int B, int T);

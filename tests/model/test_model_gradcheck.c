@@ -56,13 +56,16 @@ typedef struct {
     int checked, skipped;
 } check_stats;
 
-static void check_config(act_kind kind, int n_kv_heads, int tied, rng_t *rng) {
-    const act_desc *ad = act_desc_of(kind);
-    model_config c;
-    model_config_default(&c);
-    c.vocab_size = 37, c.d_model = 16, c.n_layers = 2, c.n_heads = 2, c.n_kv_heads = n_kv_heads;
-    c.max_seq_len = 8, c.tied_embeddings = tied;
-    assert_int_equal(act_spec_init(&c.act, ad->name), 0);
+static void small_config(model_config *c, act_kind kind, int n_kv_heads, int tied) {
+    model_config_default(c);
+    c->vocab_size = 37, c->d_model = 16, c->n_layers = 2, c->n_heads = 2, c->n_kv_heads = n_kv_heads;
+    c->max_seq_len = 8, c->tied_embeddings = tied;
+    assert_int_equal(act_spec_init(&c->act, act_desc_of(kind)->name), 0);
+}
+
+// The model of configuration c (described by label) against the reference.
+static void check_model(const model_config *cfg, const char *label, rng_t *rng) {
+    model_config c = *cfg;
     model *m = model_create(&c, rng_u64(rng));
     randomise(m, rng);
     enum { B = 2, T = 6, N = B * T };
@@ -71,7 +74,8 @@ static void check_config(act_kind kind, int n_kv_heads, int tied, rng_t *rng) {
         tokens[i] = (int32_t)(rng_u64(rng) % 37);
         targets[i] = i % 5 == 3 ? -1 : (int32_t)(rng_u64(rng) % 37);  // some ignored targets
     }
-    float loss = model_forward(m, tokens, targets, B, T);
+    // an MoE model's backward differentiates its auxiliary losses too
+    double loss = model_forward(m, tokens, targets, B, T) + model_moe_aux_loss(m);
     model_zero_grad(m);
     model_backward(m);
 
@@ -80,7 +84,7 @@ static void check_config(act_kind kind, int n_kv_heads, int tied, rng_t *rng) {
     for (size_t i = 0; i < n; i++) p[i] = model_params(m)[i];
     double ref = ref_model_loss(m, p, tokens, targets, B, T);
     if (fabs(loss - ref) > 1e-5 * fabs(ref)) {
-        fail_msg("%s kv=%d tied=%d: f32 loss %.9g vs double reference %.9g", ad->name, n_kv_heads, tied, loss, ref);
+        fail_msg("%s: f32 loss %.9g vs double reference %.9g", label, loss, ref);
     }
 
     const float *g = model_grads(m);
@@ -115,13 +119,13 @@ static void check_config(act_kind kind, int n_kv_heads, int tied, rng_t *rng) {
             if (err > st.max_err) st.max_err = err;
             st.checked++;
             if (err > 2e-3)
-                fail_msg("%s kv=%d tied=%d: d loss / d %s[%zu]: backward %.8g, central difference %.8g "
-                         "(error %.2g of scale %.3g)", ad->name, n_kv_heads, tied, t->name, j, g[at], fd, err, scale);
+                fail_msg("%s: d loss / d %s[%zu]: backward %.8g, central difference %.8g "
+                         "(error %.2g of scale %.3g)", label, t->name, j, g[at], fd, err, scale);
         }
     }
-    printf("  %-12s kv=%d tied=%d  loss %.6f (ref %.6f)  %d coordinates, max error %.1e, %d skipped at kinks\n",
-           ad->name, n_kv_heads, tied, loss, ref, st.checked, st.max_err, st.skipped);
-    if (st.skipped > 3) fail_msg("%s: %d coordinates sat on kinks; expected at most 3", ad->name, st.skipped);
+    printf("  %-40s loss %.6f (ref %.6f)  %d coordinates, max error %.1e, %d skipped at kinks\n", label, loss, ref,
+           st.checked, st.max_err, st.skipped);
+    if (st.skipped > 3) fail_msg("%s: %d coordinates sat on kinks; expected at most 3", label, st.skipped);
     free(p);
     model_free(m);
 }
@@ -131,13 +135,49 @@ static void test_every_activation(void **state) {
     rng_t rng;
     rng_seed(&rng, g_seed);
     for (int k = 0; k < ACT_COUNT; k++) {
-        check_config((act_kind)k, 2, 0, &rng);  // plain multi-head attention, separate head
-        check_config((act_kind)k, 1, 1, &rng);  // grouped-query (2 query heads share 1), tied head
+        char label[64];
+        model_config c;
+        small_config(&c, (act_kind)k, 2, 0);  // plain multi-head attention, separate head
+        snprintf(label, sizeof label, "%s kv=2 untied", act_desc_of((act_kind)k)->name);
+        check_model(&c, label, &rng);
+        small_config(&c, (act_kind)k, 1, 1);  // grouped-query (2 query heads share 1), tied head
+        snprintf(label, sizeof label, "%s kv=1 tied", act_desc_of((act_kind)k)->name);
+        check_model(&c, label, &rng);
+    }
+}
+
+// MoE FFNs (docs/moe.md): experts, combine weights, router and both auxiliary losses, for each
+// router, with and without renormalisation and shared experts. The coefficients are raised far
+// above practice (0.01, 0.001) so that a wrong auxiliary gradient shows at the tolerance.
+static void test_moe(void **state) {
+    (void)state;
+    rng_t rng;
+    rng_seed(&rng, g_seed ^ 0x6d6f65);
+    static const struct {
+        const char *act;
+        int E, k, shared, router, renorm;
+    } cases[] = {
+        {"swiglu", 4, 2, 0, MOE_SOFTMAX, 0},  // OLMoE
+        {"polynorm", 4, 2, 1, MOE_SOFTMAX, 1},  // non-gated, per-expert scalars, a shared expert
+        {"powlu", 4, 2, 1, MOE_SIGMOID, 1},   // DeepSeek-V3 style
+        {"swiglu", 3, 1, 2, MOE_SIGMOID, 0},  // two shared experts, unnormalised sigmoid weights
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        model_config c;
+        small_config(&c, act_find(cases[i].act)->kind, 2, 0);
+        c.moe_experts = cases[i].E, c.moe_top_k = cases[i].k, c.moe_shared = cases[i].shared;
+        c.moe_router = cases[i].router, c.moe_renorm = cases[i].renorm, c.moe_hidden = 8;
+        c.moe_aux_coef = 0.5f, c.moe_z_coef = 0.05f;
+        c.n_layers = 1;  // the experts multiply the tensors and the reference's cost (the ASan build's budget)
+        char label[64];
+        snprintf(label, sizeof label, "moe %s E=%d k=%d shared=%d %s%s", cases[i].act, cases[i].E, cases[i].k,
+                 cases[i].shared, moe_router_names[cases[i].router], cases[i].renorm ? " renorm" : "");
+        check_model(&c, label, &rng);
     }
 }
 
 int main(void) {
     g_seed = test_seed("test_model_gradcheck");
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_every_activation)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_every_activation), cmocka_unit_test(test_moe)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,6 +115,39 @@ static void test_semantic_check(void **state) {
     assert_non_null(strstr(train_config_check(&c, buf, sizeof buf), "min_lr"));
 }
 
+// MoE keys: written only for MoE models (a dense config.json is what it was), read back exactly;
+// an moe_* key without experts, an impossible top-k and MoE in low precision are refused.
+static void test_moe_keys(void **state) {
+    (void)state;
+    train_config a, b;
+    char err[256], buf[256];
+    train_config_default(&a);
+    char *dense = train_config_to_json(&a);
+    assert_null(strstr(dense, "moe_"));
+    free(dense);
+    assert_int_equal(train_config_set(&a, "moe-experts", "8", err, sizeof err), 0);
+    assert_int_equal(train_config_set(&a, "moe_router", "sigmoid", err, sizeof err), 0);
+    assert_int_equal(train_config_set(&a, "moe_shared", "1", err, sizeof err), 0);
+    assert_int_equal(train_config_set(&a, "moe_z_coef", "0.002", err, sizeof err), 0);
+    assert_int_not_equal(train_config_set(&a, "moe_router", "topk", err, sizeof err), 0);
+    assert_non_null(strstr(err, "softmax"));
+    char *json = train_config_to_json(&a);
+    assert_non_null(strstr(json, "\"moe_router\": \"sigmoid\""));
+    train_config_default(&b);
+    assert_int_equal(train_config_from_json(&b, json, err, sizeof err), 0);
+    a.set_mask = b.set_mask = 0;
+    assert_memory_equal(&a, &b, sizeof a);
+    free(json);
+    assert_null(train_config_check(&a, buf, sizeof buf));
+    a.model.moe_top_k = 9;
+    assert_non_null(strstr(train_config_check(&a, buf, sizeof buf), "moe_top_k"));
+    a.model.moe_top_k = 2, a.prec.precision = PREC_BF16;
+    assert_non_null(strstr(train_config_check(&a, buf, sizeof buf), "fp32"));
+    train_config_default(&a);
+    assert_int_equal(train_config_set(&a, "moe_top_k", "4", err, sizeof err), 0);
+    assert_non_null(strstr(train_config_check(&a, buf, sizeof buf), "moe_experts"));
+}
+
 // Every key of the table (the resolved JSON lists them all) has its --flag line in --help.
 static void test_help_lists_every_key(void **state) {
     (void)state;
@@ -204,6 +237,7 @@ int main(void) {
         cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_flag_errors),
         cmocka_unit_test(test_semantic_check),
+        cmocka_unit_test(test_moe_keys),
         cmocka_unit_test(test_help_lists_every_key),
         cmocka_unit_test(test_adaptive_defaults),
     };

@@ -109,6 +109,52 @@ static void test_export_geglu_reglu_powlu(void **state) {
     check_export("powlu", NULL, 0);
 }
 
+// MoE: OLMoE names without shared experts, Qwen2-MoE's with; config.json says which and how wide.
+static void check_export_moe(int shared, int router) {
+    char dir[256], path[320], err[512];
+    test_tmpdir(dir, sizeof dir, "export-moe");
+    model_config c;
+    model_config_default(&c);
+    c.vocab_size = 100; c.d_model = 32; c.n_layers = 2; c.n_heads = 2; c.n_kv_heads = 2; c.max_seq_len = 16;
+    c.moe_experts = 4, c.moe_top_k = 2, c.moe_shared = shared, c.moe_router = router, c.moe_hidden = 16;
+    model *m = model_create(&c, 3);
+    assert_int_equal(export_safetensors(m, "bpe:300", 99, dir, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    size_t n;
+    unsigned char *buf = test_slurp(path, &n);
+    uint64_t hlen;
+    memcpy(&hlen, buf, 8);
+    json_error_t je;
+    json_t *h = json_loadb((const char *)buf + 8, hlen, 0, &je);
+    assert_non_null(h);
+    assert_non_null(json_object_get(h, "model.layers.1.mlp.gate.weight"));
+    assert_non_null(json_object_get(h, "model.layers.1.mlp.experts.3.down_proj.weight"));
+    assert_true((json_object_get(h, "model.layers.0.mlp.shared_expert.up_proj.weight") != NULL) == (shared > 0));
+    assert_true((json_object_get(h, "model.layers.0.mlp.gate.e_score_correction_bias") != NULL) == (router == MOE_SIGMOID));
+    json_decref(h);
+    free(buf);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    json_t *cfg = json_load_file(path, 0, &je);
+    assert_non_null(cfg);
+    assert_int_equal(json_integer_value(json_object_get(cfg, "num_experts")), 4);
+    assert_int_equal(json_integer_value(json_object_get(cfg, "num_experts_per_tok")), 2);
+    assert_int_equal(json_integer_value(json_object_get(cfg, "moe_intermediate_size")), 16);
+    assert_true((json_object_get(cfg, "shared_expert_intermediate_size") != NULL) == (shared > 0));
+    json_t *moe = json_object_get(json_object_get(cfg, "actlab"), "moe");
+    assert_string_equal(json_string_value(json_object_get(moe, "naming")), shared ? "qwen2_moe" : "olmoe");
+    assert_string_equal(json_string_value(json_object_get(moe, "scoring_func")), moe_router_names[router]);
+    assert_string_equal(json_string_value(json_object_get(cfg, "model_type")), "actlab");
+    json_decref(cfg);
+    model_free(m);
+    test_rmtree(dir);
+}
+
+static void test_export_moe(void **state) {
+    (void)state;
+    check_export_moe(0, MOE_SOFTMAX);
+    check_export_moe(1, MOE_SIGMOID);
+}
+
 static void test_export_into_missing_folder_fails(void **state) {
     (void)state;
     model_config c;
@@ -126,6 +172,7 @@ int main(void) {
         cmocka_unit_test(test_export_swiglu_untied),
         cmocka_unit_test(test_export_polyrelu_tied),
         cmocka_unit_test(test_export_geglu_reglu_powlu),
+        cmocka_unit_test(test_export_moe),
         cmocka_unit_test(test_export_into_missing_folder_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,6 +112,57 @@ static void test_resume_is_bitwise(void **state) {
     json_decref(m);
 }
 
+// An MoE model (sigmoid router with the aux-loss-free bias moving, a shared expert): resume is
+// bitwise, the checkpoint header carries the MoE configuration, telemetry reports the routing.
+static void test_moe_resume_and_telemetry(void **state) {
+    fixture *f = *state;
+    train_config c;
+    char split[400], err[256];
+    snprintf(split, sizeof split, "%s/moe-split", f->dir);
+    prepare(f, "moe-straight", "swiglu", &c);
+    const char *keys[][2] = {{"moe_experts", "4"}, {"moe_top_k", "2"}, {"moe_shared", "1"}, {"moe_router", "sigmoid"},
+                             {"moe_renorm", "1"}, {"moe_bias_rate", "0.01"}, {"moe_hidden", "32"}};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_int_equal(train_config_set(&c, keys[i][0], keys[i][1], err, sizeof err), 0);
+    char straight[TC_PATH];
+    snprintf(straight, sizeof straight, "%s", c.out_dir);
+    c.steps = c.sched.total_steps = 8;
+    c.eval_interval = 8, c.eval_batches = 1, c.telemetry_interval = 4;
+    train_hooks h = {.quiet = 1};
+    assert_int_equal(train_run(&c, NULL, &h), 0);
+    snprintf(c.out_dir, sizeof c.out_dir, "%s", split);
+    c.ckpt_interval = 4;
+    h.stop_after = 6;
+    assert_int_equal(train_run(&c, NULL, &h), 0);
+    char ck[600];
+    snprintf(ck, sizeof ck, "%s/checkpoint.bin", split);
+    h.stop_after = 0;
+    assert_int_equal(train_run(&c, ck, &h), 0);
+    ckpt a, b;
+    read_ckpt(straight, &a);
+    read_ckpt(split, &b);
+    assert_int_equal(a.meta.cfg.moe_experts, 4);
+    assert_int_equal(a.meta.cfg.moe_router, MOE_SIGMOID);
+    assert_int_equal(a.meta.step, 8);
+    assert_int_equal(b.meta.step, 8);
+    assert_memory_equal(a.params, b.params, a.meta.n_params * sizeof(float));
+    assert_memory_equal(a.m, b.m, a.meta.n_params * sizeof(float));
+    ckpt_free(&a);
+    ckpt_free(&b);
+    json_t *m = read_metrics(straight);
+    json_t *moe = json_object_get(json_array_get(json_object_get(json_array_get(m, 3), "layers"), 1), "moe");
+    assert_non_null(moe);
+    json_t *tokens = json_object_get(moe, "tokens");
+    assert_int_equal(json_array_size(tokens), 4);
+    double sum = 0;
+    for (size_t e = 0; e < 4; e++) sum += json_real_value(json_array_get(tokens, e));
+    assert_true(fabs(sum - 1) < 1e-6);
+    assert_true(json_real_value(json_object_get(moe, "lb_loss")) > 0);
+    assert_non_null(json_object_get(moe, "shared_act_out"));
+    assert_true(json_real_value(json_object_get(json_object_get(moe, "act_out"), "rms")) > 0);
+    json_decref(m);
+}
+
 typedef struct {
     long from, to;  // corrupt the gradient on steps [from, to)
 } nan_plan;
@@ -211,6 +262,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_loss_falls_and_telemetry, setup, test_teardown_dir),
         cmocka_unit_test_setup_teardown(test_resume_is_bitwise, setup, test_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_moe_resume_and_telemetry, setup, test_teardown_dir),
         cmocka_unit_test_setup_teardown(test_nan_step_is_skipped, setup, test_teardown_dir),
         cmocka_unit_test_setup_teardown(test_repeated_nan_stops_cleanly, setup, test_teardown_dir),
         cmocka_unit_test_setup_teardown(test_interrupt_checkpoints, setup, test_teardown_dir),
