@@ -115,6 +115,10 @@ static void resume_from(run *r, const char *path) {
     r->ld.random = c.meta.loader_random;
     memcpy(r->rng.s, c.meta.rng, sizeof r->rng.s);
     size_t ns = spike_state_size(&r->spikes), nl = model_lowp_state_size(r->m);
+    if (c.meta.state_len == ns + nl && !spike_state_load(&r->spikes, c.state, ns) &&
+        model_lowp_state_load(r->m, c.state + ns, nl))
+        die("resume with the precision, rht and lowp_bf16_layers the run started with (see its config.json)",
+            "checkpoint '%s': its low-precision state (recipe, scaling) does not fit this configuration", path);
     if (c.meta.state_len != ns + nl || spike_state_load(&r->spikes, c.state, ns) ||
         model_lowp_state_load(r->m, c.state + ns, nl))
         die("resume with the precision, fp8 recipe, amax_history, rht, lowp_bf16_layers and spike_window the run started with",
