@@ -163,7 +163,8 @@ static void test_exp_ids(void **state) {
     assert_int_equal(rp_exp_bit("tune"), RP_EXP_TUNE);
     assert_int_equal(rp_exp_bit("E2."), 0u);     // a dot needs a suffix
     assert_int_equal(rp_exp_bit("E23"), 0u);
-    assert_int_equal(rp_exp_bit("E7"), 0u);
+    assert_int_equal(rp_exp_bit("E7.norht"), 64u);  // E7: 4-bit formats (issue 14)
+    assert_int_equal(rp_exp_bit("E8"), 0u);
     assert_int_equal(rp_exp_bit("tuning"), 0u);
     assert_int_equal(rp_exp_bit(NULL), 0u);
 }
