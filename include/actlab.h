@@ -268,6 +268,13 @@ uint8_t num_nvfp4_block_scale(float block_amax, float s_enc);
 // or when out of memory (one double per work unit of ~4096 elements).
 int num_block_qdq(float *y, const float *x, int rows, int cols, const num_block_spec *s, uint8_t *scales,
                   float *s_dec, num_bstats *st);
+// The same rounding without NVFP4's tensor decode scale: y = ±element × block scale, the values a
+// GEMM multiplies before scaling its f32 output by 1/s_enc (every one exact in bf16: an E2M1 or
+// FP8 element times an E4M3 or power-of-two scale has at most 6 significant bits). *s_enc (may be
+// NULL) gets the tensor encode scale (1 for MX), and y·(1.0f / *s_enc) is num_block_qdq's output
+// up to one f32 rounding. Same statistics (computed on the dequantised values), same return.
+int num_block_codes(float *y, const float *x, int rows, int cols, const num_block_spec *s, float *s_enc,
+                    num_bstats *st);
 
 // ---------------------------------------------------------------------------------------------
 // 16×16 random Hadamard transform (hadamard.c): T = H16 · diag(signs) / 4, H16 the Sylvester

@@ -62,6 +62,7 @@ typedef struct {
     qfmt q;
     int rows, cols;
     float s_enc, s_dec;  // NVFP4's tensor scales (1 for MX)
+    int codes;           // 1: the output leaves s_dec out (num_block_codes)
 } qctx;
 
 typedef struct {
@@ -129,7 +130,7 @@ static void quant_block(float *y, const float *x, const qctx *c, int r0, int nr,
                 e = sat ? c->q.max : e;
             }
             float yi = copysignf(e * down * c->s_dec, xi);
-            y[i] = yi;
+            y[i] = c->codes ? copysignf(e * down, xi) : yi;
             acc->n_sat += (uint64_t)sat;
             if (xi != 0) {
                 acc->n_zero += e == 0;
@@ -139,17 +140,19 @@ static void quant_block(float *y, const float *x, const qctx *c, int r0, int nr,
         }
 }
 
-int num_block_qdq(float *y, const float *x, int rows, int cols, const num_block_spec *s, uint8_t *scales,
-                  float *s_dec, num_bstats *st) {
+// num_block_qdq and num_block_codes: codes 1 leaves the tensor decode scale out of the output.
+static int block_quantize(float *y, const float *x, int rows, int cols, const num_block_spec *s, uint8_t *scales,
+                          float *s_dec, float *s_enc, num_bstats *st, int codes) {
     if (!s || s->br < 1 || s->bc < 1 || s->fmt < NUM_MXFP8_E4M3 || s->fmt > NUM_NVFP4 || rows < 0 || cols < 0) return -1;
     qctx c = {s, s->fmt == NUM_MXFP8_E4M3 ? qfmt_fp8(NUM_E4M3) : s->fmt == NUM_MXFP8_E5M2 ? qfmt_fp8(NUM_E5M2) : qfmt_e2m1(),
-              rows, cols, 1.0f, 1.0f};
+              rows, cols, 1.0f, 1.0f, codes};
     size_t n = (size_t)rows * (size_t)cols;
     if (s->fmt == NUM_NVFP4) {
         c.s_enc = num_nvfp4_tensor_scale(num_amax(x, n));
         c.s_dec = 1.0f / c.s_enc;
     }
     if (s_dec) *s_dec = c.s_dec;
+    if (s_enc) *s_enc = c.s_enc;
     int tr = (rows + s->br - 1) / s->br, tc = (cols + s->bc - 1) / s->bc;
     // Work units: runs of g blocks along one block row, fixed by the shape alone.
     long per_block = (long)s->br * s->bc, g = per_block >= UNIT_ELEMS ? 1 : UNIT_ELEMS / per_block;
@@ -180,4 +183,14 @@ int num_block_qdq(float *y, const float *x, int rows, int cols, const num_block_
     }
     free(part);
     return 0;
+}
+
+int num_block_qdq(float *y, const float *x, int rows, int cols, const num_block_spec *s, uint8_t *scales,
+                  float *s_dec, num_bstats *st) {
+    return block_quantize(y, x, rows, cols, s, scales, s_dec, NULL, st, 0);
+}
+
+int num_block_codes(float *y, const float *x, int rows, int cols, const num_block_spec *s, float *s_enc,
+                    num_bstats *st) {
+    return block_quantize(y, x, rows, cols, s, NULL, NULL, s_enc, st, 1);
 }

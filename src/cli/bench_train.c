@@ -30,7 +30,7 @@ typedef struct {
 
 static void help(void) {
     printf("usage: actlab bench train [--acts A,B,...] [--steps N] [--batch B] [--seq T] [--threads T]\n"
-           "                          [--precision fp32|bf16|fp8] [--fp8-scaling delayed|current|block]\n"
+           "                          [--precision fp32|bf16|fp8|mxfp8|mxfp4|nvfp4] [--fp8-scaling delayed|current|block]\n"
            "                          [--sections] [--suite-model] [--json FILE] [--anchor-json FILE]\n"
            "                          [--anchor-bf16-json FILE] [--moe E,K,S] [--anchor-moe-json FILE]\n\n"
            "Times full training steps (forward, backward, global-norm clipping, AdamW) of the anchor model\n"
@@ -50,7 +50,8 @@ static void help(void) {
            "  --sections           also print where the last precision's step time goes\n"
            "  --suite-model        time the model 'actlab compare' trains instead (V 1024 tied, d 128, 4\n"
            "                       layers, T 128 unless --seq): what the main job's time is made of\n"
-           "  --precision P        bf16: also time the bf16 step; fp8: the bf16 and the fp8 step\n"
+           "  --precision P        bf16: also time the bf16 step; fp8 (or mxfp8, mxfp4, nvfp4): the bf16 step and\n"
+           "                       that precision's step (columns fp8 ms, x bf16)\n"
            "  --fp8-scaling S      the fp8 recipe: delayed (default), current or block\n"
            "  --json FILE          results (default out/bench-train.json)\n"
            "  --anchor-json FILE   from scripts/torch_anchor.py train (make bench writes it)\n"
@@ -210,8 +211,13 @@ int bench_train(int argc, char **argv) {
     printf("actlab bench train: B %ld, T %ld, median of %ld steps after a warm-up step\n%s\n", o.batch, o.seq, o.steps,
            gemm_describe());
     bench_gemm_print(&g);
-    const int do16 = o.prec.precision != PREC_FP32, do8 = o.prec.precision == PREC_FP8;
-    if (do8)
+    const int do16 = o.prec.precision != PREC_FP32,
+              do8 = o.prec.precision == PREC_FP8 || precision_is_block(o.prec.precision);
+    if (precision_is_block(o.prec.precision))
+        printf("block recipe: %s (%s)\n", precision_name(o.prec.precision),
+               gemm_bf16_native() ? "native: bf16 GEMMs of element x block scale, tensor scales on the output"
+                                  : "emulated: f32 GEMMs of the dequantised values");
+    else if (do8)
         printf("fp8 recipe: %s (%s)\n", fp8_scaling_name(o.prec.scaling),
                gemm_bf16_native() && o.prec.scaling != FP8_BLOCK ? "native: bf16 GEMMs of the FP8 codes, scaled output"
                                                                  : "emulated: f32 GEMMs of Q(x*s)/s");
@@ -251,7 +257,7 @@ int bench_train(int argc, char **argv) {
         float loss32 = 0, loss16 = 0, loss8 = 0;
         double s32 = time_precision(&c, &o, PREC_FP32, tok, tgt, &loss32, o.sections && !do16);
         double s16 = do16 ? time_precision(&c, &o, PREC_BF16, tok, tgt, &loss16, o.sections && !do8) : 0;
-        double s8 = do8 ? time_precision(&c, &o, PREC_FP8, tok, tgt, &loss8, o.sections) : 0;
+        double s8 = do8 ? time_precision(&c, &o, o.prec.precision, tok, tgt, &loss8, o.sections) : 0;
         double tps32 = (double)ntok / s32, tps16 = do16 ? (double)ntok / s16 : 0;
         double gf32 = flops_tok * tps32 / 1e9, gf16 = flops_tok * tps16 / 1e9;
         double th32 = torch_tps(anchor, o.acts[a]), th16 = torch_tps(anchor16, o.acts[a]);
@@ -289,6 +295,7 @@ int bench_train(int argc, char **argv) {
         if (do8) {
             target_add(&t8, s8 <= 1.3 * s16);
             printf(" %9.1f %6.2fx", s8 * 1e3, s8 / s16);
+            json_object_set_new(r, "fp8_precision", json_string(precision_name(o.prec.precision)));
             json_object_set_new(r, "fp8_scaling", json_string(fp8_scaling_name(o.prec.scaling)));
             json_object_set_new(r, "fp8_step_ms", json_real(s8 * 1e3));
             json_object_set_new(r, "fp8_overhead_vs_bf16", json_real(s8 / s16));

@@ -22,9 +22,12 @@
 //   adds the √2 rung between each activation's last stable and first unstable rung and extra seeds
 //   at those three decisive rungs; an activation stable on the whole ladder gets two rungs above it,
 //   so its own limit is looked for instead of stopping at the top rung.
+// * E7 (--full only, phase 2, last; suite_e7.c): the E2 acts on the E2 ladder in NVFP4 and MXFP4 with
+//   bf16 controls.
 #include "exp/suite.h"
 
 #include "exp/runinfo.h"
+#include "exp/suite_json.h"
 #include "util/check.h"
 
 #include <jansson.h>
@@ -67,6 +70,7 @@ typedef struct {
     double ladder[MAX_LRS];     // the coarse E2 ladder, ×2 apart
     int eval_batches, telemetry_points;  // the E3/E1 runs' telemetry points
     int e2_telemetry_points;
+    int e7_seeds;               // E7's seeds 1..e7_seeds at every rung (0: no E7)
 } suite_params;
 
 static const suite_params QUICK = {
@@ -91,7 +95,7 @@ static const suite_params FULL = {
     .n_sizes = 6, .sizes = {{64, 2, 2}, {96, 2, 3}, {96, 4, 3}, {128, 4, 4}, {160, 4, 5}, {192, 4, 6}},
     .e5_tokens_per_param = 1.5, .e5_seeds = 3, .e5_lr = 0.005,
     .e2_steps = 400, .e2_seeds = 5, .n_ladder = 6, .ladder = {0.005, 0.01, 0.02, 0.04, 0.08, 0.16},
-    .eval_batches = 48, .e2_telemetry_points = 10, .telemetry_points = 10,
+    .eval_batches = 48, .e2_telemetry_points = 10, .telemetry_points = 10, .e7_seeds = 3,
 };
 
 static const suite_params *params_of(suite_kind k) { return k == SUITE_QUICK ? &QUICK : k == SUITE_FULL ? &FULL : &DEFAULT; }
@@ -104,19 +108,19 @@ const char *suite_tokenizer(void) { return "bpe:1024"; }
 
 // ---- building blocks of the spec ------------------------------------------------------------
 
-static json_t *int_list(int from, int to) {
+json_t *int_list(int from, int to) {
     json_t *a = json_array();
     for (int i = from; i <= to; i++) json_array_append_new(a, json_integer(i));
     return a;
 }
 
-static json_t *real_list(const double *v, int n) {
+json_t *real_list(const double *v, int n) {
     json_t *a = json_array();
     for (int i = 0; i < n; i++) json_array_append_new(a, json_real(v[i]));
     return a;
 }
 
-static json_t *str_list(const char *const *v, int n) {
+json_t *str_list(const char *const *v, int n) {
     json_t *a = json_array();
     for (int i = 0; i < n; i++) json_array_append_new(a, json_string(v[i]));
     return a;
@@ -220,7 +224,7 @@ static json_t *size_names(const suite_params *p) {
     return a;
 }
 
-static void add_exp(json_t *exps, const char *id, json_t *grid, json_t *set) {
+void add_exp(json_t *exps, const char *id, json_t *grid, json_t *set) {
     json_t *e = json_object();
     json_object_set_new(e, "id", json_string(id));
     json_object_set_new(e, "grid", grid);
@@ -274,8 +278,7 @@ static void phase1(json_t *exps, const suite_params *p) {
         s = e2_set(p, NULL, LADDERS[i].history);
         json_object_set_new(s, "seed", json_integer(1));
         add_exp(exps, LADDERS[i].id, g, s);
-    }
-}
+    }}
 
 // ---- phase 2: the seeded comparisons and the refined E2 boundaries ----------------------------
 
@@ -357,6 +360,12 @@ static void phase2(json_t *exps, const suite_params *p, const suite_decisions *d
             snprintf(id, sizeof id, "E2.%s%s", suite_e2_acts[i], ctl ? ".ctl" : "");
             add_exp(exps, id, g, e2_set(p, suite_e2_acts[i], ctl ? 0 : 1024));
         }
+    }
+    // E7 last, in phase 2: the claims of the papers (E1-E5) come first in the queue
+    if (p->e7_seeds) {
+        json_t *len = e2_set(p, NULL, 0);  // E2's run length; suite_e7 sets the precision
+        suite_e7(exps, suite_e2_acts, SUITE_N_E2, p->ladder, p->n_ladder, p->e7_seeds, len);
+        json_decref(len);
     }
 }
 

@@ -61,6 +61,10 @@ void gemm_fp8_tensor(gemm_op ta, gemm_op tb, int M, int N, int K, const float *A
 void gemm_fp8_block(int M, int N, int K, const float *A, int lda, const float *sa, const float *B, int ldb,
                     const float *sb, float beta, float *C, int ldc);
 
+// Block-scaled formats (MXFP8/MXFP4/NVFP4, src/model/lowp_block.c) need no product of their own:
+// element × block scale is a bf16 value exactly, so the scales are pre-multiplied into the codes and
+// the product is gemm_bf16 with alpha = the two NVFP4 tensor decode scales (1 for MX).
+
 // ---- internals shared by gemm.c and gemm_fp8.c ----------------------------------------------------
 enum { GEMM_BLOCK = 128 };  // the FP8 block recipe's tile edge
 // Tile grid of an M-row product: *tiles tiles of *rows rows (the last may be shorter).

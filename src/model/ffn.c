@@ -11,7 +11,16 @@
 
 // How the projection reading tensors (x, w, dy) runs (dy < 0: the forward, no gradient yet).
 static linear_prec prec(const ffn_lowp *q, int id_x, int id_w, int id_dy) {
-    return q ? lowp_linear(q->lp, id_x, id_w, id_dy) : (linear_prec){LIN_F32, 1, 1, 1};
+    return q ? lowp_linear(q->lp, id_x, id_w, id_dy) : (linear_prec){LIN_F32, 1, 1, 1, {NULL, NULL, 1, 1}};
+}
+
+// The backward's: the same, plus the weight-gradient GEMM's own operands from x: (N,in) and
+// dy: (N,out) in f32 (block formats).
+static linear_prec prec_bwd(const ffn_lowp *q, int id_x, int id_w, int id_dy, const float *x, const float *dy, int N,
+                            int in, int out) {
+    linear_prec p = prec(q, id_x, id_w, id_dy);
+    if (q) p.wg = lowp_wgrad(q->lp, id_x, id_dy, x, dy, N, in, out);
+    return p;
 }
 
 // The tensor as a matmul sees it: quantised into buf, or itself in f32.
@@ -47,7 +56,7 @@ void ffn_backward(float *dxn, float *dz, float *du, float *da, ffn_grads *g, con
     // each output gradient is quantised before its precision is read: that fixes its scale
     const float *dyq = q_in(q, q ? q->id_down_dy : 0, s, dy, N, C);
     linear_backward(da, g->down, dyq, ain, w->down, N, h, C, 0,
-                    prec(q, q ? q->id_down_x : 0, q ? q->id_down_w : 0, q ? q->id_down_dy : 0));
+                    prec_bwd(q, q ? q->id_down_x : 0, q ? q->id_down_w : 0, q ? q->id_down_dy : 0, a, dy, N, h, C));
     double t0 = now_seconds();
     if (desc->gated) act_backward(spec, ACT_F32, (size_t)N, (size_t)h, z, u, w->act, da, dz, du, g->act);
     else act_backward(spec, ACT_F32, (size_t)N, (size_t)h, u, NULL, w->act, da, du, NULL, g->act);
@@ -55,9 +64,9 @@ void ffn_backward(float *dxn, float *dz, float *du, float *da, ffn_grads *g, con
     if (desc->gated) {
         const float *dzq = q_in(q, q ? q->id_gate_dy : 0, s, dz, N, h);
         linear_backward(dxn, g->gate, dzq, xin, w->gate, N, C, h, 0,
-                        prec(q, q ? q->id_x : 0, q ? q->id_gate_w : 0, q ? q->id_gate_dy : 0));
+                        prec_bwd(q, q ? q->id_x : 0, q ? q->id_gate_w : 0, q ? q->id_gate_dy : 0, xn, dz, N, C, h));
     }
     const float *duq = q_in(q, q ? q->id_up_dy : 0, s, du, N, h);
     linear_backward(dxn, g->up, duq, xin, w->up, N, C, h, desc->gated,
-                    prec(q, q ? q->id_x : 0, q ? q->id_up_w : 0, q ? q->id_up_dy : 0));
+                    prec_bwd(q, q ? q->id_x : 0, q ? q->id_up_w : 0, q ? q->id_up_dy : 0, xn, du, N, C, h));
 }

@@ -23,10 +23,21 @@
 //   LIN_BF16  every input (x, w, dy) holds bf16 values: bf16 GEMMs, f32 accumulation
 //   LIN_FP8   every input holds FP8 codes Q(t·s_t) (or bf16 values, s_t = 1): bf16 GEMMs of the
 //             codes, f32 accumulation, the output scaled by 1/(s_a·s_b) (gemm_fp8_tensor)
+//   Block formats (mxfp8/mxfp4/nvfp4) are LIN_FP8 too: their block scales are pre-multiplied into
+//             the values exactly (element × block scale is a bf16 value), only NVFP4's per-tensor
+//             scale is left for the output (lowp_block.c).
 typedef enum { LIN_F32, LIN_BF16, LIN_FP8 } linear_kind;
+// The weight-gradient GEMM's own operands: block recipes re-quantise dy and x along the tokens
+// (the reduction of dW = dyᵀ·x), optionally after a Hadamard transform. dy NULL: the wgrad reads
+// the dy and x of the other products.
+typedef struct {
+    const float *dy, *x;  // (N,out), (N,in)
+    float sdy, sx;        // LIN_FP8: their scales
+} linear_wgrad;
 typedef struct {
     linear_kind kind;
     float sx, sw, sdy;  // LIN_FP8: the scales of x, w and dy
+    linear_wgrad wg;
 } linear_prec;
 // x: (N,in), w: (out,in) -> y: (N,out)
 void linear_forward(float *y, const float *x, const float *w, int N, int in, int out, linear_prec p);

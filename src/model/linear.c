@@ -33,14 +33,20 @@ void linear_forward(float *y, const float *x, const float *w, int N, int in, int
     mm(p, GEMM_N, GEMM_T, N, out, in, xi, in, p.sx, wi, in, p.sw, 0.0f, y, out);
 }
 
-// dy: (N,out) -> dx: (N,in) = dy·W (or +=), dw: (out,in) += dyᵀ·x
+// dy: (N,out) -> dx: (N,in) = dy·W (or +=), dw: (out,in) += dyᵀ·x (or wg.dyᵀ·wg.x)
 // Each input is converted once for both products.
 void linear_backward(float *dx, float *dw, const float *dy, const float *x, const float *w,
                      int N, int in, int out, int accumulate_dx, linear_prec p) {
-    const void *dyi = input(p, 0, dy, N, out), *xi = input(p, 1, x, N, in);
+    const void *dyi = input(p, 0, dy, N, out);
     if (dx) {
         const void *wi = input(p, 2, w, out, in);
         mm(p, GEMM_N, GEMM_N, N, in, out, dyi, out, p.sdy, wi, in, p.sw, accumulate_dx ? 1.0f : 0.0f, dx, in);
     }
+    if (p.wg.dy) {
+        const void *gdy = input(p, 3, p.wg.dy, N, out), *gx = input(p, 1, p.wg.x, N, in);
+        mm(p, GEMM_T, GEMM_N, out, in, N, gdy, out, p.wg.sdy, gx, in, p.wg.sx, 1.0f, dw, in);
+        return;
+    }
+    const void *xi = input(p, 1, x, N, in);
     mm(p, GEMM_T, GEMM_N, out, in, N, dyi, out, p.sdy, xi, in, p.sx, 1.0f, dw, in);
 }

@@ -1,8 +1,11 @@
 // lowp.c — see lowp.h. The recipes themselves (rounding, scales, amax histories) are libactlab's
 // (src/act/scaling.c); this file decides which tensor gets which format and recipe, keeps their
 // state, and holds the model's low-precision side (quantised weights and matmul inputs, the
-// model_lowp_* calls of model.h) on the private state of model_impl.h.
+// model_lowp_* calls of model.h) on the private state of model_impl.h. The block-scaled formats'
+// recipe is lowp_block.c.
 #include "model_impl.h"
+
+#include "lowp_impl.h"
 
 #include "gemm/gemm.h"
 #include "util/check.h"
@@ -12,27 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { FMT_BF16, FMT_E4M3, FMT_E5M2 };
-enum { ROLE_X, ROLE_W, ROLE_DY };
 #define BLOCK 128  // DeepSeek-V3's tile: 1x128 for activations and gradients, 128x128 for weights
-
-typedef struct {
-    char name[32];
-    int fmt, role, used;
-    num_delayed dl;    // delayed scaling (FP8_DELAYED only)
-    float step_amax;   // amax over this optimiser step's quantisations
-    float last_scale;  // telemetry
-    float scale;       // of the last quantisation, recorded or not: the GEMM divides by it (1: bf16)
-    num_qstats acc;    // since the last stats reset
-} lp_tensor;
-
-struct lowp {
-    model_precision p;
-    int n_layers, n, recording;
-    int native;  // bf16 and per-tensor FP8 GEMMs run natively on bf16 codes (else emulated in f32)
-    lp_tensor *t;
-    float *hist;  // n × amax_history
-};
 
 static const char *const SITE_NAMES[LP_PER_LAYER] = {
     "attn_qkv.x", "attn_qkv.w", "attn_qkv.dy", "attn_o.x", "attn_o.w", "attn_o.dy", "ffn_in.x",
@@ -50,22 +33,37 @@ void model_precision_default(model_precision *p) {
     p->scaling = FP8_DELAYED;
     p->amax_history = 1024;
     p->margin = 0;
+    p->rht = 1;
 }
 
-const char *const precision_names[] = {"fp32", "bf16", "fp8", NULL};
+const char *const precision_names[] = {"fp32", "bf16", "fp8", "mxfp8", "mxfp4", "nvfp4", NULL};
 const char *const fp8_scaling_names[] = {"delayed", "current", "block", NULL};
 
-const char *precision_name(precision_kind k) { return k >= PREC_FP32 && k <= PREC_FP8 ? precision_names[k] : "?"; }
+const char *precision_name(precision_kind k) { return k >= PREC_FP32 && k <= PREC_NVFP4 ? precision_names[k] : "?"; }
+int precision_is_block(precision_kind k) { return k >= PREC_MXFP8 && k <= PREC_NVFP4; }
 
 const char *fp8_scaling_name(fp8_scaling_kind k) {
     return k >= FP8_DELAYED && k <= FP8_BLOCK ? fp8_scaling_names[k] : "?";
 }
 
-static void init_tensor(lowp *q, lp_tensor *t, const char *name, int head, int is_down_x, int used, float *hist) {
+// Layer l is one of the first or last bf16_layers (block formats keep them bf16, as the NVFP4 recipe
+// keeps a few).
+static int kept_bf16(const lowp *q, int l) {
+    int k = precision_is_block(q->p.precision) ? q->p.bf16_layers : 0;
+    return l < k || l >= q->n_layers - k;
+}
+
+static void init_tensor(lowp *q, lp_tensor *t, const char *name, int layer, int is_down_x, int used, float *hist) {
+    int head = layer < 0;
     snprintf(t->name, sizeof t->name, "%s", name);
     t->role = role_of(name);
     t->used = used;
-    if (q->p.precision == PREC_BF16 || head || (is_down_x && q->p.keep_act_bf16)) t->fmt = FMT_BF16;
+    // MXFP8 uses E4M3 elements for every tensor (Transformer Engine's MXFP8 default): a block scale
+    // leaves E5M2's extra range nothing to do.
+    static const int BLOCK_FMT[] = {[PREC_MXFP8] = FMT_MXFP8, [PREC_MXFP4] = FMT_MXFP4, [PREC_NVFP4] = FMT_NVFP4};
+    if (q->p.precision == PREC_BF16 || head || (is_down_x && q->p.keep_act_bf16) || (!head && kept_bf16(q, layer)))
+        t->fmt = FMT_BF16;
+    else if (precision_is_block(q->p.precision)) t->fmt = BLOCK_FMT[q->p.precision];
     else t->fmt = t->role == ROLE_DY ? FMT_E5M2 : FMT_E4M3;
     num_delayed_init(&t->dl, hist, q->p.amax_history);
     t->last_scale = t->scale = 1.0f;
@@ -94,7 +92,7 @@ lowp *lowp_create(const model_precision *p, int n_layers, int gated) {
         if (head) snprintf(name, sizeof name, "%s", HEAD_NAMES[i - n_layers * LP_PER_LAYER]);
         else snprintf(name, sizeof name, "L%d.%s", l, SITE_NAMES[site]);
         int used = head || gated || (site != LP_GATE_W && site != LP_GATE_DY);
-        init_tensor(q, &q->t[i], name, head, !head && site == LP_DOWN_X, used,
+        init_tensor(q, &q->t[i], name, head ? -1 : l, !head && site == LP_DOWN_X, used,
                     q->hist + (size_t)i * (size_t)q->p.amax_history);
     }
     return q;
@@ -104,6 +102,8 @@ void lowp_free(lowp *q) {
     if (!q) return;
     free(q->t);
     free(q->hist);
+    free(q->wg_buf[0]);
+    free(q->wg_buf[1]);
     free(q);
 }
 
@@ -116,15 +116,17 @@ int lowp_head_id(const lowp *q, int which) { return q->n_layers * LP_PER_LAYER +
 void lowp_set_recording(lowp *q, int on) { q->recording = on; }
 
 // Native when every tensor of the projection is bf16 (LIN_BF16) or, with per-tensor FP8 scaling,
-// FP8 codes or bf16 (LIN_FP8); the block recipe's scales vary along the wgrad's reduction (over
-// tokens), which no GEMM-output scaling can apply, so it stays emulated (LIN_F32).
+// FP8 codes or bf16 (LIN_FP8); the fp8 block recipe's scales vary along the wgrad's reduction (over
+// tokens), which no GEMM-output scaling can apply, so it stays emulated (LIN_F32). The block
+// formats are LIN_FP8: their block scales are inside the values (lowp_block.c).
 linear_prec lowp_linear(const lowp *q, int id_x, int id_w, int id_dy) {
-    linear_prec p = {LIN_F32, 1, 1, 1};
+    linear_prec p = {LIN_F32, 1, 1, 1, {NULL, NULL, 1, 1}};
     if (!q || !q->native) return p;
     const lp_tensor *x = &q->t[id_x], *w = &q->t[id_w], *dy = id_dy >= 0 ? &q->t[id_dy] : NULL;
     int all_bf16 = x->fmt == FMT_BF16 && w->fmt == FMT_BF16 && (!dy || dy->fmt == FMT_BF16);
     if (all_bf16) p.kind = LIN_BF16;
-    else if (q->p.scaling != FP8_BLOCK) p = (linear_prec){LIN_FP8, x->scale, w->scale, dy ? dy->scale : 1};
+    else if (precision_is_block(q->p.precision) || q->p.scaling != FP8_BLOCK)
+        p = (linear_prec){LIN_FP8, x->scale, w->scale, dy ? dy->scale : 1, {NULL, NULL, 1, 1}};
     return p;
 }
 
@@ -136,6 +138,10 @@ linear_prec lowp_site_linear(const lowp *q, int l, int x, int w, int dy) {
 
 void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int cols) {
     lp_tensor *t = &q->t[id];
+    if (fmt_is_block(t->fmt)) {
+        lowp_block_quantize(q, id, out, x, rows, cols);
+        return;
+    }
     size_t n = (size_t)rows * (size_t)cols;
     num_qstats st;
     num_qstats_clear(&st);
@@ -167,10 +173,12 @@ void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int co
 void lowp_step_end(lowp *q) {
     for (int i = 0; i < q->n; i++) {
         lp_tensor *t = &q->t[i];
-        if (t->fmt != FMT_BF16 && q->p.scaling == FP8_DELAYED && t->used)
+        if ((t->fmt == FMT_E4M3 || t->fmt == FMT_E5M2) && q->p.scaling == FP8_DELAYED && t->used)
             num_delayed_push(&t->dl, t->step_amax, t->fmt == FMT_E4M3 ? NUM_E4M3 : NUM_E5M2, q->p.margin);
         t->step_amax = 0;
+        t->calls = 0;
     }
+    q->step++;
 }
 
 int lowp_count(const lowp *q) { return q->n; }
@@ -184,26 +192,38 @@ void lowp_step_amax_set(lowp *q, const float *in) {
 }
 
 int lowp_stats(const lowp *q, model_lowp_stat *out, int max) {
-    static const char *const FMT_NAMES[3] = {"bf16", "e4m3", "e5m2"};
+    static const char *const FMT_NAMES[] = {"bf16", "e4m3", "e5m2", "mxfp8", "mxfp4", "nvfp4"};
     int k = 0;
     for (int i = 0; i < q->n && k < max; i++) {
         const lp_tensor *t = &q->t[i];
         if (!t->used) continue;
         out[k++] = (model_lowp_stat){t->name, FMT_NAMES[t->fmt], t->acc.amax, t->last_scale,
-                                     t->acc.n, t->acc.n_sat, t->acc.n_ftz};
+                                     t->acc.n, t->acc.n_sat, t->acc.n_ftz, t->blk, t->wg};
     }
     return k;
 }
 
 void lowp_stats_reset(lowp *q) {
-    for (int i = 0; i < q->n; i++) num_qstats_clear(&q->t[i].acc);
+    for (int i = 0; i < q->n; i++) {
+        num_qstats_clear(&q->t[i].acc);
+        num_bstats_clear(&q->t[i].blk);
+        num_bstats_clear(&q->t[i].wg);
+    }
 }
 
-// Per tensor: scale, ring position, then the history; counters and statistics are not state
-// (they restart with each metrics line).
-size_t lowp_state_size(const lowp *q) { return (size_t)q->n * (2 + (size_t)q->p.amax_history); }
+// bf16/fp8, per tensor: scale, ring position, then the history (the layout of every checkpoint
+// before the block formats, unchanged, so those still load); block formats: lowp_block.c's
+// versioned layout. Counters and statistics are not state (they restart with each metrics line).
+size_t lowp_state_size(const lowp *q) {
+    if (precision_is_block(q->p.precision)) return lowp_block_state_size(q);
+    return (size_t)q->n * (2 + (size_t)q->p.amax_history);
+}
 
 void lowp_state_save(const lowp *q, float *out) {
+    if (precision_is_block(q->p.precision)) {
+        lowp_block_state_save(q, out);
+        return;
+    }
     for (int i = 0; i < q->n; i++) {
         const lp_tensor *t = &q->t[i];
         *out++ = t->dl.scale;
@@ -214,6 +234,7 @@ void lowp_state_save(const lowp *q, float *out) {
 }
 
 int lowp_state_load(lowp *q, const float *in, size_t n) {
+    if (precision_is_block(q->p.precision)) return lowp_block_state_load(q, in, n);
     if (n != lowp_state_size(q)) return -1;
     for (int i = 0; i < q->n; i++) {
         lp_tensor *t = &q->t[i];

@@ -42,6 +42,21 @@ linear_prec lowp_linear(const lowp *q, int id_x, int id_w, int id_dy);
 // The same by site: layer l's LP_* tensors x, w, dy (-1 in the forward), or the LM head's
 // LP_HEAD_* ones for l < 0. q may be NULL.
 linear_prec lowp_site_linear(const lowp *q, int l, int x, int w, int dy);
+// Block formats: the weight-gradient GEMM's operands for the projection whose input tensor id_x
+// holds x: (N,in) and whose output gradient id_dy holds dy: (N,out), both f32 before any
+// quantisation: each transformed along the tokens by the 16×16 random Hadamard transform (4-bit
+// formats with rht, N a multiple of 16), then quantised in B×1 blocks (x to nearest, dy
+// stochastically in 4-bit formats) into lowp's own buffers, valid until the next call.
+// {NULL} (the wgrad reads the dgrad's dy and the forward's x) for q NULL, other precisions, or
+// when both tensors are bf16 (kept layers).
+linear_wgrad lowp_wgrad(lowp *q, int id_x, int id_dy, const float *x, const float *dy, int N, int in, int out);
+// The same by site (layer l's LP_* tensors; q may be NULL).
+linear_wgrad lowp_site_wgrad(lowp *q, int l, int x, int dy, const float *xf, const float *dyf, int N, int in, int out);
+// The stochastic-rounding seed of tensor id's call-th rounding in optimiser step `step` (wgrad 1:
+// its wgrad operand), from the run's seed: counter-based, so a resumed run draws the same numbers.
+uint64_t lowp_sr_seed(uint64_t run_seed, uint64_t step, int id, unsigned call, int wgrad);
+// The Hadamard transform's sign seed: one fixed sign vector for the whole run (as in the recipe).
+uint64_t lowp_rht_seed(uint64_t run_seed);
 // End of an optimiser step: delayed scaling pushes the step's amax into each history.
 void lowp_step_end(lowp *q);
 // This step's amax per tensor so far (n = the tensor count), read or replaced before lowp_step_end.

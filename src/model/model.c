@@ -398,13 +398,17 @@ void model_backward(model *m) {
         m->prof[SEC_FFN_MM][1] -= t_act, m->prof[SEC_ACT][1] += t_act;
         TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + o->ln2, m->dxn, a->mid, P + o->ln2, a->rstd2, N, d));
         const float *dyo = model_q_act(m, lowp_id(m->lp, l, LP_O_DY), m->dq, m->dres, N, d);
-        TIMED(SEC_ATTN_MM, 1, linear_backward(m->datt, G + o->o, dyo, m->lp ? a->attq : a->att, P + o->o, N, d, d, 0,
-                                              lowp_site_linear(m->lp, l, LP_O_X, LP_O_W, LP_O_DY)));
+        linear_prec po = lowp_site_linear(m->lp, l, LP_O_X, LP_O_W, LP_O_DY);
+        po.wg = lowp_site_wgrad(m->lp, l, LP_O_X, LP_O_DY, a->att, m->dres, N, d, d);
+        TIMED(SEC_ATTN_MM, 1, linear_backward(m->datt, G + o->o, dyo, m->lp ? a->attq : a->att, P + o->o, N, d, d, 0, po));
         TIMED(SEC_ATTN, 1, attention_backward(m->dqkv, m->datt, a->qkv, a->att, a->lse, B, T, H, Hkv, D));
         TIMED(SEC_ROPE, 1, rope_backward(m->dqkv, B, T, H + Hkv, D, m->qkv_dim, m->rope_cos, m->rope_sin));
+        // block formats: the wgrad operands come from the f32 gradient, before it is quantised in place
+        linear_wgrad wq = lowp_site_wgrad(m->lp, l, LP_QKV_X, LP_QKV_DY, a->xn1, m->dqkv, N, d, m->qkv_dim);
         model_q_act(m, lowp_id(m->lp, l, LP_QKV_DY), m->dqkv, m->dqkv, N, m->qkv_dim);  // in place: dqkv is scratch
-        TIMED(SEC_ATTN_MM, 1, linear_backward(m->dxn, G + o->qkv, m->dqkv, m->lp ? a->xq1 : a->xn1, P + o->qkv, N, d, m->qkv_dim, 0,
-                                              lowp_site_linear(m->lp, l, LP_QKV_X, LP_QKV_W, LP_QKV_DY)));
+        linear_prec pq = lowp_site_linear(m->lp, l, LP_QKV_X, LP_QKV_W, LP_QKV_DY);
+        pq.wg = wq;
+        TIMED(SEC_ATTN_MM, 1, linear_backward(m->dxn, G + o->qkv, m->dqkv, m->lp ? a->xq1 : a->xn1, P + o->qkv, N, d, m->qkv_dim, 0, pq));
         TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + o->ln1, m->dxn, m->res[l], P + o->ln1, a->rstd1, N, d));
     }
     TIMED(SEC_EMBED, 1, embedding_backward(G + m->off_embed, m->dres, m->tokens, N, d));

@@ -127,7 +127,12 @@ const float *model_logits(const model *m);   // (B,T,V) of the last forward
 // from the recipe; the LM head stays bf16 (as in DeepSeek-V3 and Transformer Engine practice) and
 // the attention core (QKᵀ, PV) stays f32 in every precision. Master weights, gradients and the
 // optimiser state are always f32.
-typedef enum { PREC_FP32, PREC_BF16, PREC_FP8 } precision_kind;
+// Block-scaled (mxfp8, mxfp4, nvfp4: NVIDIA's NVFP4 pre-training recipe as Transformer Engine runs
+// it, docs/lowp.md): activations and output gradients in 1×B blocks, weights in B×B blocks (one
+// quantised weight for the forward and the transposed backward), the weight-gradient GEMM's two
+// operands re-quantised in B×1 blocks along the tokens, B = 16 (nvfp4) or 32 (MX); gradients
+// rounded stochastically in the 4-bit formats; the LM head bf16.
+typedef enum { PREC_FP32, PREC_BF16, PREC_FP8, PREC_MXFP8, PREC_MXFP4, PREC_NVFP4 } precision_kind;
 typedef enum {
     FP8_DELAYED,  // per tensor, scale from the amax history of earlier steps (Transformer Engine)
     FP8_CURRENT,  // per tensor, scale from this tensor's own amax
@@ -139,10 +144,15 @@ typedef struct {
     int amax_history;   // delayed: history length (Transformer Engine's default 1024)
     float margin;       // scales back off by 2^margin (default 0)
     int keep_act_bf16;  // fp8: the FFN down-projection input (the activation output) stays bf16
+    int rht;            // mxfp4/nvfp4: 16×16 random Hadamard transform on the wgrad GEMM's inputs (1)
+    int bf16_layers;    // block formats: the first and the last N transformer layers stay bf16 (0)
+    uint64_t seed;      // block formats: stochastic rounding and Hadamard signs (the run's seed)
 } model_precision;
-void model_precision_default(model_precision *p);  // fp32; delayed, 1024, margin 0
+void model_precision_default(model_precision *p);  // fp32; delayed, 1024, margin 0, rht 1
+int precision_is_block(precision_kind k);          // mxfp8, mxfp4, nvfp4
+int precision_block_side(precision_kind k);        // their block side B: 32 (MX), 16 (nvfp4); else 0
 // The names, indexed by the enums and NULL-terminated (for parsers and config tables).
-extern const char *const precision_names[];        // "fp32", "bf16", "fp8"
+extern const char *const precision_names[];        // "fp32", "bf16", "fp8", "mxfp8", "mxfp4", "nvfp4"
 extern const char *const fp8_scaling_names[];      // "delayed", "current", "block"
 const char *precision_name(precision_kind k);
 const char *fp8_scaling_name(fp8_scaling_kind k);
@@ -151,10 +161,15 @@ void model_set_precision(model *m, const model_precision *p);
 // Per quantised tensor, since the last reset: "L0.ffn_down.x" (x, w or dy of a projection).
 typedef struct {
     const char *name;
-    const char *fmt;         // "e4m3", "e5m2", "bf16"
-    float amax;              // max |x| seen (before scaling)
-    float scale;             // the scale of the last quantisation (block: the smallest tile scale)
+    const char *fmt;         // "e4m3", "e5m2", "bf16", "mxfp8", "mxfp4", "nvfp4"
+    float amax;              // max |x| seen (before scaling; block formats: on recording passes)
+    float scale;             // the scale of the last quantisation (block: the smallest tile scale;
+                             // nvfp4: the tensor encode scale; mxfp*: 1)
     uint64_t n, n_sat, n_ftz;
+    // Block formats: the tensor as its GEMMs' rows see it (blk), and as the weight-gradient GEMM
+    // sees it (wg: B×1 blocks along the tokens, after the Hadamard transform; x and dy only).
+    // Outlier-dominated blocks, zeros, saturations, relative error: docs/lowp.md. Zero elsewhere.
+    num_bstats blk, wg;
 } model_lowp_stat;
 int model_lowp_stats(const model *m, model_lowp_stat *out, int max);  // 0 in fp32
 void model_lowp_stats_reset(model *m);

@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-static const linear_prec F32 = {LIN_F32, 1, 1, 1};
+static const linear_prec F32 = {.kind = LIN_F32, .sx = 1, .sw = 1, .sdy = 1};
 
 // p + off, or NULL for an absent array (arithmetic on a null pointer is undefined).
 static float *at(float *p, size_t off) { return p ? p + off : NULL; }

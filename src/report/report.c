@@ -50,6 +50,7 @@ int report_generate(const char *dir, const report_opts *o, char *err, size_t err
         rp_md_e4(&c);
         rp_md_e5(&c);
         rp_md_verdicts(&c);
+        rp_md_e7(&c);
         rp_plotter_close(&pl);
         rc = rp_html(dir, md.p, &html, err, errlen);
     }

@@ -17,6 +17,7 @@ const char *const RP_TENSOR_NAMES[RP_NT] = {"act_out", "grad_up", "grad_gate", "
 #define DOWN_INPUT_SUFFIX "ffn_down.x"   // lowp tensor name of a layer's down-projection input
 
 int rp_is_fp8(const rp_run *r) { return !strcmp(r->precision, "fp8"); }
+int rp_is_4bit(const rp_run *r) { return !strcmp(r->precision, "mxfp4") || !strcmp(r->precision, "nvfp4"); }
 int rp_in_exp(const rp_run *r, int e) { return r->finished && (r->exps >> (e - 1) & 1u); }
 int rp_is_tune(const rp_run *r) { return r->finished && (r->exps & RP_EXP_TUNE); }
 
@@ -130,6 +131,7 @@ static int load_config(rp_run *r, char *err, size_t errlen) {
     r->tied = (long)num_or(j, "tied_embeddings", -1);
     r->amax_history = (long)num_or(j, "amax_history", 0);
     r->steps_cfg = (long)num_or(j, "steps", 0);
+    r->rht = (long)num_or(j, "rht", 1);
     if (strcmp(r->precision, "fp8")) r->amax_history = 0;   // a recipe setting only under fp8
     json_decref(j);
     return rc;
@@ -195,6 +197,13 @@ static void down_input_counts(rp_run *r, const json_t *tensors) {
         if (n < k || strcmp(name + n - k, DOWN_INPUT_SUFFIX)) continue;
         r->has_down = 1;
         r->down_n += num_or(T, "n", 0), r->down_sat += num_or(T, "sat", 0), r->down_ftz += num_or(T, "ftz", 0);
+        const json_t *b = json_object_get(T, "blk");
+        if (!json_is_object(b)) continue;
+        double bn = num_or(b, "n", 0), blocks = num_or(b, "blocks", 0);
+        r->has_down_blk = 1;
+        r->down_blocks += blocks, r->down_outlier += num_or(b, "outlier_frac", 0) * blocks;
+        r->down_bn += bn, r->down_zero += num_or(b, "zero_frac", 0) * bn, r->down_bsat += num_or(b, "sat_frac", 0) * bn;
+        r->down_err += num_or(b, "rel_err", 0) * bn;
     }
 }
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #define RP_NAME 128
-#define RP_N_EXP 6   // E1..E6
+#define RP_N_EXP 7   // E1..E7
 // Bit RP_N_EXP of rp_run.exps: the run is a learning-rate tuning run ("tune", SUITE-CONTRACT.md).
 #define RP_EXP_TUNE (1u << RP_N_EXP)
 
@@ -60,6 +60,12 @@ typedef struct {
     // The down-projection input ("L<l>.ffn_down.x" in lowp.tensors, telemetry steps only), summed.
     int has_down;
     double down_n, down_sat, down_ftz;
+    // Block formats (E7): "rht" of config.json (1 when absent), and the down-projection input's block
+    // telemetry ("blk") summed the same way: blocks, outlier-dominated blocks, elements, zeros,
+    // saturations, and Σ rel_err·n (rel_err is a mean over nearly all n elements).
+    long rht;
+    int has_down_blk;
+    double down_blocks, down_outlier, down_bn, down_zero, down_bsat, down_err;
 } rp_run;
 
 typedef struct {
@@ -72,6 +78,7 @@ typedef struct {
 int rp_load(const char *dir, rp_sweep *s, char *err, size_t errlen);
 void rp_free(rp_sweep *s);
 int rp_is_fp8(const rp_run *r);   // the E2 treatment; every other precision (fp32, bf16) is full-range
+int rp_is_4bit(const rp_run *r);  // mxfp4 or nvfp4: the E7 treatment
 int rp_in_exp(const rp_run *r, int e);   // e: 1..6, finished runs only
 int rp_is_tune(const rp_run *r);         // finished and tagged "tune"
 // Parses one experiment id: "E<k>" or "E<k>.<suffix>" (k in 1..6) -> its bit; "tune" -> RP_EXP_TUNE;

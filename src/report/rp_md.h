@@ -31,6 +31,7 @@ void rp_md_e3(rp_ctx *c);          // 6
 void rp_md_e4(rp_ctx *c);          // 7
 void rp_md_e5(rp_ctx *c);          // 8
 void rp_md_verdicts(rp_ctx *c);    // 9
+void rp_md_e7(rp_ctx *c);          // 10, only with E7 runs (report_md_e7.c)
 
 // The gate pre-activation z: a table header (first column titled `first`), one row, and the
 // sentence saying whether z > 4 and z > 12.9 were reached (report_md_e1.c).

@@ -115,9 +115,13 @@ static void resume_from(run *r, const char *path) {
     r->ld.random = c.meta.loader_random;
     memcpy(r->rng.s, c.meta.rng, sizeof r->rng.s);
     size_t ns = spike_state_size(&r->spikes), nl = model_lowp_state_size(r->m);
+    if (c.meta.state_len == ns + nl && !spike_state_load(&r->spikes, c.state, ns) &&
+        model_lowp_state_load(r->m, c.state + ns, nl))
+        die("resume with the precision, rht and lowp_bf16_layers the run started with (see its config.json)",
+            "checkpoint '%s': its low-precision state (recipe, scaling) does not fit this configuration", path);
     if (c.meta.state_len != ns + nl || spike_state_load(&r->spikes, c.state, ns) ||
         model_lowp_state_load(r->m, c.state + ns, nl))
-        die("resume with the precision, fp8 recipe, amax_history and spike_window the run started with",
+        die("resume with the precision, fp8 recipe, amax_history, rht, lowp_bf16_layers and spike_window the run started with",
             "checkpoint '%s' holds %llu floats of trainer state; this configuration needs %zu", path,
             (unsigned long long)c.meta.state_len, ns + nl);
     ckpt_free(&c);
@@ -269,7 +273,9 @@ static void run_open(run *r, const train_config *cfg, const char *resume_path, c
     snprintf(r->metrics_path, sizeof r->metrics_path, "%s/metrics.jsonl", cfg->out_dir);
     load_shards(r);
     r->m = model_create(&cfg->model, cfg->seed);
-    model_set_precision(r->m, &cfg->prec);
+    model_precision prec = cfg->prec;
+    prec.seed = cfg->seed;  // block formats: stochastic rounding and Hadamard signs follow the run's seed
+    model_set_precision(r->m, &prec);
     spike_init(&r->spikes, cfg->spike_window, cfg->spike_k);
     r->divergence_loss = cfg->divergence_loss > 0 ? cfg->divergence_loss : log((double)cfg->model.vocab_size) + 1.0;
     init_optimizer(r);
@@ -324,6 +330,14 @@ static void print_banner(const run *r, int threads) {
                 : c->prec.precision == PREC_FP8 && c->prec.scaling == FP8_BLOCK ? "emulated (block recipe): f32 GEMMs of Q(x*s)/s"
                                                                                    : "native bf16 GEMMs of bf16 values / FP8 codes",
                 c->prec.precision == PREC_FP8 && c->prec.keep_act_bf16 ? ", down-projection input bf16" : "");
+    if (precision_is_block(c->prec.precision)) {
+        int b = precision_block_side(c->prec.precision);
+        fprintf(stderr, "block recipe: 1x%d activations and gradients, %dx%d weights, %dx1 wgrad operands%s; Hadamard "
+                "on wgrad inputs %s; first/last %d layers bf16%s\n", b, b, b, b,
+                c->prec.precision == PREC_MXFP8 ? "" : ", stochastic rounding of gradients",
+                c->prec.rht && c->prec.precision != PREC_MXFP8 ? "on" : "off", c->prec.bf16_layers,
+                c->prec.keep_act_bf16 ? ", down-projection input bf16" : "");
+    }
     fprintf(stderr, "data: %llu training tokens, %llu validation tokens (tokenizer %s); %d tokens per step\n",
             (unsigned long long)r->train_sh.n_tokens, (unsigned long long)r->val_sh.n_tokens, r->train_sh.tokenizer,
             c->batch * c->seq * c->grad_accum);

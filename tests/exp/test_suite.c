@@ -2,7 +2,8 @@
 // kind and phase keeps ≥ 40% of its parameters in the FFNs; E3 pairs every activation on the same
 // seeds; E5 has ≥ 5 sizes, ≥ 2 seeds each, and tokens proportional to the parameters; and phase 2 is
 // decided from phase 1's run folders (the tuned learning rate, the E2 boundary, spikes count as
-// unstable).
+// unstable); E7 (4-bit formats) exists only in the full suite's phase 2, on E2's ladder, with a bf16
+// control at every (activation, lr, seed), and no other suite has a block-format run.
 #include "exp/runinfo.h"
 #include "exp/suite.h"
 #include "model/model.h"
@@ -131,7 +132,7 @@ static void test_what_each_run_reads(void **state) {
             const sweep_entry *e = &p.runs[r];
             assert_int_equal(e->cfg.divergence_grace, e->cfg.sched.warmup_steps);
             assert_true(e->cfg.divergence_grace > 0);
-            int curves = has_exp(e, "E3") || has_exp(e, "E1"), e2 = has_exp(e, "E2");
+            int curves = has_exp(e, "E3") || has_exp(e, "E1"), e2 = has_exp(e, "E2") || has_exp(e, "E7");
             if (curves) assert_true(e->cfg.eval_interval > 0 && e->cfg.eval_interval < e->cfg.steps);
             else assert_int_equal(e->cfg.eval_interval, 0);
             if (curves || e2) assert_true(e->cfg.telemetry_interval > 0);
@@ -139,6 +140,69 @@ static void test_what_each_run_reads(void **state) {
         }
         sweep_plan_free(&p);
     }
+}
+
+// E7: nowhere but --full phase 2 (the default suite's time is budgeted; phase 1 must not wait for
+// it). There, every E2 activation × {nvfp4, mxfp4 with the Hadamard transform, nvfp4 without} ×
+// E2 ladder rung × seeds 1..3 (nvfp4 without the transform: seed 1) is one run of E2's length,
+// each with its control (E2's, fp32) in E7, the seed-1 controls being E2.ctl's runs themselves.
+static void test_e7_design(void **state) {
+    (void)state;
+    for (int k = SUITE_QUICK; k <= SUITE_FULL; k++)
+        for (int phase = 1; phase <= 2; phase++) {
+            suite_decisions d;
+            decisions_at(&d, 0.005, 1);
+            sweep_plan p;
+            load_plan(&p, (suite_kind)k, phase == 2 ? &d : NULL);
+            int e7 = 0;
+            for (int r = 0; r < p.n_runs; r++) {
+                e7 += has_exp(&p.runs[r], "E7");
+                if (!has_exp(&p.runs[r], "E7") && precision_is_block(p.runs[r].cfg.prec.precision))
+                    fail_msg("suite %s: %s is block-scaled outside E7", suite_kind_names[k], p.runs[r].name);
+            }
+            if (k != SUITE_FULL || phase == 1) assert_int_equal(e7, 0);
+            else assert_true(e7 > 0);
+            sweep_plan_free(&p);
+        }
+    suite_decisions d;
+    decisions_at(&d, 0.005, 1);
+    sweep_plan p;
+    load_plan(&p, SUITE_FULL, &d);
+    double lrs[16];
+    int n_lr = 0, e2_steps = 0;
+    for (int r = 0; r < p.n_runs; r++) {  // E2's coarse ladder and run length
+        const sweep_entry *e = &p.runs[r];
+        if (strcmp(e->experiments[0], "E2")) continue;
+        e2_steps = e->cfg.steps;
+        int seen = 0;
+        for (int i = 0; i < n_lr; i++) seen |= fabs(lrs[i] - e->cfg.opt.lr) < 1e-9;
+        if (!seen) lrs[n_lr++] = e->cfg.opt.lr;
+    }
+    assert_true(n_lr >= 5);
+    static const struct { precision_kind prec; int rht; } FMT[] = {{PREC_NVFP4, 1}, {PREC_MXFP4, 1}, {PREC_NVFP4, 0}, {PREC_FP32, 1}};
+    int shared_ctl = 0;
+    for (int a = 0; a < SUITE_N_E2; a++)
+        for (int f = 0; f < 4; f++)
+            for (int i = 0; i < n_lr; i++)
+                for (int seed = 1; seed <= (FMT[f].rht ? 3 : 1); seed++) {  // without the transform: seed 1
+                    int found = 0;
+                    for (int r = 0; r < p.n_runs; r++) {
+                        const sweep_entry *e = &p.runs[r];
+                        if (!has_exp(e, "E7") || strcmp(act_desc_of(e->cfg.model.act.kind)->name, suite_e2_acts[a]) ||
+                            e->cfg.prec.precision != FMT[f].prec || e->cfg.prec.rht != FMT[f].rht ||
+                            fabs(e->cfg.opt.lr - lrs[i]) > 1e-9 || e->cfg.seed != (uint64_t)seed)
+                            continue;
+                        found++;
+                        assert_int_equal(e->cfg.steps, e2_steps);
+                        assert_int_equal(e->cfg.prec.bf16_layers, 0);
+                        shared_ctl += FMT[f].prec == PREC_FP32 && has_exp(e, "E2.ctl");
+                    }
+                    if (found != 1)
+                        fail_msg("E7 %s %s rht %d lr %g seed %d: %d runs", suite_e2_acts[a],
+                                 precision_name(FMT[f].prec), FMT[f].rht, lrs[i], seed, found);
+                }
+    assert_int_equal(shared_ctl, SUITE_N_E2 * n_lr);  // seed 1 of every control is E2.ctl's run
+    sweep_plan_free(&p);
 }
 
 // ---- suite_decide on a hand-made phase-1 folder ------------------------------------------------
@@ -246,6 +310,7 @@ int main(void) {
         cmocka_unit_test(test_e5_design),
         cmocka_unit_test(test_what_each_run_reads),
         cmocka_unit_test(test_decide),
+        cmocka_unit_test(test_e7_design),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -163,7 +163,8 @@ static void test_exp_ids(void **state) {
     assert_int_equal(rp_exp_bit("tune"), RP_EXP_TUNE);
     assert_int_equal(rp_exp_bit("E2."), 0u);     // a dot needs a suffix
     assert_int_equal(rp_exp_bit("E23"), 0u);
-    assert_int_equal(rp_exp_bit("E7"), 0u);
+    assert_int_equal(rp_exp_bit("E7.norht"), 64u);  // E7: 4-bit formats (issue 14)
+    assert_int_equal(rp_exp_bit("E8"), 0u);
     assert_int_equal(rp_exp_bit("tuning"), 0u);
     assert_int_equal(rp_exp_bit(NULL), 0u);
 }
@@ -213,6 +214,37 @@ static void test_load_new_keys(void **state) {
     assert_int_equal(test_rmtree(dir), 0);
 }
 
+// Block formats (E7): precision and rht from config.json, and the down-projection inputs' "blk"
+// telemetry summed over layers and telemetry steps, fractions weighted back into counts (blocks for
+// outlier_frac, elements for zero_frac, sat_frac, rel_err); other tensors' "blk" left out.
+static void test_load_block_keys(void **state) {
+    (void)state;
+    char dir[256], sub[600], err[1024];
+    test_tmpdir(dir, sizeof dir, "rptest");
+    put(dir, "plan.json", "{\"version\":1,\"runs\":[{\"name\":\"b\",\"dir\":\"runs/b\",\"experiments\":"
+                          "[\"E7.norht\"],\"steps\":4}]}");
+    snprintf(sub, sizeof sub, "%s/runs", dir), mkdir(sub, 0777);
+    snprintf(sub, sizeof sub, "%s/runs/b", dir), mkdir(sub, 0777);
+    put(sub, "run.json", "{\"status\":\"done\",\"steps_done\":4}");
+    put(sub, "config.json", "{\"act\":\"powlu\",\"lr\":0.01,\"seed\":1,\"precision\":\"nvfp4\",\"rht\":0}");
+    put(sub, "metrics.jsonl",
+        "{\"step\":2,\"loss\":3.5,\"lowp\":{\"n\":10,\"sat\":0,\"ftz\":2,\"tensors\":["
+        "{\"name\":\"L0.ffn_down.x\",\"n\":64,\"sat\":0,\"ftz\":8,\"blk\":{\"n\":64,\"blocks\":4,"
+        "\"outlier_frac\":0.25,\"zero_frac\":0.125,\"sat_frac\":0,\"rel_err\":0.5}},"
+        "{\"name\":\"L0.ffn_down.w\",\"n\":64,\"blk\":{\"n\":64,\"blocks\":1,\"outlier_frac\":1,"
+        "\"zero_frac\":1,\"sat_frac\":1,\"rel_err\":1}},"
+        "{\"name\":\"L1.ffn_down.x\",\"n\":32,\"sat\":1,\"ftz\":0,\"blk\":{\"n\":32,\"blocks\":2,"
+        "\"outlier_frac\":0.5,\"zero_frac\":0,\"sat_frac\":0.03125,\"rel_err\":0.25}}]}}\n");
+    rp_sweep s;
+    assert_int_equal(rp_load(dir, &s, err, sizeof err), 0);
+    const rp_run *b = &s.runs[0];
+    assert_true(rp_in_exp(b, 7) && rp_is_4bit(b) && !rp_is_fp8(b) && b->rht == 0);
+    assert_true(b->has_down_blk && b->down_blocks == 6 && b->down_outlier == 2 && b->down_bn == 96);
+    assert_true(b->down_zero == 8 && b->down_bsat == 1 && b->down_err == 40);
+    rp_free(&s);
+    assert_int_equal(test_rmtree(dir), 0);
+}
+
 static rp_run split_run(const char *act, long d, long L, long heads, long kv, long V, long tied, long n_params) {
     rp_run r = {0};
     snprintf(r.act, sizeof r.act, "%s", act);
@@ -252,7 +284,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stat), cmocka_unit_test(test_stat_random), cmocka_unit_test(test_mean_series),
         cmocka_unit_test(test_ema),  cmocka_unit_test(test_html),        cmocka_unit_test(test_load),
-        cmocka_unit_test(test_exp_ids), cmocka_unit_test(test_load_new_keys), cmocka_unit_test(test_param_split),
+        cmocka_unit_test(test_exp_ids), cmocka_unit_test(test_load_new_keys), cmocka_unit_test(test_load_block_keys), cmocka_unit_test(test_param_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
