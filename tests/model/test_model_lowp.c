@@ -200,7 +200,12 @@ static void test_native_matches_emulation(void **state) {
             double d2 = 0, g2 = 0;
             const float *g0 = model_grads(mm[0]), *g1 = model_grads(mm[1]);
             for (size_t i = 0; i < model_num_params(mm[0]); i++) d2 += (g1[i] - g0[i]) * (double)(g1[i] - g0[i]), g2 += (double)g0[i] * g0[i];
-            assert_true(sqrt(d2) <= (pk == PREC_BF16 ? 1e-3 : 2e-2) * sqrt(g2));
+            printf("  gradient difference %.3g of the gradient norm\n", sqrt(d2 / g2));
+            // FP8: a summation-order difference that flips one E4M3/E5M2 rounding moves that value by up
+            // to 1/8, and the second step carries it through the update; over 60 random seeds the
+            // relative difference reached 0.041 (2e-2 failed ~13% of runs). A wrong scale or a missed
+            // quantisation gives O(1).
+            assert_true(sqrt(d2) <= (pk == PREC_BF16 ? 1e-3 : 1e-1) * sqrt(g2));
             model_lowp_stat s0[MAXT], s1[MAXT];
             int n0 = model_lowp_stats(mm[0], s0, MAXT), n1 = model_lowp_stats(mm[1], s1, MAXT);
             assert_int_equal(n0, n1);
