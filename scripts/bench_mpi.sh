@@ -6,6 +6,7 @@
 # reported: OPENBLAS_CORETYPE unset. Needs an idle machine: any other load makes the ratio noise.
 #   usage: scripts/bench_mpi.sh [DATA_DIR] [OUT.json]     (defaults: data/bpe1024, out/bench-mpi.json)
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 cd "$(dirname "$0")/.."
 DATA=${1:-data/bpe1024}
 OUT=${2:-out/bench-mpi.json}

@@ -282,17 +282,14 @@ static void phase1(json_t *exps, const suite_params *p) {
 
 // ---- phase 2: the seeded comparisons and the refined E2 boundaries ----------------------------
 
-static int e2_index(const char *act) {
-    for (int i = 0; i < SUITE_N_E2; i++)
-        if (!strcmp(suite_e2_acts[i], act)) return i;
+// The index of act in one of the suite's activation lists, or -1.
+static int act_index(const char *const *acts, int n, const char *act) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(acts[i], act)) return i;
     return -1;
 }
-
-static int e3_index(const char *act) {
-    for (int i = 0; i < SUITE_N_E3; i++)
-        if (!strcmp(suite_e3_acts[i], act)) return i;
-    return -1;
-}
+static int e2_index(const char *act) { return act_index(suite_e2_acts, SUITE_N_E2, act); }
+static int e3_index(const char *act) { return act_index(suite_e3_acts, SUITE_N_E3, act); }
 
 static void seeded(json_t *exps, const char *id, const char *act, double lr, int seeds) {
     json_t *g = json_object();

@@ -151,6 +151,9 @@ void rp_analyze_n(const rp_sweep *s, rp_analysis *a, int n_boot);
 void rp_analyze_e1(const rp_sweep *s, rp_analysis *a);
 void rp_analyze_e1_stress(const rp_sweep *s, rp_analysis *a);   // (called by rp_analyze_e1)
 void rp_analyze_e2(const rp_sweep *s, rp_analysis *a);
+// A ladder's rung at lr, added (empty) if new; NULL when the ladder is full. Shared by E2 and E7.
+rp_rung *rp_rung_at(rp_ladder *l, double lr);
+int rp_rung_by_lr(const void *x, const void *y);   // qsort order: lr ascending
 void rp_analyze_e3(const rp_sweep *s, rp_analysis *a);
 void rp_analyze_e4(const rp_sweep *s, rp_analysis *a);
 void rp_analyze_e5(const rp_sweep *s, rp_analysis *a);

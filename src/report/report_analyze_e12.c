@@ -164,7 +164,7 @@ void rp_analyze_e1_stress(const rp_sweep *s, rp_analysis *a) {
 
 // ---- E2 ----
 
-static rp_rung *rung_at(rp_ladder *l, double lr) {
+rp_rung *rp_rung_at(rp_ladder *l, double lr) {
     for (int i = 0; i < l->n; i++)
         if (l->r[i].lr == lr) return &l->r[i];
     if (l->n == RP_E2_MAX_RUNGS) return NULL;
@@ -183,7 +183,7 @@ static void add_fp8(rp_rung *g, const rp_run *r) {
     g->down_n += r->down_n, g->down_sat += r->down_sat, g->down_ftz += r->down_ftz;
 }
 
-static int by_lr(const void *x, const void *y) {
+int rp_rung_by_lr(const void *x, const void *y) {
     const rp_rung *a = x, *b = y;
     return (a->lr > b->lr) - (a->lr < b->lr);
 }
@@ -208,7 +208,7 @@ void rp_analyze_e2(const rp_sweep *s, rp_analysis *a) {
         const rp_run *r = &s->runs[i];
         if (!rp_pick_e2(r, NULL) || strcmp(r->precision, "fp8")) continue;
         rp_e2group *g = group_of(a, r);
-        rp_rung *u = g ? rung_at(&g->lad, r->lr) : NULL;
+        rp_rung *u = g ? rp_rung_at(&g->lad, r->lr) : NULL;
         if (u) add_fp8(u, r);
     }
     // Controls: every bf16/fp32 E2 run of the same activation and lr, in every recipe's ladder.
@@ -217,9 +217,9 @@ void rp_analyze_e2(const rp_sweep *s, rp_analysis *a) {
         if (!rp_pick_e2(r, NULL) || !strcmp(r->precision, "fp8")) continue;
         for (int k = 0; k < a->n_e2; k++) {
             if (strcmp(a->e2[k].act, r->act)) continue;
-            rp_rung *u = rung_at(&a->e2[k].lad, r->lr);
+            rp_rung *u = rp_rung_at(&a->e2[k].lad, r->lr);
             if (u) u->ctl_n++, u->ctl_unstable += !rp_run_stable(r);
         }
     }
-    for (int k = 0; k < a->n_e2; k++) qsort(a->e2[k].lad.r, (size_t)a->e2[k].lad.n, sizeof(rp_rung), by_lr);
+    for (int k = 0; k < a->n_e2; k++) qsort(a->e2[k].lad.r, (size_t)a->e2[k].lad.n, sizeof(rp_rung), rp_rung_by_lr);
 }

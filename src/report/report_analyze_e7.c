@@ -26,22 +26,6 @@ static rp_e7group *group_of(rp_e7 *e, const rp_run *r) {
     return g;
 }
 
-static rp_rung *rung_at(rp_ladder *l, double lr) {
-    for (int i = 0; i < l->n; i++)
-        if (l->r[i].lr == lr) return &l->r[i];
-    if (l->n == RP_E2_MAX_RUNGS) return NULL;
-    rp_rung *u = &l->r[l->n++];
-    memset(u, 0, sizeof *u);
-    u->lr = lr;
-    u->down_n = u->down_sat = u->down_ftz = NAN;
-    return u;
-}
-
-static int by_lr(const void *x, const void *y) {
-    const rp_rung *a = x, *b = y;
-    return (a->lr > b->lr) - (a->lr < b->lr);
-}
-
 // The stable control (fp32 or bf16) E7 run of (act, lr, seed), or NULL.
 static const rp_run *control_of(const rp_sweep *s, const rp_run *r) {
     for (size_t i = 0; i < s->n; i++) {
@@ -54,7 +38,7 @@ static const rp_run *control_of(const rp_sweep *s, const rp_run *r) {
 }
 
 static void add_treatment(const rp_sweep *s, rp_e7group *g, const rp_run *r, double blk[5]) {
-    rp_rung *u = rung_at(&g->lad, r->lr);
+    rp_rung *u = rp_rung_at(&g->lad, r->lr);
     if (!u) return;
     u->n++;
     u->unstable += !rp_run_stable(r);
@@ -88,13 +72,13 @@ void rp_analyze_e7(const rp_sweep *s, rp_e7 *out) {
         if (!rp_pick_e7(r, NULL) || strcmp(r->precision, "bf16")) continue;
         for (int k = 0; k < out->n; k++) {
             if (strcmp(out->g[k].act, r->act)) continue;
-            rp_rung *u = rung_at(&out->g[k].lad, r->lr);
+            rp_rung *u = rp_rung_at(&out->g[k].lad, r->lr);
             if (u) u->ctl_n++, u->ctl_unstable += !rp_run_stable(r);
         }
     }
     for (int k = 0; k < out->n; k++) {
         rp_e7group *g = &out->g[k];
-        qsort(g->lad.r, (size_t)g->lad.n, sizeof(rp_rung), by_lr);
+        qsort(g->lad.r, (size_t)g->lad.n, sizeof(rp_rung), rp_rung_by_lr);
         g->gap_stat = rp_stat_of(g->gap, (size_t)g->n_gap);
         double *b = blk[k];
         g->outlier_frac = b[0] > 0 ? b[1] / b[0] : NAN;
