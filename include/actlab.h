@@ -172,6 +172,14 @@ void num_fp8_qdq(float *y, const float *x, size_t n, num_fp8_format f, float sca
 void num_fp8_codes(float *y, const float *x, size_t n, num_fp8_format f, float scale, num_qstats *st);
 // x: (n) -> y: (n) rounded to bf16 and back (no scale: bf16 has f32's range); y may alias x.
 void num_bf16_qdq(float *y, const float *x, size_t n, num_qstats *st);
+// The codes a native bf16 GEMM multiplies, written as bf16 bits in one pass with the same
+// counts: x: (rows, cols) of row stride ldx floats -> y: (rows, cols) of row stride ldy uint16.
+// y may alias x when ldy = 2·ldx (each row's codes then fill the first half of its own storage).
+// bf16: y = bits of Q_bf16(x) (num_f32_to_bf16). FP8: y = bits of Q(x·scale), num_fp8_codes's
+// values, each exact in bf16.
+void num_bf16_encode(uint16_t *y, size_t ldy, const float *x, size_t ldx, int rows, int cols, num_qstats *st);
+void num_fp8_encode(uint16_t *y, size_t ldy, const float *x, size_t ldx, int rows, int cols, num_fp8_format f,
+                    float scale, num_qstats *st);
 // Block-wise scaling (DeepSeek-V3): x: (rows, cols) in tiles of br × bc (edge tiles smaller), each
 // with its own current scale num_fp8_scale(f, tile amax, margin, 1). *min_scale (may be NULL)
 // gets the smallest tile scale (the one of the tile holding the tensor's amax).

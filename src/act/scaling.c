@@ -54,66 +54,142 @@ float num_fp8_scale(num_fp8_format f, float amax, float margin, float fallback) 
     return isfinite(s) && s > 0 ? s : fallback;
 }
 
-// One contiguous range, sequential (the compiler vectorises it); counts returned in *st.
-// codes: y = Q(x·s) itself (the FP8 value a GEMM multiplies), else Q(x·s)/s.
-static void fp8_range(float *y, const float *x, size_t n, const qfmt *q, float scale, int codes, num_qstats *st) {
-    float inv = codes ? 1.0f : 1.0f / scale, amax = 0;
-    uint64_t n_sat = 0, n_ftz = 0;
-    for (size_t i = 0; i < n; i++) {
-        float xi = x[i], ax = fabsf(xi), v = xi * scale;
+// ---- the rounding core: blocks of up to BLK elements into a local buffer ----------------------
+// Each block is rounded into a stack array first and stored after: the compiler then vectorises
+// the rounding (no aliasing to fear), and a caller may quantise in place, even into the bf16
+// codes that fill the first half of a row's own f32 storage (the store of block j writes bytes
+// that hold elements already read). Counts are integers and amax a max of bit patterns (|x| of
+// finite floats orders like its bits), so no reduction depends on the order or the thread count.
+enum { BLK = 256 };
+
+typedef struct {
+    uint32_t n_sat, n_ftz, amax_bits;
+} blk_counts;
+
+typedef enum { OUT_QDQ, OUT_CODES_F32, OUT_BF16 } out_kind;
+
+static inline uint32_t f32_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+static inline float bits_f32(uint32_t u) {
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+// c[i] = ±Q(|x[i]·scale|): the signed FP8 value, saturated at the format's max.
+static void fp8_round_block(float *c, const float *x, int n, const qfmt *q, float scale, blk_counts *k) {
+    uint32_t n_sat = 0, n_ftz = 0;
+    int32_t amax = 0;
+    for (int i = 0; i < n; i++) {
+        float xi = x[i], v = xi * scale;
+        uint32_t ab = f32_bits(xi) & 0x7fffffffu;
         float r = round_mag(fabsf(v), q);
-        int sat = r > q->max;  // false for NaN
+        uint32_t sat = r > q->max;  // false for NaN
         r = sat ? q->max : r;
-        n_sat += (uint64_t)sat;
-        n_ftz += (uint64_t)(xi != 0 && r == 0);
-        amax = ax <= FLT_MAX && ax > amax ? ax : amax;
-        y[i] = copysignf(r, v) * inv;
+        n_sat += sat;
+        n_ftz += (uint32_t)(ab != 0) & (uint32_t)(r == 0);
+        int32_t fin = ab <= 0x7f7fffffu ? (int32_t)ab : 0;  // signed: GCC vectorises this max
+        amax = fin > amax ? fin : amax;
+        c[i] = bits_f32(f32_bits(r) | (f32_bits(v) & 0x80000000u));
     }
-    *st = (num_qstats){n, n_sat, n_ftz, amax};
+    k->n_sat += n_sat, k->n_ftz += n_ftz;
+    k->amax_bits = (uint32_t)amax > k->amax_bits ? (uint32_t)amax : k->amax_bits;
 }
 
-static void bf16_range(float *y, const float *x, size_t n, num_qstats *st) {
-    float amax = 0;
-    uint64_t n_sat = 0, n_ftz = 0;
-    for (size_t i = 0; i < n; i++) {
-        float xi = x[i], ax = fabsf(xi), r = num_bf16_to_f32(num_f32_to_bf16(xi));
-        n_sat += (uint64_t)(ax <= FLT_MAX && isinf(r));  // rounds past bf16's largest finite value
-        n_ftz += (uint64_t)(xi != 0 && r == 0);
-        amax = ax <= FLT_MAX && ax > amax ? ax : amax;
-        y[i] = r;
+// b[i] = bf16 bits of x[i], round to nearest even (num_f32_to_bf16, NaN kept quiet).
+static void bf16_round_block(uint16_t *b, const float *x, int n, blk_counts *k) {
+    uint32_t n_sat = 0, n_ftz = 0;
+    int32_t amax = 0;
+    for (int i = 0; i < n; i++) {
+        uint32_t u = f32_bits(x[i]), ab = u & 0x7fffffffu;
+        uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16, nan = (u >> 16) | 0x0040u;
+        // a select by mask: with ?: here GCC 12 does not vectorise the loop (amax's max beside it)
+        uint32_t m = 0u - (uint32_t)(ab > 0x7f800000u), code = (nan & m) | (r & ~m), rab = code & 0x7fffu;
+        n_sat += (uint32_t)(ab <= 0x7f7fffffu) & (uint32_t)(rab == 0x7f80u);  // past bf16's largest finite value
+        n_ftz += (uint32_t)(ab != 0) & (uint32_t)(rab == 0);
+        int32_t fin = ab <= 0x7f7fffffu ? (int32_t)ab : 0;  // signed: GCC vectorises this max
+        amax = fin > amax ? fin : amax;
+        b[i] = (uint16_t)code;
     }
-    *st = (num_qstats){n, n_sat, n_ftz, amax};
+    k->n_sat += n_sat, k->n_ftz += n_ftz;
+    k->amax_bits = (uint32_t)amax > k->amax_bits ? (uint32_t)amax : k->amax_bits;
 }
 
-// Fixed chunks shared out by OpenMP; integer counts and a max reduce the same way for any split.
-static void qdq_chunked(float *y, const float *x, size_t n, const qfmt *q, float scale, int codes, num_qstats *st) {
-    long chunks = (long)((n + CHUNK - 1) / CHUNK);
-    uint64_t n_sat = 0, n_ftz = 0;
-    float amax = 0;
-#pragma omp parallel for schedule(static) reduction(+ : n_sat, n_ftz) reduction(max : amax) if (n >= PAR_MIN_ELEMS)
-    for (long c = 0; c < chunks; c++) {
-        size_t i0 = (size_t)c * CHUNK, len = n - i0 < CHUNK ? n - i0 : CHUNK;
-        num_qstats cs;
-        if (q) fp8_range(y + i0, x + i0, len, q, scale, codes, &cs);
-        else bf16_range(y + i0, x + i0, len, &cs);
-        n_sat += cs.n_sat;
-        n_ftz += cs.n_ftz;
-        amax = cs.amax > amax ? cs.amax : amax;
+// One row of n elements: x -> y (f32 or uint16 by kind); q NULL: bf16.
+static void round_row(void *y, const float *x, int n, const qfmt *q, float scale, out_kind kind, blk_counts *k) {
+    float c[BLK];
+    uint16_t b[BLK];
+    float inv = 1.0f / scale;
+    for (int j = 0; j < n; j += BLK) {
+        int len = n - j < BLK ? n - j : BLK;
+        if (q) fp8_round_block(c, x + j, len, q, scale, k);
+        else bf16_round_block(b, x + j, len, k);
+        if (kind == OUT_BF16) {
+            uint16_t *o = (uint16_t *)y + j;
+            if (q)
+                for (int i = 0; i < len; i++) b[i] = (uint16_t)(f32_bits(c[i]) >> 16);  // FP8 values are bf16 values
+            memcpy(o, b, sizeof(uint16_t) * (size_t)len);
+        } else {
+            float *o = (float *)y + j;
+            if (!q)
+                for (int i = 0; i < len; i++) o[i] = num_bf16_to_f32(b[i]);
+            else if (kind == OUT_QDQ)
+                for (int i = 0; i < len; i++) o[i] = c[i] * inv;
+            else
+                memcpy(o, c, sizeof(float) * (size_t)len);
+        }
     }
-    if (st) num_qstats_merge(st, &(num_qstats){n, n_sat, n_ftz, amax});
+}
+
+// x: (rows, cols) of row stride ldx -> y of row stride ldy (elements of the output type), rows
+// shared out by OpenMP in a fixed split.
+static void round_2d(void *y, size_t ldy, const float *x, size_t ldx, int rows, int cols, const qfmt *q, float scale,
+                     out_kind kind, num_qstats *st) {
+    size_t esz = kind == OUT_BF16 ? sizeof(uint16_t) : sizeof(float);
+    uint64_t n_sat = 0, n_ftz = 0;
+    uint32_t amax = 0;
+#pragma omp parallel for schedule(static) reduction(+ : n_sat, n_ftz) reduction(max : amax) \
+    if ((size_t)rows * (size_t)cols >= PAR_MIN_ELEMS && rows > 1)
+    for (int r = 0; r < rows; r++) {
+        blk_counts k = {0, 0, 0};
+        round_row((char *)y + (size_t)r * ldy * esz, x + (size_t)r * ldx, cols, q, scale, kind, &k);
+        n_sat += k.n_sat, n_ftz += k.n_ftz;
+        amax = k.amax_bits > amax ? k.amax_bits : amax;
+    }
+    if (st) num_qstats_merge(st, &(num_qstats){(uint64_t)rows * (uint64_t)cols, n_sat, n_ftz, bits_f32(amax)});
+}
+
+// A flat tensor of n elements: rows of CHUNK (the parallel work unit), then the rest.
+static void round_flat(void *y, const float *x, size_t n, const qfmt *q, float scale, out_kind kind, num_qstats *st) {
+    size_t full = n / CHUNK, rest = n - full * CHUNK, esz = kind == OUT_BF16 ? sizeof(uint16_t) : sizeof(float);
+    if (full) round_2d(y, CHUNK, x, CHUNK, (int)full, (int)CHUNK, q, scale, kind, st);
+    if (rest || !full) round_2d((char *)y + full * CHUNK * esz, rest, x + full * CHUNK, rest, 1, (int)rest, q, scale, kind, st);
 }
 
 void num_fp8_qdq(float *y, const float *x, size_t n, num_fp8_format f, float scale, num_qstats *st) {
     qfmt q = qfmt_fp8(f);
-    qdq_chunked(y, x, n, &q, scale, 0, st);
+    round_flat(y, x, n, &q, scale, OUT_QDQ, st);
 }
 
 void num_fp8_codes(float *y, const float *x, size_t n, num_fp8_format f, float scale, num_qstats *st) {
     qfmt q = qfmt_fp8(f);
-    qdq_chunked(y, x, n, &q, scale, 1, st);
+    round_flat(y, x, n, &q, scale, OUT_CODES_F32, st);
 }
 
-void num_bf16_qdq(float *y, const float *x, size_t n, num_qstats *st) { qdq_chunked(y, x, n, NULL, 1.0f, 0, st); }
+void num_bf16_qdq(float *y, const float *x, size_t n, num_qstats *st) { round_flat(y, x, n, NULL, 1.0f, OUT_QDQ, st); }
+
+void num_bf16_encode(uint16_t *y, size_t ldy, const float *x, size_t ldx, int rows, int cols, num_qstats *st) {
+    round_2d(y, ldy, x, ldx, rows, cols, NULL, 1.0f, OUT_BF16, st);
+}
+
+void num_fp8_encode(uint16_t *y, size_t ldy, const float *x, size_t ldx, int rows, int cols, num_fp8_format f,
+                    float scale, num_qstats *st) {
+    qfmt q = qfmt_fp8(f);
+    round_2d(y, ldy, x, ldx, rows, cols, &q, scale, OUT_BF16, st);
+}
 
 // One tile: rows r0.., columns c0.. of x (ld = cols).
 static float tile_amax(const float *x, int ld, int r0, int nr, int c0, int nc) {
@@ -138,13 +214,12 @@ void num_fp8_qdq_blocks(float *y, const float *x, int rows, int cols, int br, in
         int r0 = (int)(t / tc) * br, c0 = (int)(t % tc) * bc;
         int nr = rows - r0 < br ? rows - r0 : br, nc = cols - c0 < bc ? cols - c0 : bc;
         float s = num_fp8_scale(f, tile_amax(x, cols, r0, nr, c0, nc), margin, 1.0f);
-        for (int r = r0; r < r0 + nr; r++) {
-            num_qstats ts;
-            fp8_range(y + (size_t)r * cols + c0, x + (size_t)r * cols + c0, (size_t)nc, &q, s, 0, &ts);
-            n_sat += ts.n_sat;
-            n_ftz += ts.n_ftz;
-            amax = ts.amax > amax ? ts.amax : amax;
-        }
+        blk_counts k = {0, 0, 0};
+        for (int r = r0; r < r0 + nr; r++)
+            round_row(y + (size_t)r * cols + c0, x + (size_t)r * cols + c0, nc, &q, s, OUT_QDQ, &k);
+        n_sat += k.n_sat;
+        n_ftz += k.n_ftz;
+        amax = bits_f32(k.amax_bits) > amax ? bits_f32(k.amax_bits) : amax;
         smin = s < smin ? s : smin;
     }
     if (st) {

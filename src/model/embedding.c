@@ -9,6 +9,16 @@ void embedding_forward(float *x, const int32_t *tokens, const float *emb, int N,
     for (int i = 0; i < N; i++) memcpy(x + (size_t)i * C, emb + (size_t)tokens[i] * C, sizeof(float) * C);
 }
 
+// tokens: (N), emb: (V,C) bf16 codes of row stride ld -> x: (N,C)
+void embedding_forward_bf16(float *x, const int32_t *tokens, const uint16_t *emb, size_t ld, int N, int C) {
+#pragma omp parallel for schedule(static) if ((size_t)N * C >= PAR_MIN)
+    for (int i = 0; i < N; i++) {
+        const uint16_t *e = emb + (size_t)tokens[i] * ld;
+        float *o = x + (size_t)i * C;
+        for (int c = 0; c < C; c++) o[c] = num_bf16_to_f32(e[c]);
+    }
+}
+
 // dx: (N,C) -> demb: (V,C) +=
 // Rows with the same token collide, so threads split the columns instead of the rows: each
 // gradient element is then summed by one thread in token order, without atomics, and the

@@ -23,6 +23,9 @@
 //   LIN_BF16  every input (x, w, dy) holds bf16 values: bf16 GEMMs, f32 accumulation
 //   LIN_FP8   every input holds FP8 codes Q(t·s_t) (or bf16 values, s_t = 1): bf16 GEMMs of the
 //             codes, f32 accumulation, the output scaled by 1/(s_a·s_b) (gemm_fp8_tensor)
+//   For LIN_BF16 and LIN_FP8 the inputs are bf16 codes, stored in place of the f32 tensor: row r
+//   of a (rows, cols) input is the first cols uint16 of its f32 row, so the GEMM reads the codes
+//   with row stride 2·cols and nothing is converted between the quantisation and the product.
 //   Block formats (mxfp8/mxfp4/nvfp4) are LIN_FP8 too: their block scales are pre-multiplied into
 //             the values exactly (element × block scale is a bf16 value), only NVFP4's per-tensor
 //             scale is left for the output (lowp_block.c).
@@ -52,6 +55,8 @@ void blas_set_threads(int n);
 // ---- embedding.c ----------------------------------------------------------------------------
 // tokens: (N), emb: (V,C) -> x: (N,C)
 void embedding_forward(float *x, const int32_t *tokens, const float *emb, int N, int C);
+// The same from a table of bf16 codes of row stride ld (a tied embedding under native bf16).
+void embedding_forward_bf16(float *x, const int32_t *tokens, const uint16_t *emb, size_t ld, int N, int C);
 // dx: (N,C) -> demb: (V,C) +=
 void embedding_backward(float *demb, const float *dx, const int32_t *tokens, int N, int C);
 

@@ -69,6 +69,35 @@ static void init_tensor(lowp *q, lp_tensor *t, const char *name, int layer, int 
     t->last_scale = t->scale = 1.0f;
 }
 
+// Native when every tensor of the projection is bf16 (LIN_BF16) or, with per-tensor FP8 scaling,
+// FP8 codes or bf16 (LIN_FP8); the fp8 block recipe's scales vary along the wgrad's reduction (over
+// tokens), which no GEMM-output scaling can apply, so it stays emulated (LIN_F32). The block
+// formats are LIN_FP8: their block scales are inside the values (lowp_block.c).
+static linear_kind kind_of(const lowp *q, int id_x, int id_w, int id_dy) {
+    if (!q->native) return LIN_F32;
+    const lp_tensor *x = &q->t[id_x], *w = &q->t[id_w], *dy = id_dy >= 0 ? &q->t[id_dy] : NULL;
+    if (x->fmt == FMT_BF16 && w->fmt == FMT_BF16 && (!dy || dy->fmt == FMT_BF16)) return LIN_BF16;
+    if (precision_is_block(q->p.precision) || q->p.scaling != FP8_BLOCK) return LIN_FP8;
+    return LIN_F32;
+}
+
+// Which tensors a native GEMM reads: those are quantised straight into bf16 codes (lowp_quantize).
+// A tensor belongs to the projections that read it (ffn_in.x to gate and up), and those agree.
+static void set_codes(lowp *q) {
+    static const int SITES[][3] = {{LP_QKV_X, LP_QKV_W, LP_QKV_DY}, {LP_O_X, LP_O_W, LP_O_DY},
+                                   {LP_FFN_X, LP_GATE_W, LP_GATE_DY}, {LP_FFN_X, LP_UP_W, LP_UP_DY},
+                                   {LP_DOWN_X, LP_DOWN_W, LP_DOWN_DY}};
+    for (int l = 0; l <= q->n_layers; l++) {
+        int head = l == q->n_layers, n = head ? 1 : (int)(sizeof SITES / sizeof SITES[0]);
+        for (int s = 0; s < n; s++) {
+            int ids[3];
+            for (int k = 0; k < 3; k++) ids[k] = head ? lowp_head_id(q, k) : lowp_id(q, l, SITES[s][k]);
+            int codes = kind_of(q, ids[0], ids[1], ids[2]) != LIN_F32;
+            for (int k = 0; k < 3; k++) q->t[ids[k]].codes = codes;
+        }
+    }
+}
+
 lowp *lowp_create(const model_precision *p, int n_layers, int gated) {
     if (p->precision == PREC_FP32) return NULL;
     lowp *q = xcalloc(1, sizeof *q);
@@ -95,6 +124,7 @@ lowp *lowp_create(const model_precision *p, int n_layers, int gated) {
         init_tensor(q, &q->t[i], name, head ? -1 : l, !head && site == LP_DOWN_X, used,
                     q->hist + (size_t)i * (size_t)q->p.amax_history);
     }
+    set_codes(q);
     return q;
 }
 
@@ -115,18 +145,16 @@ int lowp_head_id(const lowp *q, int which) { return q->n_layers * LP_PER_LAYER +
 
 void lowp_set_recording(lowp *q, int on) { q->recording = on; }
 
-// Native when every tensor of the projection is bf16 (LIN_BF16) or, with per-tensor FP8 scaling,
-// FP8 codes or bf16 (LIN_FP8); the fp8 block recipe's scales vary along the wgrad's reduction (over
-// tokens), which no GEMM-output scaling can apply, so it stays emulated (LIN_F32). The block
-// formats are LIN_FP8: their block scales are inside the values (lowp_block.c).
 linear_prec lowp_linear(const lowp *q, int id_x, int id_w, int id_dy) {
     linear_prec p = {LIN_F32, 1, 1, 1, {NULL, NULL, 1, 1}};
-    if (!q || !q->native) return p;
-    const lp_tensor *x = &q->t[id_x], *w = &q->t[id_w], *dy = id_dy >= 0 ? &q->t[id_dy] : NULL;
-    int all_bf16 = x->fmt == FMT_BF16 && w->fmt == FMT_BF16 && (!dy || dy->fmt == FMT_BF16);
-    if (all_bf16) p.kind = LIN_BF16;
-    else if (precision_is_block(q->p.precision) || q->p.scaling != FP8_BLOCK)
-        p = (linear_prec){LIN_FP8, x->scale, w->scale, dy ? dy->scale : 1, {NULL, NULL, 1, 1}};
+    if (!q) return p;
+    p.kind = kind_of(q, id_x, id_w, id_dy);
+    // the quantisation wrote codes exactly where a native GEMM reads them (set_codes)
+    int codes = q->t[id_x].codes && q->t[id_w].codes && (id_dy < 0 || q->t[id_dy].codes);
+    if (codes != (p.kind != LIN_F32))
+        die(NULL, "lowp: tensors %s/%s are stored as %s for a %s product", q->t[id_x].name, q->t[id_w].name,
+            codes ? "bf16 codes" : "f32", p.kind == LIN_F32 ? "f32" : "bf16");
+    if (p.kind == LIN_FP8) p.sx = q->t[id_x].scale, p.sw = q->t[id_w].scale, p.sdy = id_dy >= 0 ? q->t[id_dy].scale : 1;
     return p;
 }
 
@@ -136,34 +164,44 @@ linear_prec lowp_site_linear(const lowp *q, int l, int x, int w, int dy) {
     return lowp_linear(q, base + x, base + w, dy < 0 ? -1 : base + dy);
 }
 
+// The rounding of tensor t into out: bf16 codes (row stride 2·cols) where t->codes, else f32
+// values (Q(x·s)/s). Returns the scale used (1 for bf16).
+static float quantize_per_tensor(lowp *q, lp_tensor *t, float *out, const float *x, int rows, int cols,
+                                 num_qstats *st) {
+    size_t n = (size_t)rows * (size_t)cols;
+    uint16_t *codes = (uint16_t *)out;
+    if (t->fmt == FMT_BF16) {
+        if (t->codes) num_bf16_encode(codes, 2 * (size_t)cols, x, (size_t)cols, rows, cols, st);
+        else num_bf16_qdq(out, x, n, st);
+        return 1.0f;
+    }
+    num_fp8_format f = t->fmt == FMT_E4M3 ? NUM_E4M3 : NUM_E5M2;
+    float scale = 1.0f;
+    switch (q->p.scaling) {
+    case FP8_DELAYED:
+    case FP8_CURRENT:
+        scale = q->p.scaling == FP8_DELAYED ? t->dl.scale : num_fp8_scale(f, num_amax(x, n), q->p.margin, 1.0f);
+        // natively the GEMM multiplies the codes and divides its output by the scales
+        if (t->codes) num_fp8_encode(codes, 2 * (size_t)cols, x, (size_t)cols, rows, cols, f, scale, st);
+        else num_fp8_qdq(out, x, n, f, scale, st);
+        break;
+    case FP8_BLOCK:
+        num_fp8_qdq_blocks(out, x, rows, cols, t->role == ROLE_W ? BLOCK : 1, BLOCK, f, q->p.margin, st, &scale);
+        break;
+    }
+    return scale;
+}
+
 void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int cols) {
     lp_tensor *t = &q->t[id];
     if (fmt_is_block(t->fmt)) {
         lowp_block_quantize(q, id, out, x, rows, cols);
         return;
     }
-    size_t n = (size_t)rows * (size_t)cols;
     num_qstats st;
     num_qstats_clear(&st);
-    float scale = 1.0f;
-    if (t->fmt == FMT_BF16) {
-        num_bf16_qdq(out, x, n, &st);
-    } else {
-        num_fp8_format f = t->fmt == FMT_E4M3 ? NUM_E4M3 : NUM_E5M2;
-        switch (q->p.scaling) {
-        case FP8_DELAYED:
-        case FP8_CURRENT:
-            scale = q->p.scaling == FP8_DELAYED ? t->dl.scale : num_fp8_scale(f, num_amax(x, n), q->p.margin, 1.0f);
-            // natively the GEMM multiplies the codes and divides its output by the scales
-            if (q->native) num_fp8_codes(out, x, n, f, scale, &st);
-            else num_fp8_qdq(out, x, n, f, scale, &st);
-            break;
-        case FP8_BLOCK:
-            num_fp8_qdq_blocks(out, x, rows, cols, t->role == ROLE_W ? BLOCK : 1, BLOCK, f, q->p.margin, &st, &scale);
-            break;
-        }
-    }
-    t->scale = t->fmt == FMT_BF16 ? 1.0f : scale;
+    float scale = quantize_per_tensor(q, t, out, x, rows, cols, &st);
+    t->scale = scale;
     if (!q->recording) return;
     t->last_scale = scale;
     if (st.amax > t->step_amax) t->step_amax = st.amax;
@@ -282,6 +320,13 @@ const float *model_quantize_weights(model *m) {
     }
     lowp_quantize(m->lp, lowp_head_id(m->lp, LP_HEAD_W), m->wq + m->off_head, m->params + m->off_head, c->vocab_size, d);
     return m->wq;
+}
+
+void model_embed(model *m, const float *P) {
+    int N = m->B * m->T, d = m->cfg.d_model;
+    if (m->lp && m->cfg.tied_embeddings && m->lp->t[lowp_head_id(m->lp, LP_HEAD_W)].codes)
+        embedding_forward_bf16(m->res[0], m->tokens, (const uint16_t *)(P + m->off_embed), 2 * (size_t)d, N, d);
+    else embedding_forward(m->res[0], m->tokens, P + m->off_embed, N, d);
 }
 
 void model_set_precision(model *m, const model_precision *p) {

@@ -1,8 +1,9 @@
 // lowp.h — low-precision matmul inputs (internal to src/model): every quantised tensor of the
-// model, its format, its scaling state and its statistics. Inputs pass through Q(x·s)/s first;
-// bf16 matmuls then run natively (bf16 GEMM, f32 accumulation) where the CPU has the instructions,
-// FP8 ones as f32 GEMMs of the dequantised values, which is what an FP8 GEMM with f32
-// accumulation computes from the same inputs (up to summation order).
+// model, its format, its scaling state and its statistics. Where the CPU multiplies bf16, bf16
+// and per-tensor FP8 matmuls run natively on bf16 codes (bf16 GEMM, f32 accumulation, the FP8
+// scales applied to the output); elsewhere, and for the FP8 block recipe, as f32 GEMMs of the
+// dequantised inputs Q(x·s)/s, which is what the hardware computes from the same inputs (up to
+// summation order).
 #ifndef ACTLAB_MODEL_LOWP_H
 #define ACTLAB_MODEL_LOWP_H
 
@@ -29,8 +30,10 @@ void lowp_free(lowp *q);
 int lowp_id(const lowp *q, int layer, int which);
 int lowp_head_id(const lowp *q, int which);
 
-// x: (rows, cols) -> out: (rows, cols), the tensor as the matmul sees it (out may alias x):
-// Q(x·s)/s, or, where lowp_linear says LIN_FP8, the codes Q(x·s) themselves.
+// x: (rows, cols) -> out: (rows, cols), the tensor as the matmul sees it (out may alias x): for
+// an emulated product the f32 values Q(x·s)/s; for a native one (lowp_linear not LIN_F32) the bf16
+// codes, Q(x) or Q(x·s), written in one pass into the first half of each of out's f32 rows (row
+// stride 2·cols, layers.h), so the GEMM reads them with no conversion.
 // Records the amax and counts unless recording is off.
 void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int cols);
 void lowp_set_recording(lowp *q, int on);

@@ -66,14 +66,17 @@ static num_block_spec spec_of(lowp *q, int id, int wgrad) {
     return s;
 }
 
-// x: (rows, cols) -> out: codes (native GEMMs) or dequantised values (emulation); returns the
-// scale the GEMM divides by (NVFP4's tensor encode scale for codes, else 1); st +=.
+// x: (rows, cols) -> out: codes (native GEMMs: as bf16 in the first half of each row, layers.h)
+// or dequantised values (emulation); returns the scale the GEMM divides by (NVFP4's tensor encode
+// scale for codes, else 1); st +=.
 static float quantize_into(const lowp *q, float *out, const float *x, int rows, int cols, const num_block_spec *s,
                            num_bstats *st) {
     float s_enc = 1.0f;
     int rc = q->native ? num_block_codes(out, x, rows, cols, s, &s_enc, st)
                        : num_block_qdq(out, x, rows, cols, s, NULL, NULL, st);
     if (rc) die(NULL, "block quantisation of a (%d, %d) tensor failed (out of memory?)", rows, cols);
+    // every code (element × block scale) is a bf16 value, so this packing is exact
+    if (q->native) num_bf16_encode((uint16_t *)out, 2 * (size_t)cols, out, (size_t)cols, rows, cols, NULL);
     return q->native ? s_enc : 1.0f;
 }
 
@@ -113,7 +116,8 @@ static float wg_operand(lowp *q, int id, float *buf, const float *v, int N, int 
         src = buf;
     }
     if (!fmt_is_block(t->fmt)) {
-        num_bf16_qdq(buf, src, (size_t)N * (size_t)cols, NULL);
+        if (q->native) num_bf16_encode((uint16_t *)buf, 2 * (size_t)cols, src, (size_t)cols, N, cols, NULL);
+        else num_bf16_qdq(buf, src, (size_t)N * (size_t)cols, NULL);
         return 1.0f;
     }
     num_block_spec s = spec_of(q, id, 1);

@@ -12,6 +12,7 @@ enum { ROLE_X, ROLE_W, ROLE_DY };
 typedef struct {
     char name[32];
     int fmt, role, used;
+    int codes;         // read by native GEMMs: quantised into bf16 codes, row stride 2·cols (layers.h)
     num_delayed dl;    // delayed scaling (FP8_DELAYED only)
     float step_amax;   // amax over this optimiser step's quantisations
     float last_scale;  // telemetry

@@ -27,7 +27,7 @@
 
 static const char *const sec_names[SEC_COUNT] = {
     "embedding", "rmsnorm", "attention matmuls (qkv, o)", "rope", "attention core", "ffn matmuls",
-    "activation", "residual adds", "lm head matmul", "cross-entropy"};
+    "activation", "residual adds", "lm head matmul", "cross-entropy", "low-precision casts (not ffn)"};
 
 #define TIMED(sec, dir, call)                          \
     do {                                               \
@@ -323,18 +323,21 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
     m->B = B, m->T = T, m->has_targets = targets != NULL, m->backward_done = 0;
     blas_set_threads(1);
 
-    const float *P = m->lp ? model_quantize_weights(m) : m->params;
-    TIMED(SEC_EMBED, 0, embedding_forward(m->res[0], tokens, P + m->off_embed, N, d));
+    const float *P = m->params;
+    TIMED(SEC_CAST, 0, P = m->lp ? model_quantize_weights(m) : m->params);
+    TIMED(SEC_EMBED, 0, model_embed(m, P));
     for (int l = 0; l < c->n_layers; l++) {
         const layer_offsets *o = &m->lo[l];
         layer_acts *a = &m->la[l];
         TIMED(SEC_NORM, 0, rmsnorm_forward(a->xn1, a->rstd1, m->res[l], P + o->ln1, N, d, c->norm_eps));
-        const float *x1 = model_q_act(m, lowp_id(m->lp, l, LP_QKV_X), a->xq1, a->xn1, N, d);
+        const float *x1;
+        TIMED(SEC_CAST, 0, x1 = model_q_act(m, lowp_id(m->lp, l, LP_QKV_X), a->xq1, a->xn1, N, d));
         TIMED(SEC_ATTN_MM, 0, linear_forward(a->qkv, x1, P + o->qkv, N, d, m->qkv_dim, lowp_site_linear(m->lp, l, LP_QKV_X, LP_QKV_W, -1)));
         // q and k heads are adjacent in a qkv row: one pass rotates both
         TIMED(SEC_ROPE, 0, rope_forward(a->qkv, B, T, H + Hkv, D, m->qkv_dim, m->rope_cos, m->rope_sin));
         TIMED(SEC_ATTN, 0, attention_forward(a->att, a->lse, a->qkv, B, T, H, Hkv, D));
-        const float *x2 = model_q_act(m, lowp_id(m->lp, l, LP_O_X), a->attq, a->att, N, d);
+        const float *x2;
+        TIMED(SEC_CAST, 0, x2 = model_q_act(m, lowp_id(m->lp, l, LP_O_X), a->attq, a->att, N, d));
         TIMED(SEC_ATTN_MM, 0, linear_forward(a->mid, x2, P + o->o, N, d, d, lowp_site_linear(m->lp, l, LP_O_X, LP_O_W, -1)));
         TIMED(SEC_RESID, 0, add_inplace(a->mid, m->res[l], (size_t)N * d));
         TIMED(SEC_NORM, 0, rmsnorm_forward(a->xn2, a->rstd2, a->mid, P + o->ln2, N, d, c->norm_eps));
@@ -351,7 +354,8 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
         TIMED(SEC_RESID, 0, add_inplace(m->res[l + 1], a->mid, (size_t)N * d));
     }
     TIMED(SEC_NORM, 0, rmsnorm_forward(m->xnf, m->rstdf, m->res[c->n_layers], P + m->off_norm, N, d, c->norm_eps));
-    const float *xf = model_q_act(m, m->lp ? lowp_head_id(m->lp, LP_HEAD_X) : 0, m->xqf, m->xnf, N, d);
+    const float *xf;
+    TIMED(SEC_CAST, 0, xf = model_q_act(m, m->lp ? lowp_head_id(m->lp, LP_HEAD_X) : 0, m->xqf, m->xnf, N, d));
     TIMED(SEC_HEAD, 0, linear_forward(m->logits, xf, P + m->off_head, N, d, V, lowp_site_linear(m->lp, -1, LP_HEAD_X, LP_HEAD_W, -1)));
     if (!targets) return 0.0f;
     double total;
@@ -375,7 +379,7 @@ void model_backward(model *m) {
     int count = m->loss_count > 0 ? m->loss_count : m->n_valid;
     float scale = count ? 1.0f / (float)count : 0.0f;
     TIMED(SEC_CE, 1, crossentropy_backward(m->logits, m->logits, m->lse_ce, m->targets, N, V, scale));
-    if (m->lp) lowp_quantize(m->lp, lowp_head_id(m->lp, LP_HEAD_DY), m->logits, m->logits, N, V);
+    if (m->lp) TIMED(SEC_CAST, 1, lowp_quantize(m->lp, lowp_head_id(m->lp, LP_HEAD_DY), m->logits, m->logits, N, V));
     TIMED(SEC_HEAD, 1, linear_backward(m->dxn, G + m->off_head, m->logits, m->lp ? m->xqf : m->xnf, P + m->off_head, N, d, V, 0,
                                        lowp_site_linear(m->lp, -1, LP_HEAD_X, LP_HEAD_W, LP_HEAD_DY)));
     memset(m->dres, 0, sizeof(float) * (size_t)N * d);
@@ -397,7 +401,8 @@ void model_backward(model *m) {
         }
         m->prof[SEC_FFN_MM][1] -= t_act, m->prof[SEC_ACT][1] += t_act;
         TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + o->ln2, m->dxn, a->mid, P + o->ln2, a->rstd2, N, d));
-        const float *dyo = model_q_act(m, lowp_id(m->lp, l, LP_O_DY), m->dq, m->dres, N, d);
+        const float *dyo;
+        TIMED(SEC_CAST, 1, dyo = model_q_act(m, lowp_id(m->lp, l, LP_O_DY), m->dq, m->dres, N, d));
         linear_prec po = lowp_site_linear(m->lp, l, LP_O_X, LP_O_W, LP_O_DY);
         po.wg = lowp_site_wgrad(m->lp, l, LP_O_X, LP_O_DY, a->att, m->dres, N, d, d);
         TIMED(SEC_ATTN_MM, 1, linear_backward(m->datt, G + o->o, dyo, m->lp ? a->attq : a->att, P + o->o, N, d, d, 0, po));
@@ -405,7 +410,7 @@ void model_backward(model *m) {
         TIMED(SEC_ROPE, 1, rope_backward(m->dqkv, B, T, H + Hkv, D, m->qkv_dim, m->rope_cos, m->rope_sin));
         // block formats: the wgrad operands come from the f32 gradient, before it is quantised in place
         linear_wgrad wq = lowp_site_wgrad(m->lp, l, LP_QKV_X, LP_QKV_DY, a->xn1, m->dqkv, N, d, m->qkv_dim);
-        model_q_act(m, lowp_id(m->lp, l, LP_QKV_DY), m->dqkv, m->dqkv, N, m->qkv_dim);  // in place: dqkv is scratch
+        TIMED(SEC_CAST, 1, model_q_act(m, lowp_id(m->lp, l, LP_QKV_DY), m->dqkv, m->dqkv, N, m->qkv_dim));  // in place: scratch
         linear_prec pq = lowp_site_linear(m->lp, l, LP_QKV_X, LP_QKV_W, LP_QKV_DY);
         pq.wg = wq;
         TIMED(SEC_ATTN_MM, 1, linear_backward(m->dxn, G + o->qkv, m->dqkv, m->lp ? a->xq1 : a->xn1, P + o->qkv, N, d, m->qkv_dim, 0, pq));

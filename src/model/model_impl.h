@@ -11,7 +11,8 @@
 #define ABSENT ((size_t)-1)
 
 // Profile sections (wall time, forward and backward separately; see model_timings).
-enum { SEC_EMBED, SEC_NORM, SEC_ATTN_MM, SEC_ROPE, SEC_ATTN, SEC_FFN_MM, SEC_ACT, SEC_RESID, SEC_HEAD, SEC_CE, SEC_COUNT };
+enum { SEC_EMBED, SEC_NORM, SEC_ATTN_MM, SEC_ROPE, SEC_ATTN, SEC_FFN_MM, SEC_ACT, SEC_RESID, SEC_HEAD, SEC_CE, SEC_CAST,
+       SEC_COUNT };
 
 typedef struct {  // one FFN's tensors: offsets into the flat parameter (and gradient) array
     size_t gate, up, down, act;  // gate and act ABSENT when the activation has none
@@ -115,5 +116,8 @@ const float *model_q_act(model *m, int id, float *buf, const float *x, int rows,
 ffn_lowp model_ffn_q(model *m, int l);
 // lowp.c: m->wq = the parameters with every projection matrix quantised; returns m->wq.
 const float *model_quantize_weights(model *m);
+// lowp.c: the embedding lookup into res[0] from the parameters P as the forward reads them (a tied
+// table is the LM head's weight: its bf16 codes where a native GEMM reads them).
+void model_embed(model *m, const float *P);
 
 #endif

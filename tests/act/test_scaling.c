@@ -1,7 +1,8 @@
 // test_scaling.c — scaled quantisation (scaling.c) against the scalar FP8 encoder/decoder of
 // fp8.c (itself tested against a brute-force reference in test_fp8.c): bit-identical values and
 // exact saturation / flush-to-zero counts on random tensors spanning every range; per-tile
-// scales for block-wise scaling; the delayed-scaling history as Transformer Engine defines it.
+// scales for block-wise scaling; the delayed-scaling history as Transformer Engine defines it; the
+// encoders that write the same roundings as bf16 codes for native GEMMs.
 #include "actlab.h"
 #include "test_seed.h"
 #include "util/rng.h"
@@ -209,12 +210,59 @@ static void test_thread_invariance(void **state) {
     free(y2);
 }
 
+// The encoders write the bf16 bits of what num_bf16_qdq / num_fp8_codes compute, with the same
+// counts, into a strided output or in place (codes in the first half of each f32 row), for row
+// lengths that do not fill the rounding's internal blocks.
+static void expect_encoded(const uint16_t *y, size_t ldy, const float *want, int rows, int cols) {
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) {
+            float got = num_bf16_to_f32(y[(size_t)r * ldy + c]), w = want[(size_t)r * cols + c];
+            if (!same_bits(got, w)) fail_msg("(%d, %d): code %a, expected %a", r, c, got, w);
+        }
+}
+
+static void test_encode(void **state) {
+    (void)state;
+    static const int SHAPES[][2] = {{1, 7}, {37, 300}, {64, 1000}, {300, 513}};
+    rng_t r;
+    rng_seed(&r, g_seed + 4);
+    for (size_t k = 0; k < sizeof SHAPES / sizeof SHAPES[0]; k++) {
+        int rows = SHAPES[k][0], cols = SHAPES[k][1];
+        size_t n = (size_t)rows * cols;
+        float *x = malloc(n * sizeof(float)), *want = malloc(n * sizeof(float)), *inplace = malloc(n * sizeof(float));
+        uint16_t *y = malloc(n * 2 * sizeof(uint16_t));
+        fill_wide(x, n, &r);
+        for (int f = -1; f <= 1; f++) {  // -1: bf16, then E4M3 and E5M2
+            float scale = f < 0 ? 1.0f : ldexpf(1.0f, (int)(rng_u64(&r) % 16) - 8);
+            num_qstats a, b, c;
+            num_qstats_clear(&a), num_qstats_clear(&b), num_qstats_clear(&c);
+            memcpy(inplace, x, n * sizeof(float));
+            if (f < 0) {
+                num_bf16_qdq(want, x, n, &a);
+                num_bf16_encode(y, 2 * (size_t)cols, x, (size_t)cols, rows, cols, &b);
+                num_bf16_encode((uint16_t *)inplace, 2 * (size_t)cols, inplace, (size_t)cols, rows, cols, &c);
+            } else {
+                num_fp8_codes(want, x, n, (num_fp8_format)f, scale, &a);
+                num_fp8_encode(y, 2 * (size_t)cols, x, (size_t)cols, rows, cols, (num_fp8_format)f, scale, &b);
+                num_fp8_encode((uint16_t *)inplace, 2 * (size_t)cols, inplace, (size_t)cols, rows, cols,
+                               (num_fp8_format)f, scale, &c);
+            }
+            expect_encoded(y, 2 * (size_t)cols, want, rows, cols);
+            expect_encoded((const uint16_t *)inplace, 2 * (size_t)cols, want, rows, cols);
+            assert_memory_equal(&a, &b, sizeof a);
+            assert_memory_equal(&a, &c, sizeof a);
+        }
+        free(x), free(want), free(inplace), free(y);
+    }
+}
+
 int main(void) {
     g_seed = test_seed("test_scaling");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_qdq_matches_codec), cmocka_unit_test(test_bf16_qdq),
         cmocka_unit_test(test_scale_formula),     cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_delayed_history),   cmocka_unit_test(test_thread_invariance),
+        cmocka_unit_test(test_encode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

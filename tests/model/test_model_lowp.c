@@ -20,10 +20,11 @@
 static uint64_t g_seed;
 enum { B = 2, T = 16, N = B * T, MAXT = 64 };
 
-static model *tiny(const char *act, precision_kind p, fp8_scaling_kind s, int history) {
+static model *tiny_tied(const char *act, precision_kind p, fp8_scaling_kind s, int history, int tied) {
     model_config c;
     model_config_default(&c);
     c.vocab_size = 32, c.d_model = 32, c.n_layers = 2, c.n_heads = 2, c.n_kv_heads = 2, c.max_seq_len = T;
+    c.tied_embeddings = tied;
     assert_int_equal(act_spec_init(&c.act, act), 0);
     model *m = model_create(&c, g_seed);
     model_precision mp;
@@ -31,6 +32,10 @@ static model *tiny(const char *act, precision_kind p, fp8_scaling_kind s, int hi
     mp.precision = p, mp.scaling = s, mp.amax_history = history;
     model_set_precision(m, &mp);
     return m;
+}
+
+static model *tiny(const char *act, precision_kind p, fp8_scaling_kind s, int history) {
+    return tiny_tied(act, p, s, history, 0);
 }
 
 static void batch(int32_t *tok, int32_t *tgt, uint64_t seed) {
@@ -179,14 +184,14 @@ static void test_native_matches_emulation(void **state) {
     int32_t tok[N], tgt[N];
     batch(tok, tgt, g_seed + 4);
     for (int a = 0; a < 2; a++)
-        for (int p = 0; p < 4; p++) {
-            precision_kind pk = p == 0 ? PREC_BF16 : PREC_FP8;
-            fp8_scaling_kind sk = p == 1 ? FP8_DELAYED : FP8_CURRENT;
+        for (int p = 0; p < 6; p++) {  // 4: bf16 with a tied embedding (read from the head's codes)
+            precision_kind pk = p == 0 || p == 4 ? PREC_BF16 : PREC_FP8;
+            fp8_scaling_kind sk = p == 1 ? FP8_DELAYED : p == 5 ? FP8_BLOCK : FP8_CURRENT;
             model *mm[2];
             float loss[2];
             for (int native = 0; native < 2; native++) {
                 gemm_set_bf16_native(native);
-                mm[native] = tiny(acts[a], pk, sk, 2);
+                mm[native] = tiny_tied(acts[a], pk, sk, 2, p == 4);
                 model_precision mp;
                 model_precision_default(&mp);
                 mp.precision = pk, mp.scaling = sk, mp.amax_history = 2, mp.keep_act_bf16 = p == 3;
@@ -195,7 +200,7 @@ static void test_native_matches_emulation(void **state) {
             }
             gemm_set_bf16_native(1);
             printf("%s %s/%s%s: native %.7f emulated %.7f\n", acts[a], precision_name(pk), fp8_scaling_name(sk),
-                   p == 3 ? " keep-act-bf16" : "", loss[1], loss[0]);
+                   p == 3 ? " keep-act-bf16" : p == 4 ? " tied" : "", loss[1], loss[0]);
             assert_true(fabsf(loss[1] - loss[0]) <= 1e-4f * fabsf(loss[0]));
             double d2 = 0, g2 = 0;
             const float *g0 = model_grads(mm[0]), *g1 = model_grads(mm[1]);
