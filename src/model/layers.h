@@ -153,6 +153,8 @@ typedef struct {  // one layer's forward state (the model's workspace), N tokens
     float *dz, *du;        // (N·k,h) their gradients (telemetry)
     float *zs, *us, *as;   // (N,hs) the shared experts' (hs > 0)
     float *dzs, *dus;      // (N,hs)
+    float *xq, *aq;        // low precision: (N·k,C), (N·k,h) the quantised grouped inputs, kept for the backward
+    float *xqs, *aqs;      // low precision: (N,C), (N,hs) the shared experts'
     double lb, zl;         // the load-balancing and z losses of this forward, before coefficients
 } moe_acts;
 typedef struct {  // backward scratch
@@ -177,13 +179,15 @@ void moe_router_backward(float *dr, const float *dg, const float *logits, const 
                          int B, int T, float aux_scale, float z_scale);
 
 // moe.c. xn: (N,C), N = B·T -> y: (N,C) (overwritten), a filled. act_time as in ffn_forward.
+// q: NULL (f32), or low precision per unit, the E experts then the shared ones: their tensor ids
+// and scratch (moe.c points xq and aq at the unit's rows of a->xq/aq, or at a->xqs/aqs).
 void moe_forward(float *y, moe_acts *a, const float *xn, const moe_weights *w, const moe_spec *s,
-                 const act_spec *act, int B, int T, int C, double *act_time);
+                 const act_spec *act, int B, int T, int C, const ffn_lowp *q, double *act_time);
 // dy: (N,C) -> dxn: (N,C) (overwritten), parameter gradients +=. The auxiliary losses enter with
-// aux_scale / z_scale (moe_router_backward).
+// aux_scale / z_scale (moe_router_backward). q as in the forward.
 void moe_backward(float *dxn, moe_grads *g, const moe_scratch *sc, const float *dy, const float *xn,
                   moe_acts *a, const moe_weights *w, const moe_spec *s, const act_spec *act, int B, int T,
-                  int C, float aux_scale, float z_scale, double *act_time);
+                  int C, float aux_scale, float z_scale, const ffn_lowp *q, double *act_time);
 
 // ---- crossentropy.c ---------------------------------------------------------------------------
 // logits: (N,V), targets: (N) (< 0: ignored) -> lse: (N); returns the summed loss over valid rows

@@ -89,22 +89,46 @@ static void set_codes(lowp *q) {
                                    {LP_DOWN_X, LP_DOWN_W, LP_DOWN_DY}};
     for (int l = 0; l <= q->n_layers; l++) {
         int head = l == q->n_layers, n = head ? 1 : (int)(sizeof SITES / sizeof SITES[0]);
-        for (int s = 0; s < n; s++) {
-            int ids[3];
-            for (int k = 0; k < 3; k++) ids[k] = head ? lowp_head_id(q, k) : lowp_id(q, l, SITES[s][k]);
-            int codes = kind_of(q, ids[0], ids[1], ids[2]) != LIN_F32;
-            for (int k = 0; k < 3; k++) q->t[ids[k]].codes = codes;
-        }
+        for (int u = 0; u < (head ? 1 : q->units); u++)
+            for (int s = 0; s < n; s++) {
+                int ids[3];
+                for (int k = 0; k < 3; k++) ids[k] = head ? lowp_head_id(q, k) : lowp_ffn_id(q, l, u, SITES[s][k]);
+                int codes = kind_of(q, ids[0], ids[1], ids[2]) != LIN_F32;
+                for (int k = 0; k < 3; k++) q->t[ids[k]].codes = codes;
+            }
     }
 }
 
-lowp *lowp_create(const model_precision *p, int n_layers, int gated) {
+lowp *lowp_create(const model_precision *p, int n_layers, int gated) { return lowp_create_moe(p, n_layers, gated, 0, 0); }
+
+// Tensor i's name: the head's, a layer's attention site, or an FFN site of unit u (the dense FFN,
+// routed expert u, or the shared experts after the routed ones).
+static void tensor_name(const lowp *q, int i, char *name, size_t cap) {
+    int head_base = q->n_layers * q->per_layer;
+    if (i >= head_base) {
+        snprintf(name, cap, "%s", HEAD_NAMES[i - head_base]);
+        return;
+    }
+    int l = i / q->per_layer, j = i % q->per_layer;
+    if (j < LP_FFN_X || !q->experts) {
+        snprintf(name, cap, "L%d.%s", l, SITE_NAMES[j < LP_FFN_X ? j : LP_FFN_X + (j - LP_FFN_X) % LP_FFN_COUNT]);
+        return;
+    }
+    int u = (j - LP_FFN_X) / LP_FFN_COUNT, site = LP_FFN_X + (j - LP_FFN_X) % LP_FFN_COUNT;
+    if (u < q->experts) snprintf(name, cap, "L%d.e%d.%s", l, u, SITE_NAMES[site]);
+    else snprintf(name, cap, "L%d.shared.%s", l, SITE_NAMES[site]);
+}
+
+lowp *lowp_create_moe(const model_precision *p, int n_layers, int gated, int experts, int shared) {
     if (p->precision == PREC_FP32) return NULL;
     lowp *q = xcalloc(1, sizeof *q);
     q->p = *p;
     if (q->p.amax_history < 1) q->p.amax_history = 1;
     q->n_layers = n_layers;
-    q->n = n_layers * LP_PER_LAYER + LP_HEAD_COUNT;
+    q->experts = experts;
+    q->units = experts ? experts + (shared ? 1 : 0) : 1;
+    q->per_layer = LP_FFN_X + q->units * LP_FFN_COUNT;
+    q->n = n_layers * q->per_layer + LP_HEAD_COUNT;
     q->recording = 1;
     q->native = gemm_bf16_native();
     static int said;
@@ -117,9 +141,9 @@ lowp *lowp_create(const model_precision *p, int n_layers, int gated) {
     q->hist = xcalloc((size_t)q->n * (size_t)q->p.amax_history, sizeof(float));
     char name[32];
     for (int i = 0; i < q->n; i++) {
-        int l = i / LP_PER_LAYER, site = i % LP_PER_LAYER, head = l >= n_layers;
-        if (head) snprintf(name, sizeof name, "%s", HEAD_NAMES[i - n_layers * LP_PER_LAYER]);
-        else snprintf(name, sizeof name, "L%d.%s", l, SITE_NAMES[site]);
+        int l = i / q->per_layer, j = i % q->per_layer, head = l >= n_layers;
+        int site = j < LP_FFN_X ? j : LP_FFN_X + (j - LP_FFN_X) % LP_FFN_COUNT;
+        tensor_name(q, i, name, sizeof name);
         int used = head || gated || (site != LP_GATE_W && site != LP_GATE_DY);
         init_tensor(q, &q->t[i], name, head ? -1 : l, !head && site == LP_DOWN_X, used,
                     q->hist + (size_t)i * (size_t)q->p.amax_history);
@@ -137,11 +161,13 @@ void lowp_free(lowp *q) {
     free(q);
 }
 
-int lowp_id(const lowp *q, int layer, int which) {
-    (void)q;
-    return layer * LP_PER_LAYER + which;
+int lowp_ffn_id(const lowp *q, int layer, int unit, int which) {
+    if (!q) return 0;  // fp32: the callers pass the id along unread
+    if (which < LP_FFN_X) return layer * q->per_layer + which;
+    return layer * q->per_layer + LP_FFN_X + unit * LP_FFN_COUNT + (which - LP_FFN_X);
 }
-int lowp_head_id(const lowp *q, int which) { return q->n_layers * LP_PER_LAYER + which; }
+int lowp_id(const lowp *q, int layer, int which) { return lowp_ffn_id(q, layer, 0, which); }
+int lowp_head_id(const lowp *q, int which) { return q ? q->n_layers * q->per_layer + which : 0; }
 
 void lowp_set_recording(lowp *q, int on) { q->recording = on; }
 
@@ -160,7 +186,7 @@ linear_prec lowp_linear(const lowp *q, int id_x, int id_w, int id_dy) {
 
 linear_prec lowp_site_linear(const lowp *q, int l, int x, int w, int dy) {
     if (!q) return lowp_linear(NULL, 0, 0, 0);
-    int base = l < 0 ? q->n_layers * LP_PER_LAYER : l * LP_PER_LAYER;
+    int base = l < 0 ? lowp_head_id(q, 0) : lowp_id(q, l, 0);
     return lowp_linear(q, base + x, base + w, dy < 0 ? -1 : base + dy);
 }
 
@@ -295,12 +321,29 @@ const float *model_q_act(model *m, int id, float *buf, const float *x, int rows,
     return buf;
 }
 
-ffn_lowp model_ffn_q(model *m, int l) {
-    layer_acts *a = &m->la[l];
-    ffn_lowp q = {m->lp, lowp_id(m->lp, l, LP_FFN_X), lowp_id(m->lp, l, LP_DOWN_X), lowp_id(m->lp, l, LP_GATE_DY),
-                  lowp_id(m->lp, l, LP_UP_DY), lowp_id(m->lp, l, LP_DOWN_DY),
-                  lowp_id(m->lp, l, LP_GATE_W), lowp_id(m->lp, l, LP_UP_W), lowp_id(m->lp, l, LP_DOWN_W), a->xq2, a->aq, m->dq};
-    return q;
+// FFN unit u of layer l (the dense FFN, an expert, the shared experts): tensor ids and buffers.
+static ffn_lowp unit_q(model *m, int l, int u, float *xq, float *aq) {
+    lowp *q = m->lp;
+    return (ffn_lowp){q, lowp_ffn_id(q, l, u, LP_FFN_X), lowp_ffn_id(q, l, u, LP_DOWN_X),
+                      lowp_ffn_id(q, l, u, LP_GATE_DY), lowp_ffn_id(q, l, u, LP_UP_DY),
+                      lowp_ffn_id(q, l, u, LP_DOWN_DY), lowp_ffn_id(q, l, u, LP_GATE_W),
+                      lowp_ffn_id(q, l, u, LP_UP_W), lowp_ffn_id(q, l, u, LP_DOWN_W), xq, aq, m->dq};
+}
+
+ffn_lowp model_ffn_q(model *m, int l) { return unit_q(m, l, 0, m->la[l].xq2, m->la[l].aq); }
+
+const ffn_lowp *model_moe_q(model *m, int l) {
+    if (!m->lp) return NULL;
+    for (int u = 0; u < m->lp->units; u++) m->moe_q[u] = unit_q(m, l, u, NULL, NULL);  // moe.c sets xq, aq
+    return m->moe_q;
+}
+
+// The matrices of one FFN at offsets o: parameters -> the quantised copy wq, as unit u of layer l.
+static void quantize_ffn(model *m, int l, int u, const ffn_offsets *o, int h) {
+    int d = m->cfg.d_model;
+    if (o->gate != ABSENT) lowp_quantize(m->lp, lowp_ffn_id(m->lp, l, u, LP_GATE_W), m->wq + o->gate, m->params + o->gate, h, d);
+    lowp_quantize(m->lp, lowp_ffn_id(m->lp, l, u, LP_UP_W), m->wq + o->up, m->params + o->up, h, d);
+    lowp_quantize(m->lp, lowp_ffn_id(m->lp, l, u, LP_DOWN_W), m->wq + o->down, m->params + o->down, d, h);
 }
 
 // wq = the parameters with every projection matrix quantised (norm gains and activation scalars
@@ -314,9 +357,12 @@ const float *model_quantize_weights(model *m) {
         const layer_offsets *o = &m->lo[l];
         lowp_quantize(m->lp, lowp_id(m->lp, l, LP_QKV_W), m->wq + o->qkv, m->params + o->qkv, m->qkv_dim, d);
         lowp_quantize(m->lp, lowp_id(m->lp, l, LP_O_W), m->wq + o->o, m->params + o->o, d, d);
-        if (o->gate != ABSENT) lowp_quantize(m->lp, lowp_id(m->lp, l, LP_GATE_W), m->wq + o->gate, m->params + o->gate, h, d);
-        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_UP_W), m->wq + o->up, m->params + o->up, h, d);
-        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_DOWN_W), m->wq + o->down, m->params + o->down, d, h);
+        if (!m->moe.E) {
+            quantize_ffn(m, l, 0, &(ffn_offsets){o->gate, o->up, o->down, o->act}, h);
+            continue;
+        }
+        for (int e = 0; e < m->moe.E; e++) quantize_ffn(m, l, e, &o->moe.experts[e], m->moe.h);
+        if (m->moe.hs) quantize_ffn(m, l, m->moe.E, &o->moe.shared, m->moe.hs);
     }
     lowp_quantize(m->lp, lowp_head_id(m->lp, LP_HEAD_W), m->wq + m->off_head, m->params + m->off_head, c->vocab_size, d);
     return m->wq;
@@ -334,7 +380,7 @@ void model_set_precision(model *m, const model_precision *p) {
     lowp_free(m->lp);
     free(m->wq);
     m->prec = *p;
-    m->lp = lowp_create(p, m->cfg.n_layers, m->act->gated);
+    m->lp = lowp_create_moe(p, m->cfg.n_layers, m->act->gated, m->moe.E, m->moe.hs > 0);
     m->wq = m->lp ? xaligned(sizeof(float) * m->n_params) : NULL;
 }
 

@@ -20,14 +20,23 @@ enum {
     LP_PER_LAYER
 };
 enum { LP_HEAD_X, LP_HEAD_W, LP_HEAD_DY, LP_HEAD_COUNT };
+// An FFN's sites (LP_FFN_X .. LP_DOWN_DY); an MoE layer has them once per expert (and once for the
+// shared experts together).
+enum { LP_FFN_COUNT = LP_PER_LAYER - LP_FFN_X };
 
 typedef struct lowp lowp;
 
 // NULL for PREC_FP32 (nothing is quantised). gated: whether the gate tensors exist.
 lowp *lowp_create(const model_precision *p, int n_layers, int gated);
+// MoE layers: the FFN sites once per routed expert (named L<l>.e<e>.*) and, with shared experts,
+// once more for them (L<l>.shared.*); the router is not quantised.
+lowp *lowp_create_moe(const model_precision *p, int n_layers, int gated, int experts, int shared);
 void lowp_free(lowp *q);
-// Tensor id of (layer, LP_*) and of the head's LP_HEAD_*.
+// Tensor id of (layer, LP_*) and of the head's LP_HEAD_*. For an FFN site, lowp_id is unit 0's.
+// q NULL (fp32): 0, which nothing reads.
 int lowp_id(const lowp *q, int layer, int which);
+// An FFN site of unit u: routed expert u, or the shared experts at u = experts.
+int lowp_ffn_id(const lowp *q, int layer, int unit, int which);
 int lowp_head_id(const lowp *q, int which);
 
 // x: (rows, cols) -> out: (rows, cols), the tensor as the matmul sees it (out may alias x): for

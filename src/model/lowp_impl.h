@@ -25,6 +25,9 @@ typedef struct {
 struct lowp {
     model_precision p;
     int n_layers, n, recording;
+    int experts;    // routed experts (0: dense FFN)
+    int units;      // FFNs per layer with their own tensors: 1, or the experts and then the shared ones
+    int per_layer;  // tensors per layer: the attention sites, then LP_FFN_COUNT per unit
     int native;  // bf16 and per-tensor FP8 GEMMs run natively on bf16 codes (else emulated in f32)
     lp_tensor *t;
     float *hist;  // n × amax_history

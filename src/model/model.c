@@ -256,10 +256,14 @@ static size_t layout_workspace(model *m, float *base, size_t N) {
         a->xq1 = lp ? take(base, &u, N * d) : NULL;
         a->attq = lp ? take(base, &u, N * d) : NULL;
         a->xq2 = lp ? take(base, &u, N * d) : NULL;
-        a->aq = lp ? take(base, &u, N * h) : NULL;
+        a->aq = lp && dense ? take(base, &u, N * h) : NULL;
     }
+    // a quantised output gradient of any FFN: the dense one, an expert (at most N rows) or the shared
+    size_t wide = d > h ? d : h;
+    if ((size_t)m->moe.h > wide) wide = (size_t)m->moe.h;
+    if ((size_t)m->moe.hs > wide) wide = (size_t)m->moe.hs;
     m->xqf = lp ? take(base, &u, N * d) : NULL;
-    m->dq = lp ? take(base, &u, N * (d > h ? d : h)) : NULL;
+    m->dq = lp ? take(base, &u, N * wide) : NULL;
     m->xnf = take(base, &u, N * d);
     m->rstdf = take(base, &u, N);
     m->logits = take(base, &u, N * V);
@@ -315,8 +319,6 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
     int N = B * T, d = c->d_model, H = c->n_heads, Hkv = c->n_kv_heads, D = m->head_dim, V = c->vocab_size;
     check_ids(tokens, N, V, 0, "tokens");
     if (targets) check_ids(targets, N, V, 1, "targets");
-    if (m->lp && m->moe.E)
-        die("train MoE models in fp32 (docs/moe.md)", "low precision is not implemented for MoE FFNs yet");
     ensure_workspace(m, (size_t)N);
     memcpy(m->tokens, tokens, sizeof(int32_t) * N);
     if (targets) memcpy(m->targets, targets, sizeof(int32_t) * N);

@@ -74,6 +74,7 @@ struct model {
     moe_scratch moe_sc;        // backward scratch (workspace)
     ffn_weights *moe_w;        // (E+1) per-call views: the experts, then the shared experts
     ffn_grads *moe_g;          // (E+1)
+    ffn_lowp *moe_q;           // (E+1) low precision per call: the experts, then the shared experts
     float *moe_loads;          // (n_layers·E) tokens per expert since the last model_moe_step_end
 };
 
@@ -114,6 +115,8 @@ void model_free_workspace(model *m);
 const float *model_q_act(model *m, int id, float *buf, const float *x, int rows, int cols);
 // lowp.c: layer l's FFN quantisation ids and buffers.
 ffn_lowp model_ffn_q(model *m, int l);
+// lowp.c: an MoE layer's, per unit (m->moe_q, see moe_forward); NULL in fp32.
+const ffn_lowp *model_moe_q(model *m, int l);
 // lowp.c: m->wq = the parameters with every projection matrix quantised; returns m->wq.
 const float *model_quantize_weights(model *m);
 // lowp.c: the embedding lookup into res[0] from the parameters P as the forward reads them (a tied

@@ -25,6 +25,7 @@ void model_moe_init(model *m) {
                         c->moe_aux_coef, c->moe_z_coef};
     m->moe_w = xcalloc((size_t)m->moe.E + 1, sizeof *m->moe_w);
     m->moe_g = xcalloc((size_t)m->moe.E + 1, sizeof *m->moe_g);
+    m->moe_q = xcalloc((size_t)m->moe.E + 1, sizeof *m->moe_q);
     m->moe_loads = xcalloc((size_t)c->n_layers * (size_t)m->moe.E, sizeof(float));
 }
 
@@ -52,6 +53,7 @@ void model_moe_free(model *m) {
     for (int l = 0; m->lo && m->moe.E && l < m->cfg.n_layers; l++) free(m->lo[l].moe.experts);
     free(m->moe_w);
     free(m->moe_g);
+    free(m->moe_q);
     free(m->moe_loads);
 }
 
@@ -82,6 +84,11 @@ void model_moe_layout(model *m, float *base, size_t *used, size_t N) {
         a->as = hs ? model_ws_take(base, used, N * hs) : NULL;
         a->dzs = hs && gated ? model_ws_take(base, used, N * hs) : NULL;
         a->dus = hs ? model_ws_take(base, used, N * hs) : NULL;
+        int lp = m->lp != NULL;
+        a->xq = lp ? model_ws_take(base, used, N * k * C) : NULL;
+        a->aq = lp ? model_ws_take(base, used, N * k * h) : NULL;
+        a->xqs = lp && hs ? model_ws_take(base, used, N * C) : NULL;
+        a->aqs = lp && hs ? model_ws_take(base, used, N * hs) : NULL;
     }
     moe_scratch *sc = &m->moe_sc;
     sc->dye = model_ws_take(base, used, N * k * C);
@@ -112,7 +119,8 @@ static moe_weights weights_of(model *m, int l, const float *P) {
 void model_moe_forward(model *m, int l, const float *P, double *act_time) {
     layer_acts *a = &m->la[l];
     moe_weights w = weights_of(m, l, P);
-    moe_forward(m->res[l + 1], &a->moe, a->xn2, &w, &m->moe, &m->cfg.act, m->B, m->T, m->cfg.d_model, act_time);
+    moe_forward(m->res[l + 1], &a->moe, a->xn2, &w, &m->moe, &m->cfg.act, m->B, m->T, m->cfg.d_model,
+                model_moe_q(m, l), act_time);
 }
 
 void model_moe_backward(model *m, int l, const float *P, float *G, double *act_time) {
@@ -129,7 +137,7 @@ void model_moe_backward(model *m, int l, const float *P, float *G, double *act_t
     double tokens = m->loss_count > 0 ? (double)m->loss_count : (double)N;
     float aux_scale = (float)(m->moe.aux_coef * m->T / tokens), z_scale = (float)(m->moe.z_coef / tokens);
     moe_backward(m->dxn, &g, &m->moe_sc, m->dres, a->xn2, &a->moe, &w, &m->moe, &m->cfg.act, m->B, m->T,
-                 m->cfg.d_model, aux_scale, z_scale, act_time);
+                 m->cfg.d_model, aux_scale, z_scale, model_moe_q(m, l), act_time);
     float *load = m->moe_loads + (size_t)l * m->moe.E;
     for (int e = 0; e < m->moe.E; e++) load[e] += (float)(a->moe.off[e + 1] - a->moe.off[e]);
 }

@@ -7,6 +7,9 @@
 // Determinism: routing is per token; grouping is a stable counting sort; each expert's rows go
 // through the thread-count-independent GEMM layer; the combine and the scatter of the input
 // gradient add each token's k terms in the token's own order. Nothing depends on the thread count.
+//
+// Low precision: every expert's projections are quantised like the dense FFN's, each expert with
+// its own tensors (and scales); the router stays f32, as in practice.
 #include "layers.h"
 
 #include <string.h>
@@ -39,9 +42,20 @@ static void combine(float *y, const float *ye, const float *w, const int *row, i
 // The expert e's rows of a grouped array of width n.
 #define SLICE(p, e, n) at((p), (size_t)a->off[e] * (size_t)(n))
 
+// Unit u's low precision (NULL in f32): its quantised inputs live in its rows of the grouped
+// buffers (a routed expert) or in the shared experts' own.
+static const ffn_lowp *unit_q(ffn_lowp *buf, const ffn_lowp *q, const moe_acts *a, const moe_spec *s, int u, int C) {
+    if (!q) return NULL;
+    *buf = q[u];
+    if (u < s->E) buf->xq = SLICE(a->xq, u, C), buf->aq = SLICE(a->aq, u, s->h);
+    else buf->xq = a->xqs, buf->aq = a->aqs;
+    return buf;
+}
+
 void moe_forward(float *y, moe_acts *a, const float *xn, const moe_weights *w, const moe_spec *s,
-                 const act_spec *act, int B, int T, int C, double *act_time) {
+                 const act_spec *act, int B, int T, int C, const ffn_lowp *q, double *act_time) {
     int N = B * T, k = s->k, h = s->h;
+    ffn_lowp qu;
     linear_forward(a->logits, xn, w->router, N, C, s->E, F32);  // the router stays f32, as in practice
     moe_route(a->sel, a->w, a->logits, w->bias, s, N);
     moe_group(a->off, a->tok, a->row, a->sel, N, k, s->E);
@@ -51,9 +65,9 @@ void moe_forward(float *y, moe_acts *a, const float *xn, const moe_weights *w, c
         int n = a->off[e + 1] - a->off[e];
         if (n == 0) continue;
         ffn_forward(SLICE(a->ye, e, C), SLICE(a->z, e, h), SLICE(a->u, e, h), SLICE(a->a, e, h), SLICE(a->xg, e, C),
-                    &w->experts[e], act, n, C, h, NULL, act_time);
+                    &w->experts[e], act, n, C, h, unit_q(&qu, q, a, s, e, C), act_time);
     }
-    if (s->hs) ffn_forward(y, a->zs, a->us, a->as, xn, w->shared, act, N, C, s->hs, NULL, act_time);
+    if (s->hs) ffn_forward(y, a->zs, a->us, a->as, xn, w->shared, act, N, C, s->hs, unit_q(&qu, q, a, s, s->E, C), act_time);
     combine(y, a->ye, a->w, a->row, N, k, C, s->hs > 0);
 }
 
@@ -92,19 +106,20 @@ static void scatter_add(float *dx, const float *dxg, const int *row, int N, int 
 
 void moe_backward(float *dxn, moe_grads *g, const moe_scratch *sc, const float *dy, const float *xn,
                   moe_acts *a, const moe_weights *w, const moe_spec *s, const act_spec *act, int B, int T,
-                  int C, float aux_scale, float z_scale, double *act_time) {
+                  int C, float aux_scale, float z_scale, const ffn_lowp *q, double *act_time) {
     int N = B * T, k = s->k, h = s->h;
+    ffn_lowp qu;
     combine_backward(sc->dg, sc->dye, dy, a->ye, a->w, a->row, N, k, C);
     for (int e = 0; e < s->E; e++) {
         int n = a->off[e + 1] - a->off[e];
         if (n == 0) continue;
         ffn_backward(SLICE(sc->dxg, e, C), SLICE(a->dz, e, h), SLICE(a->du, e, h), sc->da, &g->experts[e],
                      SLICE(sc->dye, e, C), SLICE(a->xg, e, C), SLICE(a->z, e, h), SLICE(a->u, e, h),
-                     SLICE(a->a, e, h), &w->experts[e], act, n, C, h, NULL, act_time);
+                     SLICE(a->a, e, h), &w->experts[e], act, n, C, h, unit_q(&qu, q, a, s, e, C), act_time);
     }
     if (s->hs)
         ffn_backward(dxn, a->dzs, a->dus, sc->da, g->shared, dy, xn, a->zs, a->us, a->as, w->shared, act, N, C, s->hs,
-                     NULL, act_time);
+                     unit_q(&qu, q, a, s, s->E, C), act_time);
     scatter_add(dxn, sc->dxg, a->row, N, k, C, s->hs > 0);
     moe_router_backward(sc->dr, sc->dg, a->logits, a->sel, s, B, T, aux_scale, z_scale);
     linear_backward(dxn, g->router, sc->dr, xn, w->router, N, C, s->E, 1, F32);

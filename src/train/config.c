@@ -470,11 +470,6 @@ const char *train_config_check(const train_config *c, char *buf, size_t buflen) 
                 snprintf(buf, buflen, "%s needs an MoE FFN: set moe_experts >= 1", KEYS[i].name);
                 return buf;
             }
-    if (c->model.moe_experts > 0 && c->prec.precision != PREC_FP32) {
-        snprintf(buf, buflen, "MoE models train in fp32 only for now (precision %s; docs/moe.md)",
-                 precision_name(c->prec.precision));
-        return buf;
-    }
     return NULL;
 }
 

@@ -95,7 +95,7 @@ static void reduce_over_ranks(model_lowp_stat *st, int n) {
 }
 
 json_t *lowp_log_json(model *m, int with_tensors) {
-    int cap = 16 * (model_cfg(m)->n_layers + 1);
+    int cap = model_lowp_count(m);  // every tensor, an MoE layer's experts included
     model_lowp_stat *st = xcalloc((size_t)cap, sizeof *st);
     int n = model_lowp_stats(m, st, cap);
     reduce_over_ranks(st, n);

@@ -1,8 +1,9 @@
 // test_model_moe.c — the MoE FFN's properties (docs/moe.md); its gradients are checked against
 // the double reference in test_model_gradcheck.c. Routing (top-k, ties, renormalisation), the
 // grouping, the auxiliary losses against hand-computed values, the aux-loss-free bias update and
-// its balancing effect, the parameter counts, bad configurations, thread invariance and an
-// overfit run per router.
+// its balancing effect, the parameter counts, bad configurations, thread invariance, an overfit
+// run per router, and the experts in low precision.
+#include "gemm/gemm.h"
 #include "model/layers.h"
 #include "model/model.h"
 #include "test_seed.h"
@@ -358,13 +359,119 @@ static void test_overfit(void **state) {
     overfit(MOE_SIGMOID);
 }
 
+// ---- low precision ---------------------------------------------------------------------------
+// Every expert's projections are quantised with its own tensors (named L<l>.e<e>.* and
+// L<l>.shared.*), each counting exactly the rows routed to it; native bf16 / FP8-on-codes GEMMs
+// agree with the exact emulation; the loss stays near fp32's; 1 and 2 threads agree bitwise.
+
+static model *moe_lowp(const model_config *c, precision_kind p, fp8_scaling_kind sk, uint64_t seed) {
+    model *m = model_create(c, seed);
+    model_precision mp;
+    model_precision_default(&mp);
+    mp.precision = p, mp.scaling = sk, mp.amax_history = 2, mp.seed = seed;
+    model_set_precision(m, &mp);
+    return m;
+}
+
+static model_lowp_stat stat_named(const model *m, const char *name) {
+    int n = model_lowp_count(m);
+    model_lowp_stat *st = calloc((size_t)n, sizeof *st);
+    int k = model_lowp_stats(m, st, n);
+    for (int i = 0; i < k; i++)
+        if (!strcmp(st[i].name, name)) {
+            model_lowp_stat out = st[i];
+            free(st);
+            return out;
+        }
+    fail_msg("no quantised tensor %s", name);
+    return st[0];
+}
+
+static void test_low_precision(void **state) {
+    (void)state;
+    static const struct { const char *act; int router, shared; } CASES[] = {{"swiglu", MOE_SOFTMAX, 1},
+                                                                           {"polynorm", MOE_SIGMOID, 0}};
+    static const struct { precision_kind p; fp8_scaling_kind s; } PRECS[] = {
+        {PREC_BF16, FP8_DELAYED}, {PREC_FP8, FP8_DELAYED}, {PREC_FP8, FP8_CURRENT}, {PREC_NVFP4, FP8_DELAYED}};
+    enum { B = 2, T = 16, N = B * T };
+    for (size_t ci = 0; ci < sizeof CASES / sizeof CASES[0]; ci++)
+        for (size_t pi = 0; pi < sizeof PRECS / sizeof PRECS[0]; pi++) {
+            model_config c;
+            tiny_moe(&c, CASES[ci].act, 4, 2, CASES[ci].shared, CASES[ci].router);
+            rng_t r;
+            rng_seed(&r, g_seed ^ (0x10f7 + ci));
+            uint64_t seed = rng_u64(&r);
+            int32_t tok[N], tgt[N];
+            random_batch(&r, tok, tgt, N, c.vocab_size);
+            model *f32 = model_create(&c, seed);
+            float ref = model_forward(f32, tok, tgt, B, T);
+            model_free(f32);
+            float loss[2];
+            model *mm[2];
+            for (int native = 0; native < 2; native++) {
+                gemm_set_bf16_native(native);
+                mm[native] = moe_lowp(&c, PRECS[pi].p, PRECS[pi].s, seed);
+                model_zero_grad(mm[native]);
+                loss[native] = model_forward(mm[native], tok, tgt, B, T);
+                model_backward(mm[native]);
+            }
+            gemm_set_bf16_native(1);
+            printf("  moe %s %s/%s: fp32 %.6f, native %.6f, emulated %.6f\n", CASES[ci].act,
+                   precision_name(PRECS[pi].p), fp8_scaling_name(PRECS[pi].s), ref, loss[1], loss[0]);
+            // without bf16 instructions both runs are the emulation: still a valid (weaker) check
+            assert_true(fabsf(loss[1] - loss[0]) <= 1e-4f * fabsf(loss[0]));
+            assert_true(fabsf(loss[0] - ref) < (PRECS[pi].p == PREC_NVFP4 ? 0.1f : 0.02f));
+            model_moe_view v;
+            assert_int_equal(model_moe_view_of(mm[1], 0, &v), 0);
+            char name[48];
+            for (int e = 0; e < v.E; e++) {
+                snprintf(name, sizeof name, "L0.e%d.ffn_in.x", e);
+                model_lowp_stat st = stat_named(mm[1], name);
+                assert_true(st.n == (uint64_t)(v.expert_rows[e + 1] - v.expert_rows[e]) * (uint64_t)c.d_model);
+                snprintf(name, sizeof name, "L1.e%d.ffn_down.w", e);
+                assert_true(stat_named(mm[1], name).n == (uint64_t)c.d_model * (uint64_t)c.moe_hidden);
+            }
+            if (CASES[ci].shared) assert_true(stat_named(mm[1], "L0.shared.ffn_up.dy").n == (uint64_t)N * c.moe_hidden);
+            model_free(mm[0]);
+            model_free(mm[1]);
+        }
+}
+
+static void test_low_precision_threads(void **state) {
+    (void)state;
+    model_config c;
+    tiny_moe(&c, "swiglu", 4, 2, 1, MOE_SOFTMAX);
+    c.d_model = 64, c.max_seq_len = 64;
+    rng_t r;
+    rng_seed(&r, g_seed ^ 0x7e);
+    uint64_t seed = rng_u64(&r);
+    enum { B = 3, T = 64, N = B * T };
+    int32_t tok[N], tgt[N];
+    random_batch(&r, tok, tgt, N, c.vocab_size);
+    for (int p = 0; p < 2; p++) {
+        model *m = moe_lowp(&c, p ? PREC_FP8 : PREC_BF16, FP8_CURRENT, seed);
+        size_t n = model_num_params(m);
+        float *g1 = malloc(sizeof(float) * n), *g2 = malloc(sizeof(float) * n), l1, l2;
+        int saved = omp_get_max_threads();
+        omp_set_num_threads(1);
+        run_once(m, tok, tgt, B, T, &l1, g1);
+        omp_set_num_threads(2);
+        run_once(m, tok, tgt, B, T, &l2, g2);
+        omp_set_num_threads(saved);
+        assert_memory_equal(&l1, &l2, sizeof l1);
+        assert_memory_equal(g1, g2, sizeof(float) * n);
+        free(g1), free(g2);
+        model_free(m);
+    }
+}
+
 int main(void) {
     g_seed = test_seed("test_model_moe");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route_softmax), cmocka_unit_test(test_route_sigmoid_bias), cmocka_unit_test(test_group),
         cmocka_unit_test(test_aux_losses),    cmocka_unit_test(test_bias_balancing),     cmocka_unit_test(test_init_load),
         cmocka_unit_test(test_param_counts),  cmocka_unit_test(test_bad_configs),        cmocka_unit_test(test_thread_invariance),
-        cmocka_unit_test(test_overfit),
+        cmocka_unit_test(test_overfit),       cmocka_unit_test(test_low_precision),      cmocka_unit_test(test_low_precision_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

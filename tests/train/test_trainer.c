@@ -112,16 +112,18 @@ static void test_resume_is_bitwise(void **state) {
     json_decref(m);
 }
 
-// An MoE model (sigmoid router with the aux-loss-free bias moving, a shared expert): resume is
+// An MoE model (sigmoid router with the aux-loss-free bias moving, a shared expert), in fp32 and
+// in FP8 with delayed scaling (every expert's amax histories are checkpoint state): resume is
 // bitwise, the checkpoint header carries the MoE configuration, telemetry reports the routing.
-static void test_moe_resume_and_telemetry(void **state) {
-    fixture *f = *state;
+static void moe_resume(fixture *f, const char *precision) {
     train_config c;
-    char split[400], err[256];
-    snprintf(split, sizeof split, "%s/moe-split", f->dir);
-    prepare(f, "moe-straight", "swiglu", &c);
+    char split[400], err[256], name[64];
+    snprintf(split, sizeof split, "%s/moe-split-%s", f->dir, precision);
+    snprintf(name, sizeof name, "moe-straight-%s", precision);
+    prepare(f, name, "swiglu", &c);
     const char *keys[][2] = {{"moe_experts", "4"}, {"moe_top_k", "2"}, {"moe_shared", "1"}, {"moe_router", "sigmoid"},
-                             {"moe_renorm", "1"}, {"moe_bias_rate", "0.01"}, {"moe_hidden", "32"}};
+                             {"moe_renorm", "1"}, {"moe_bias_rate", "0.01"}, {"moe_hidden", "32"},
+                             {"precision", precision}, {"amax_history", "4"}};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         assert_int_equal(train_config_set(&c, keys[i][0], keys[i][1], err, sizeof err), 0);
     char straight[TC_PATH];
@@ -161,6 +163,11 @@ static void test_moe_resume_and_telemetry(void **state) {
     assert_non_null(json_object_get(moe, "shared_act_out"));
     assert_true(json_real_value(json_object_get(json_object_get(moe, "act_out"), "rms")) > 0);
     json_decref(m);
+}
+
+static void test_moe_resume_and_telemetry(void **state) {
+    moe_resume(*state, "fp32");
+    moe_resume(*state, "fp8");
 }
 
 typedef struct {
