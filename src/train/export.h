@@ -1,8 +1,8 @@
 // export.h — a trained model as Hugging Face files: model.safetensors (F32, Llama tensor names),
 // config.json (Llama hyperparameters plus an "actlab" section with the exact activation) and, for
-// activations stock transformers lacks, modeling_actlab.py + actlab_activations.py with an auto_map
-// (AutoModelForCausalLM.from_pretrained(dir, trust_remote_code=True)). The tokenizer files come
-// from tok_save_hf (data/tokenizer.h).
+// activations stock transformers lacks and for MoE models, modeling_actlab.py +
+// actlab_activations.py with an auto_map (AutoModelForCausalLM.from_pretrained(dir,
+// trust_remote_code=True)). The tokenizer files come from tok_save_hf (data/tokenizer.h).
 // safetensors: u64 little-endian header length N, N bytes of JSON {name: {dtype, shape,
 // data_offsets: [begin, end)}} (offsets into the data section), then the raw tensor bytes.
 #ifndef ACTLAB_EXPORT_H

@@ -2,7 +2,8 @@
 (HF_DIR/actlab_activations.py) against actlab itself, in float64: values and torch.autograd
 derivatives against `actlab curve` (x,f,dfdx, computed in f32 by actlab), SwiGLU-Clip's value clamp,
 and PolyNorm / PolyReLU against the examples and backward formulas of ACTIVATIONS.md. Then exports
-tiny trained models and checks modeling_actlab.py's MLP against their weights (hf_modeling_check.py).
+tiny trained models, dense and MoE, and checks that modeling_actlab.py loads their weights and
+reproduces actlab's loss (hf_modeling_check.py).
 Exits 77 (skipped) without torch (Debian: python3-torch, `scripts/setup.sh test`)."""
 import csv
 import io
@@ -125,22 +126,33 @@ with open(path, encoding="utf-8") as src:
     except SyntaxError as e:
         check(f"modeling_actlab.py compiles: {e}", False)
 
-# Exported folders of tiny trained models (gated, non-gated with and without learnable scalars,
-# a value transform): modeling_actlab.py builds their MLPs from config.json with the file's names.
+# Exported folders of tiny trained models: dense (gated, non-gated with and without learnable
+# scalars, a value transform) and MoE (OLMoE naming with the softmax router and renormalised weights;
+# Qwen2-MoE naming with the sigmoid router, whose selection bias moves fast enough here to change
+# choices, and a shared expert; the softmax router unnormalised with two shared experts and top-1,
+# and a head tied to the embedding).
+# modeling_actlab.py builds each from config.json with the file's tensor names, and its loss in
+# PyTorch equals actlab eval's on the same text (hf_modeling_check.py).
+MOE = "--moe-experts 4 --moe-top-k 2"
+RUNS = [("powlu", ""), ("swiglu_clip", ""), ("polyrelu", ""), ("polynorm", ""), ("relu2", ""),
+        ("swiglu", MOE + " --moe-renorm 1"),
+        ("polynorm", MOE + " --moe-router sigmoid --moe-shared 1 --moe-bias-rate 0.05"),
+        ("powlu", "--moe-experts 3 --moe-top-k 1 --moe-shared 2 --tied-embeddings 1")]
 with tempfile.TemporaryDirectory() as tmp:
     subprocess.run([MKSHARDS, tmp], check=True, capture_output=True)
-    folders = []
-    for act in ("powlu", "swiglu_clip", "polyrelu", "polynorm", "relu2"):
-        run, out = os.path.join(tmp, "run_" + act), os.path.join(tmp, "hf_" + act)
+    pairs = []
+    for i, (act, extra) in enumerate(RUNS):
+        run, out = os.path.join(tmp, f"run_{i}_{act}"), os.path.join(tmp, f"hf_{i}_{act}")
         subprocess.run([ACTLAB, "train", "--data-dir", tmp, "--vocab-size", "300", "--d-model", "16", "--n-layers",
                         "2", "--n-heads", "2", "--n-kv-heads", "1", "--max-seq-len", "16", "--batch", "2", "--seq",
                         "16", "--steps", "2", "--warmup-steps", "1", "--eval-interval", "2", "--eval-batches", "1",
-                        "--threads", "1", "--act", act, "--out", run], check=True, capture_output=True)
+                        "--threads", "1", "--act", act, *extra.split(), "--out", run], check=True, capture_output=True)
         subprocess.run([ACTLAB, "export", "--checkpoint", os.path.join(run, "checkpoint.bin"), "--safetensors", out,
                         "--data-dir", tmp], check=True, capture_output=True)
-        folders.append(out)
-    r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "hf_modeling_check.py"), *folders])
-    check("modeling_actlab.py against exported folders", r.returncode == 0)
+        pairs += [os.path.join(run, "checkpoint.bin"), out]
+    r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "hf_modeling_check.py"), ACTLAB, tmp,
+                        os.path.join(tmp, "sample.txt"), *pairs])
+    check("modeling_actlab.py against exported folders and actlab eval", r.returncode == 0)
 
 if failures:
     sys.exit(1)
