@@ -3,7 +3,7 @@
 // near-quadratic growth does not? A question the papers did not test.
 //
 // * Judged like E2: a learning-rate ladder (E2's coarse rungs, run length and base model), E2's
-//   control (fp32) at the same activation, rate and seed, and E2's stability rule; every rung gets the
+//   control (bf16) at the same activation, rate and seed, and E2's stability rule; every rung gets the
 //   seeds E2's decisive rungs need (no second phase: the 4-bit boundary is not known in advance).
 // * Formats: NVFP4 (NVIDIA's pre-training recipe: 1×16 / 16×16 blocks, stochastic rounding of the
 //   gradients, 16×16 random Hadamard transform on the weight-gradient inputs) and MXFP4 (1×32 /
@@ -36,6 +36,6 @@ void suite_e7(json_t *exps, const char *const *acts, int n_acts, const double *l
     json_object_set_new(s, "rht", json_integer(0));
     add_exp(exps, "E7.norht", g, s);
 
-    // The control is E2's (len's precision, fp32 in the suite): its seed-1 runs are E2.ctl's.
+    // The control is E2's (len's precision, bf16 in the suite): its seed-1 runs are E2.ctl's.
     add_exp(exps, "E7.ctl", grid(acts, n_acts, ladder, n_ladder, seeds), json_deep_copy(len));
 }

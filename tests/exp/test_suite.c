@@ -145,7 +145,7 @@ static void test_what_each_run_reads(void **state) {
 // E7: nowhere but --full phase 2 (the default suite's time is budgeted; phase 1 must not wait for
 // it). There, every E2 activation × {nvfp4, mxfp4 with the Hadamard transform, nvfp4 without} ×
 // E2 ladder rung × seeds 1..3 (nvfp4 without the transform: seed 1) is one run of E2's length,
-// each with its control (E2's, fp32) in E7, the seed-1 controls being E2.ctl's runs themselves.
+// each with its control (E2's, bf16) in E7, the seed-1 controls being E2.ctl's runs themselves.
 static void test_e7_design(void **state) {
     (void)state;
     for (int k = SUITE_QUICK; k <= SUITE_FULL; k++)
@@ -179,7 +179,7 @@ static void test_e7_design(void **state) {
         if (!seen) lrs[n_lr++] = e->cfg.opt.lr;
     }
     assert_true(n_lr >= 5);
-    static const struct { precision_kind prec; int rht; } FMT[] = {{PREC_NVFP4, 1}, {PREC_MXFP4, 1}, {PREC_NVFP4, 0}, {PREC_FP32, 1}};
+    static const struct { precision_kind prec; int rht; } FMT[] = {{PREC_NVFP4, 1}, {PREC_MXFP4, 1}, {PREC_NVFP4, 0}, {PREC_BF16, 1}};
     int shared_ctl = 0;
     for (int a = 0; a < SUITE_N_E2; a++)
         for (int f = 0; f < 4; f++)
@@ -195,7 +195,7 @@ static void test_e7_design(void **state) {
                         found++;
                         assert_int_equal(e->cfg.steps, e2_steps);
                         assert_int_equal(e->cfg.prec.bf16_layers, 0);
-                        shared_ctl += FMT[f].prec == PREC_FP32 && has_exp(e, "E2.ctl");
+                        shared_ctl += FMT[f].prec == PREC_BF16 && has_exp(e, "E2.ctl");
                     }
                     if (found != 1)
                         fail_msg("E7 %s %s rht %d lr %g seed %d: %d runs", suite_e2_acts[a],
@@ -287,12 +287,12 @@ static void test_decide(void **state) {
         above += has_exp(&p.runs[r], "E2.powlu") && p.runs[r].cfg.opt.lr > 0.3;
     assert_int_equal(refined, 1);
     assert_true(above >= 2);  // fp8 and its control
-    // The stress seeds: powlu and swiglu fp32 controls at 0.02, seeds 1-3.
+    // The stress seeds: powlu and swiglu bf16 controls at 0.02, seeds 1-3.
     int stress = 0;
     for (int r = 0; r < p.n_runs; r++) {
         const sweep_entry *e = &p.runs[r];
         if (!has_exp(e, "E2.stress")) continue;
-        assert_int_equal(e->cfg.prec.precision, PREC_FP32);
+        assert_int_equal(e->cfg.prec.precision, PREC_BF16);
         assert_true(fabs(e->cfg.opt.lr - 0.02) < 1e-8);
         stress++;
     }
