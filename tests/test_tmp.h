@@ -17,6 +17,16 @@ static inline void test_tmpdir(char *buf, size_t len, const char *tag) {
     }
 }
 
+// Writes text to dir/name (created or replaced); 0, or -1 when the file cannot be written.
+static inline int test_write_file(const char *dir, const char *name, const char *text) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    int bad = fputs(text, f) < 0;
+    return fclose(f) || bad ? -1 : 0;
+}
+
 // Removes dir and everything in it; 0, or -1 (with a warning) if it could not.
 static inline int test_rmtree(const char *dir) {
     char cmd[1200];

@@ -22,6 +22,8 @@
 //   adds the √2 rung between each activation's last stable and first unstable rung and extra seeds
 //   at those three decisive rungs; an activation stable on the whole ladder gets two rungs above it,
 //   so its own limit is looked for instead of stopping at the top rung.
+// * E6 (--full only, phase 2, after E1-E5; suite_e6.c): SwiGLU, PowLU and PolyNorm with an MoE FFN at
+//   the dense model's active width and each one's tuned rate, the E3 seeds (E1 and E3 with experts).
 // * E7 (--full only, phase 2, last; suite_e7.c): the E2 acts on the E2 ladder in NVFP4 and MXFP4 with
 //   bf16 controls.
 #include "exp/suite.h"
@@ -70,6 +72,7 @@ typedef struct {
     double ladder[MAX_LRS];     // the coarse E2 ladder, ×2 apart
     int eval_batches, telemetry_points;  // the E3/E1 runs' telemetry points
     int e2_telemetry_points;
+    int e6_seeds;               // E6's seeds 1..e6_seeds per activation (0: no E6)
     int e7_seeds;               // E7's seeds 1..e7_seeds at every rung (0: no E7)
 } suite_params;
 
@@ -95,7 +98,7 @@ static const suite_params FULL = {
     .n_sizes = 6, .sizes = {{64, 2, 2}, {96, 2, 3}, {96, 4, 3}, {128, 4, 4}, {160, 4, 5}, {192, 4, 6}},
     .e5_tokens_per_param = 1.5, .e5_seeds = 3, .e5_lr = 0.005,
     .e2_steps = 400, .e2_seeds = 5, .n_ladder = 6, .ladder = {0.005, 0.01, 0.02, 0.04, 0.08, 0.16},
-    .eval_batches = 48, .e2_telemetry_points = 10, .telemetry_points = 10, .e7_seeds = 3,
+    .eval_batches = 48, .e2_telemetry_points = 10, .telemetry_points = 10, .e6_seeds = 8, .e7_seeds = 3,
 };
 
 static const suite_params *params_of(suite_kind k) { return k == SUITE_QUICK ? &QUICK : k == SUITE_FULL ? &FULL : &DEFAULT; }
@@ -358,7 +361,14 @@ static void phase2(json_t *exps, const suite_params *p, const suite_decisions *d
             add_exp(exps, id, g, e2_set(p, suite_e2_acts[i], ctl ? 0 : 1024));
         }
     }
-    // E7 last, in phase 2: the claims of the papers (E1-E5) come first in the queue
+    if (p->e6_seeds) {  // E6 after E1-E5 (the same claims with experts), before E7 (no paper claim)
+        model_config base;
+        preset_model(&p->base, &base);
+        double lr[SUITE_N_E6];
+        for (int i = 0; i < SUITE_N_E6; i++) lr[i] = d->lr[e3_index(suite_e6_acts[i])];
+        suite_e6(exps, &base, lr, p->e6_seeds);
+    }
+    // E7 last, in phase 2: the claims of the papers (E1-E6) come first in the queue
     if (p->e7_seeds) {
         json_t *len = e2_set(p, NULL, 0);  // E2's run length; suite_e7 sets the precision
         suite_e7(exps, suite_e2_acts, SUITE_N_E2, p->ladder, p->n_ladder, p->e7_seeds, len);

@@ -1,11 +1,12 @@
 // suite.h — the built-in experiment suite of `actlab compare`: sweep specs (docs/sweep.md) covering
-// E1–E5 of ../shared/spec/EXPERIMENTS.md, run in two phases because the second depends on the first:
+// E1–E5 of ../shared/spec/EXPERIMENTS.md (and with --full E6, E7), run in two phases because the
+// second depends on the first:
 //   phase 1  the learning-rate tuning runs of every E3 activation ("tune"), the E5 sizes, and the E2
 //            learning-rate ladders (FP8 delayed scaling, its fp32 control, and a short amax history);
 //   phase 2  everything of phase 1, plus the seeded comparisons at each activation's tuned learning
 //            rate (E3, E1, E4) and, around each E2 activation's FP8 boundary, a √2 rung and extra
 //            seeds, and seeds for PowLU and SwiGLU at the stress rung (found from phase 1's runs by
-//            suite_decide).
+//            suite_decide); with --full also E6 (E1/E3 with an MoE FFN at the tuned rates) and E7.
 // Why the suite looks as it does is written beside the numbers in suite.c and in docs/sweep.md.
 #ifndef ACTLAB_EXP_SUITE_H
 #define ACTLAB_EXP_SUITE_H
@@ -22,6 +23,10 @@ extern const char *const suite_kind_names[];  // "quick", "default", "full" (NUL
 #define SUITE_N_E2 3  // swiglu, swiglu_clip, powlu
 extern const char *const suite_e3_acts[SUITE_N_E3];
 extern const char *const suite_e2_acts[SUITE_N_E2];
+#define SUITE_N_E6 3  // swiglu, powlu, polynorm: E6 (--full only; suite_e6.c)
+extern const char *const suite_e6_acts[SUITE_N_E6];
+// E6's expert width for an activation on the base model c: the dense FFN's width / (top-k + shared).
+int suite_e6_expert_hidden(const model_config *c, const char *act);
 
 // What phase 1 decided (suite_decide), the input of phase 2.
 typedef struct {

@@ -29,19 +29,24 @@ int rp_count_pairs(const double *x, const double *y, size_t n) {
     return k;
 }
 
-static void analyze_val(const rp_sweep *s, rp_analysis *a) {
-    for (size_t i = 0; i < s->n && !a->e3_tagged; i++) a->e3_tagged = rp_in_exp(&s->runs[i], 3);
+int rp_val_by_act(const rp_sweep *s, rp_pick pick, const void *ctx, rp_actval *out, int max) {
     char acts[RP_MAX_ACTS][32];
-    a->n_val = rp_acts(s, rp_pick_main, a, acts, RP_MAX_ACTS);
+    int n_acts = rp_acts(s, pick, ctx, acts, max < RP_MAX_ACTS ? max : RP_MAX_ACTS);
     double *v = malloc((s->n + 1) * sizeof(double));
-    for (int k = 0; k < a->n_val; k++) {
+    for (int k = 0; k < n_acts; k++) {
         size_t n = 0;
         for (size_t i = 0; i < s->n; i++)
-            if (rp_pick_main(&s->runs[i], a) && !strcmp(s->runs[i].act, acts[k])) v[n++] = s->runs[i].final_val;
-        memcpy(a->val[k].act, acts[k], 32);
-        a->val[k].val = rp_stat_of(v, n);
+            if (pick(&s->runs[i], ctx) && !strcmp(s->runs[i].act, acts[k])) v[n++] = s->runs[i].final_val;
+        memcpy(out[k].act, acts[k], 32);
+        out[k].val = rp_stat_of(v, n);
     }
     free(v);
+    return n_acts;
+}
+
+static void analyze_val(const rp_sweep *s, rp_analysis *a) {
+    for (size_t i = 0; i < s->n && !a->e3_tagged; i++) a->e3_tagged = rp_in_exp(&s->runs[i], 3);
+    a->n_val = rp_val_by_act(s, rp_pick_main, a, a->val, RP_MAX_ACTS);
 }
 
 void rp_analyze(const rp_sweep *s, rp_analysis *a) { rp_analyze_n(s, a, RP_BOOT_N); }
@@ -55,13 +60,16 @@ void rp_analyze_n(const rp_sweep *s, rp_analysis *a, int n_boot) {
     rp_analyze_e3(s, a);
     rp_analyze_e4(s, a);
     rp_analyze_e5(s, a);
+    rp_analyze_e6(s, a->n_boot, &a->e6);
 }
 
-const rp_actval *rp_find_val(const rp_analysis *a, const char *act) {
-    for (int k = 0; k < a->n_val; k++)
-        if (!strcmp(a->val[k].act, act)) return &a->val[k];
+const rp_actval *rp_find_actval(const rp_actval *v, int n, const char *act) {
+    for (int k = 0; k < n; k++)
+        if (!strcmp(v[k].act, act)) return &v[k];
     return NULL;
 }
+
+const rp_actval *rp_find_val(const rp_analysis *a, const char *act) { return rp_find_actval(a->val, a->n_val, act); }
 
 const rp_e1act *rp_find_e1(const rp_analysis *a, const char *act) {
     for (int k = 0; k < a->n_e1; k++)

@@ -18,6 +18,10 @@ typedef struct {
     char act[32];
     rp_stat val;   // final validation loss over seeds
 } rp_actval;
+// The final validation loss per activation of the runs `pick` takes (at most max activations, in plan
+// order); returns the count. And the entry of act among n, or NULL.
+int rp_val_by_act(const rp_sweep *s, rp_pick pick, const void *ctx, rp_actval *out, int max);
+const rp_actval *rp_find_actval(const rp_actval *v, int n, const char *act);
 
 // ---- parameter split (report_split.c) ----
 typedef struct {
@@ -29,8 +33,10 @@ void rp_param_split(const rp_run *r, rp_split *out);
 
 // ---- E1 ----
 enum { RP_ST_WIDTH, RP_ST_CREST, RP_ST_KURT, RP_ST_AMAX, RP_NST };   // P99−P1, amax/RMS, kurtosis, amax
-enum { RP_Q_ACT, RP_Q_GRAD, RP_Q_WGRAD, RP_NQ };   // what a ratio is taken of (band widths)
-extern const char *const RP_Q_NAMES[RP_NQ];
+// What a ratio is taken of (band widths): E1's three quantities of a dense FFN (the first RP_NQ), then
+// E6's of an MoE FFN: the routed and the shared experts' down-projection inputs.
+enum { RP_Q_ACT, RP_Q_GRAD, RP_Q_WGRAD, RP_NQ, RP_Q_MOE = RP_NQ, RP_Q_MOE_SHARED, RP_NQ_ALL };
+extern const char *const RP_Q_NAMES[RP_NQ_ALL];
 
 // The gate pre-activation z over a set of runs (telemetry steps of newer metrics files only).
 typedef struct {
@@ -43,7 +49,7 @@ void rp_zsum_add(rp_zsum *z, const rp_run *r);
 typedef struct {
     long seed;
     double st[RP_NT][RP_NST];   // late-training mean per tensor of each statistic (NAN: not logged)
-    double q[RP_NQ];            // late mean of the per-step max band width over {up, gate} tensors
+    double q[RP_NQ_ALL];        // late mean of the per-step max band width over {up, gate} tensors
 } rp_e1run;
 typedef struct {
     char act[32];
@@ -93,6 +99,12 @@ typedef struct {
     rp_verdict v;
 } rp_e3pair;
 
+// x − base of the final validation loss, paired by seed over the runs `pick` takes (pick's m is
+// NAN): the t interval, the MDE, the seeds the paper's difference `paper` would need, and
+// rp_verdict_e3's verdict against it. Shared by E3 and E6.
+typedef int (*rp_seed_pick)(const rp_run *r, const char *act, double m);
+rp_e3pair rp_pair_val(const rp_sweep *s, rp_seed_pick pick, const char *x, const char *base, double paper);
+
 // ---- E4 ----
 typedef struct {
     double m;
@@ -112,6 +124,30 @@ typedef struct {
     double loss[RP_MAX_POINTS][RP_MAX_SEEDS];
     rp_fit fit;
 } rp_e5act;
+
+// ---- E6: E1 and E3 with an MoE FFN (report_analyze_e6.c; E2 is not run: MoE trains in fp32 only) ----
+#define RP_E6_MAX_ACTS 4
+typedef struct {
+    int n_runs;                 // finished E6 runs
+    int n_lowp;                 // of them in FP8 or a 4-bit format: not judged (no E6-E2 analysis yet)
+    long experts, top_k, shared;   // the MoE FFN of the first E6 run (0: none)
+    int n_val;
+    rp_actval val[RP_E6_MAX_ACTS];  // final validation loss per activation
+    // E6-E3: against SwiGLU, paired by seed (computed when both activations have E6 runs).
+    int has_polynorm, has_powlu;
+    rp_e3pair polynorm;         // polynorm − swiglu: rp_verdict_e3 against PolyCom's MoE difference
+    rp_e3pair powlu;            // powlu − swiglu: its verdict is the TOST's (the claim is "competitive")
+    rp_tost powlu_tost;         // against RP_E4_MARGIN
+    // E6-E1: the experts' down-projection inputs.
+    int n_e1;
+    rp_e1act e1[RP_E6_MAX_ACTS];
+    int e1_has_powlu;           // ratios computed (needs swiglu too)
+    rp_e1ratio e1_powlu[2];     // PowLU / SwiGLU: [0] routed experts (RP_Q_MOE), [1] shared (RP_Q_MOE_SHARED)
+    rp_verdict e1_v;            // both parts that were logged
+} rp_e6;
+int rp_pick_e6(const rp_run *r, const void *unused);   // finished E6 runs in fp32/bf16
+void rp_analyze_e6(const rp_sweep *s, int n_boot, rp_e6 *out);
+const rp_actval *rp_find_e6_val(const rp_e6 *e, const char *act);
 
 typedef struct {
     int n_boot;   // bootstrap resamples (E1's ratio of means, E5's fits)
@@ -143,6 +179,7 @@ typedef struct {
     int e5_design_ok, e5_boot_ok;
     rp_fit_boot e5_boot;                  // powlu (1) and swiglu (2)
     rp_verdict e5_v;
+    rp_e6 e6;
 } rp_analysis;
 
 void rp_analyze(const rp_sweep *s, rp_analysis *a);   // with RP_BOOT_N bootstrap resamples
@@ -150,6 +187,11 @@ void rp_analyze_n(const rp_sweep *s, rp_analysis *a, int n_boot);
 // The parts (report_analyze_e12.c, report_analyze_e345.c).
 void rp_analyze_e1(const rp_sweep *s, rp_analysis *a);
 void rp_analyze_e1_stress(const rp_sweep *s, rp_analysis *a);   // (called by rp_analyze_e1)
+// E1's numbers for any set of runs (shared with E6): one activation's late band widths per seed
+// over the runs `pick` takes, and act / swiglu of quantity q paired by seed (verdict left
+// inconclusive: each claim sets its own).
+void rp_e1_act(const rp_sweep *s, const char *act, rp_pick pick, const void *ctx, rp_e1act *e);
+rp_e1ratio rp_e1_ratio(const rp_e1act *x, const rp_e1act *sw, int q, int n_boot, uint64_t seed);
 void rp_analyze_e2(const rp_sweep *s, rp_analysis *a);
 // A ladder's rung at lr, added (empty) if new; NULL when the ladder is full. Shared by E2 and E7.
 rp_rung *rp_rung_at(rp_ladder *l, double lr);
@@ -157,6 +199,7 @@ int rp_rung_by_lr(const void *x, const void *y);   // qsort order: lr ascending
 void rp_analyze_e3(const rp_sweep *s, rp_analysis *a);
 void rp_analyze_e4(const rp_sweep *s, rp_analysis *a);
 void rp_analyze_e5(const rp_sweep *s, rp_analysis *a);
+// report_analyze_e6.c: rp_analyze_e6(s, a->n_boot, &a->e6)
 
 // Run pickers shared by the sections: ctx is the rp_analysis (or NULL where unused).
 int rp_pick_main(const rp_run *r, const void *a);   // the E3/curves group

@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const RP_Q_NAMES[RP_NQ] = {"down-projection input", "gradient at the up/gate outputs",
-                                       "up/gate weight gradient"};
+const char *const RP_Q_NAMES[RP_NQ_ALL] = {"down-projection input", "gradient at the up/gate outputs",
+                                           "up/gate weight gradient", "routed experts' down-projection input",
+                                           "shared experts' down-projection input"};
 
 // The tensors whose band widths make up each quantity (max over them per telemetry step).
-static const int Q_TENSORS[RP_NQ][2] = {
-    {RP_ACT_OUT, RP_ACT_OUT}, {RP_GRAD_UP, RP_GRAD_GATE}, {RP_WGRAD_UP, RP_WGRAD_GATE}};
+static const int Q_TENSORS[RP_NQ_ALL][2] = {{RP_ACT_OUT, RP_ACT_OUT},       {RP_GRAD_UP, RP_GRAD_GATE},
+                                            {RP_WGRAD_UP, RP_WGRAD_GATE},   {RP_MOE_OUT, RP_MOE_OUT},
+                                            {RP_MOE_SHARED_OUT, RP_MOE_SHARED_OUT}};
 
 static double band_stat(const rp_band *b, int st) {
     return st == RP_ST_WIDTH ? b->width : st == RP_ST_CREST ? b->crest : st == RP_ST_KURT ? b->kurt : b->amax;
@@ -26,8 +28,8 @@ static int late_step(const rp_run *r, long step) {
 
 // Means over the run's late telemetry steps of every statistic and quantity (NAN: never logged).
 static void late_means(const rp_run *r, rp_e1run *out) {
-    double sum[RP_NT][RP_NST] = {{0}}, qsum[RP_NQ] = {0};
-    int cnt[RP_NT][RP_NST] = {{0}}, qcnt[RP_NQ] = {0};
+    double sum[RP_NT][RP_NST] = {{0}}, qsum[RP_NQ_ALL] = {0};
+    int cnt[RP_NT][RP_NST] = {{0}}, qcnt[RP_NQ_ALL] = {0};
     for (size_t i = 0; i < r->n_tele; i++) {
         const rp_tele *t = &r->tele[i];
         if (!late_step(r, t->step)) continue;
@@ -36,7 +38,7 @@ static void late_means(const rp_run *r, rp_e1run *out) {
                 double v = band_stat(&t->b[k], st);
                 if (isfinite(v)) sum[k][st] += v, cnt[k][st]++;
             }
-        for (int q = 0; q < RP_NQ; q++) {
+        for (int q = 0; q < RP_NQ_ALL; q++) {
             double w = NAN;
             for (int j = 0; j < 2; j++)
                 if (t->has[Q_TENSORS[q][j]]) w = fmax(w, t->b[Q_TENSORS[q][j]].width);
@@ -45,7 +47,7 @@ static void late_means(const rp_run *r, rp_e1run *out) {
     }
     for (int k = 0; k < RP_NT; k++)
         for (int st = 0; st < RP_NST; st++) out->st[k][st] = cnt[k][st] ? sum[k][st] / cnt[k][st] : NAN;
-    for (int q = 0; q < RP_NQ; q++) out->q[q] = qcnt[q] ? qsum[q] / qcnt[q] : NAN;
+    for (int q = 0; q < RP_NQ_ALL; q++) out->q[q] = qcnt[q] ? qsum[q] / qcnt[q] : NAN;
 }
 
 void rp_zsum_add(rp_zsum *z, const rp_run *r) {
@@ -69,8 +71,7 @@ static const rp_e1run *seed_run(const rp_e1act *e, long seed) {
     return NULL;
 }
 
-// act / swiglu of quantity q, paired by seed.
-static rp_e1ratio ratio_of(const rp_e1act *x, const rp_e1act *sw, int q, int n_boot, uint64_t seed) {
+rp_e1ratio rp_e1_ratio(const rp_e1act *x, const rp_e1act *sw, int q, int n_boot, uint64_t seed) {
     double lx[RP_MAX_SEEDS] = {0}, ls[RP_MAX_SEEDS] = {0}, vx[RP_MAX_SEEDS], vs[RP_MAX_SEEDS];
     size_t n = 0;
     for (int i = 0; i < x->n; i++) {
@@ -89,9 +90,7 @@ static rp_e1ratio ratio_of(const rp_e1act *x, const rp_e1act *sw, int q, int n_b
     return r;
 }
 
-typedef int (*rp_picker)(const rp_run *r, const void *ctx);
-
-static void e1_act(const rp_sweep *s, const char *act, rp_picker pick, const void *ctx, rp_e1act *e) {
+void rp_e1_act(const rp_sweep *s, const char *act, rp_pick pick, const void *ctx, rp_e1act *e) {
     memset(e, 0, sizeof *e);
     snprintf(e->act, sizeof e->act, "%.31s", act);
     for (size_t i = 0; i < s->n; i++) {
@@ -107,12 +106,12 @@ static void e1_act(const rp_sweep *s, const char *act, rp_picker pick, const voi
 void rp_analyze_e1(const rp_sweep *s, rp_analysis *a) {
     char acts[RP_MAX_ACTS][32];
     a->n_e1 = rp_acts(s, rp_pick_e1, NULL, acts, RP_MAX_ACTS);
-    for (int k = 0; k < a->n_e1; k++) e1_act(s, acts[k], rp_pick_e1, NULL, &a->e1[k]);
+    for (int k = 0; k < a->n_e1; k++) rp_e1_act(s, acts[k], rp_pick_e1, NULL, &a->e1[k]);
     const rp_e1act *sw = rp_find_e1(a, "swiglu"), *pw = rp_find_e1(a, "powlu"), *cl = rp_find_e1(a, "swiglu_clip");
     a->e1_has_powlu = sw && pw, a->e1_has_clip = sw && cl;
     for (int q = 0; q < RP_NQ; q++) {
-        if (a->e1_has_powlu) a->e1_powlu[q] = ratio_of(pw, sw, q, a->n_boot, RP_BOOT_SEED + (uint64_t)q);
-        if (a->e1_has_clip) a->e1_clip[q] = ratio_of(cl, sw, q, a->n_boot, RP_BOOT_SEED + 16 + (uint64_t)q);
+        if (a->e1_has_powlu) a->e1_powlu[q] = rp_e1_ratio(pw, sw, q, a->n_boot, RP_BOOT_SEED + (uint64_t)q);
+        if (a->e1_has_clip) a->e1_clip[q] = rp_e1_ratio(cl, sw, q, a->n_boot, RP_BOOT_SEED + 16 + (uint64_t)q);
     }
     // The verdict: the down-projection input and the gradient at the up/gate outputs (the tensor FP8
     // training quantises as E5M2 for both backward GEMMs); the weight gradient is shown beside it.
@@ -143,14 +142,14 @@ void rp_analyze_e1_stress(const rp_sweep *s, rp_analysis *a) {
     a->n_e1_stress = 0;
     rp_e1act *pw = xmalloc(2 * sizeof *pw), *sw = pw + 1;  // large: not on the stack
     for (int k = 0; k < n; k++) {
-        e1_act(s, "powlu", pick_stress, &lrs[k], pw);
-        e1_act(s, "swiglu", pick_stress, &lrs[k], sw);
+        rp_e1_act(s, "powlu", pick_stress, &lrs[k], pw);
+        rp_e1_act(s, "swiglu", pick_stress, &lrs[k], sw);
         if (!pw->n || !sw->n) continue;
         rp_e1stress *e = &a->e1_stress[a->n_e1_stress++];
         e->lr = lrs[k], e->z = pw->z;
         for (int q = 0; q < 2; q++) {
             rp_e1ratio *r = &e->q[q];
-            *r = ratio_of(pw, sw, q, a->n_boot, RP_BOOT_SEED + 32 + (uint64_t)q);
+            *r = rp_e1_ratio(pw, sw, q, a->n_boot, RP_BOOT_SEED + 32 + (uint64_t)q);
             r->v = rp_verdict_e1(r->logc.ok, r->lo, r->hi, q == RP_Q_ACT ? RP_E1_PAPER_ACT : RP_E1_PAPER_GRAD);
         }
     }

@@ -52,10 +52,8 @@ static void analyze_tune(const rp_sweep *s, rp_analysis *a) {
 
 // ---- E3, E4: pairing by seed ----
 
-typedef int (*run_pick)(const rp_run *r, const char *act, double m);
-
 // The final val loss of the first run picked for each seed, aligned with seeds[] (NAN: none).
-static void by_seed(const rp_sweep *s, run_pick pick, const char *act, double m, const long *seeds, int n, double *out) {
+static void by_seed(const rp_sweep *s, rp_seed_pick pick, const char *act, double m, const long *seeds, int n, double *out) {
     for (int k = 0; k < n; k++) {
         out[k] = NAN;
         for (size_t i = 0; i < s->n && isnan(out[k]); i++)
@@ -64,7 +62,7 @@ static void by_seed(const rp_sweep *s, run_pick pick, const char *act, double m,
 }
 
 // The distinct seeds of the picked runs, ascending. Returns the count.
-static int seeds_of(const rp_sweep *s, run_pick pick, const char *act, double m, long *seeds) {
+static int seeds_of(const rp_sweep *s, rp_seed_pick pick, const char *act, double m, long *seeds) {
     int n = 0;
     for (size_t i = 0; i < s->n; i++) {
         const rp_run *r = &s->runs[i];
@@ -94,20 +92,24 @@ static int seeds_needed(double sd, double effect) {
     return -1;
 }
 
-static rp_e3pair e3_pair(const rp_sweep *s, const char *poly, const char *base) {
+rp_e3pair rp_pair_val(const rp_sweep *s, rp_seed_pick pick, const char *x_act, const char *base, double paper) {
     long seeds[RP_MAX_SEEDS] = {0};
-    int n = seeds_of(s, pick_e3, poly, NAN, seeds);
+    int n = seeds_of(s, pick, x_act, NAN, seeds);
     double x[RP_MAX_SEEDS], y[RP_MAX_SEEDS];
-    by_seed(s, pick_e3, poly, NAN, seeds, n, x);
-    by_seed(s, pick_e3, base, NAN, seeds, n, y);
-    rp_e3pair p = {.poly = poly, .base = base};
+    by_seed(s, pick, x_act, NAN, seeds, n, x);
+    by_seed(s, pick, base, NAN, seeds, n, y);
+    rp_e3pair p = {.poly = x_act, .base = base};
     p.n_pairs = rp_count_pairs(x, y, (size_t)n);
     p.c = rp_cmp_paired(x, y, (size_t)n, RP_LEVEL);
     p.mde = p.c.ok ? rp_mde(p.c.se, p.c.df, RP_ALPHA, RP_POWER) : NAN;
-    p.paper = rp_paper_polycom_train(poly) - rp_paper_polycom_train(base);
+    p.paper = paper;
     p.seeds_needed = p.c.ok ? seeds_needed(p.c.sd, p.paper) : 0;
     p.v = rp_verdict_e3(p.c.ok, p.c.lo, p.c.hi, p.paper);
     return p;
+}
+
+static rp_e3pair e3_pair(const rp_sweep *s, const char *poly, const char *base) {
+    return rp_pair_val(s, pick_e3, poly, base, rp_paper_polycom_train(poly) - rp_paper_polycom_train(base));
 }
 
 static int has_act(const rp_sweep *s, const char *act) {

@@ -12,7 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const RP_TENSOR_NAMES[RP_NT] = {"act_out", "grad_up", "grad_gate", "wgrad_up", "wgrad_gate"};
+const char *const RP_TENSOR_NAMES[RP_NT] = {"act_out",   "grad_up",     "grad_gate", "wgrad_up",
+                                           "wgrad_gate", "moe.act_out", "moe.shared_act_out"};
+// Where each tensor sits in a telemetry line's layer object: the dense ones at its top level, an MoE
+// layer's inside its "moe" object (docs/moe.md).
+static const struct { const char *parent, *key; } TENSOR_KEYS[RP_NT] = {
+    {NULL, "act_out"}, {NULL, "grad_up"},     {NULL, "grad_gate"},         {NULL, "wgrad_up"},
+    {NULL, "wgrad_gate"}, {"moe", "act_out"}, {"moe", "shared_act_out"}};
 
 #define DOWN_INPUT_SUFFIX "ffn_down.x"   // lowp tensor name of a layer's down-projection input
 
@@ -74,8 +80,8 @@ static int parse_plan_run(const json_t *o, size_t i, const char *dir, const char
     json_array_foreach(exps, k, e) {
         unsigned bit = rp_exp_bit(json_string_value(e));
         if (!bit)
-            return err_set(err, errlen, "%s: runs[%zu] (%s): experiment ids are E1..E6 (optionally E<k>.<suffix>) or tune",
-                        path, i, r->name);
+            return err_set(err, errlen, "%s: runs[%zu] (%s): experiment ids are E1..E%d (optionally E<k>.<suffix>) or tune",
+                        path, i, r->name, RP_N_EXP);
         r->exps |= bit;
     }
     r->steps_planned = (long)num_or(o, "steps", -1);
@@ -133,6 +139,13 @@ static int load_config(rp_run *r, char *err, size_t errlen) {
     r->steps_cfg = (long)num_or(j, "steps", 0);
     r->rht = (long)num_or(j, "rht", 1);
     if (strcmp(r->precision, "fp8")) r->amax_history = 0;   // a recipe setting only under fp8
+    r->moe_experts = (long)num_or(j, "moe_experts", 0);
+    r->moe_top_k = (long)num_or(j, "moe_top_k", 0);
+    r->moe_shared = (long)num_or(j, "moe_shared", 0);
+    r->moe_hidden = (long)num_or(j, "moe_hidden", 0);
+    char router[16];
+    str_or(j, "moe_router", "softmax", router, sizeof router);
+    r->moe_sigmoid = !strcmp(router, "sigmoid");
     json_decref(j);
     return rc;
 }
@@ -172,7 +185,8 @@ static int parse_layers(const json_t *layers, rp_tele *t, const char *path, long
     const json_t *L;
     json_array_foreach(layers, i, L) {
         for (int k = 0; k < RP_NT; k++) {
-            const json_t *q = json_object_get(L, RP_TENSOR_NAMES[k]);
+            const json_t *in = TENSOR_KEYS[k].parent ? json_object_get(L, TENSOR_KEYS[k].parent) : L;
+            const json_t *q = json_object_get(in, TENSOR_KEYS[k].key);
             if (!q) continue;
             if (!json_is_object(q))
                 return err_set(err, errlen, "%s:%ld: layers[%zu].%s is not an object", path, line, i, RP_TENSOR_NAMES[k]);

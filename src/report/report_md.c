@@ -61,7 +61,9 @@ static void runs_table(rp_ctx *c) {
 static int same_model(const rp_run *a, const rp_run *b) {
     return a->finished && b->finished && a->d_model == b->d_model && a->n_layers == b->n_layers &&
            a->n_heads == b->n_heads && a->n_kv_heads == b->n_kv_heads && a->ffn_hidden == b->ffn_hidden &&
-           a->vocab_size == b->vocab_size && a->tied == b->tied && !strcmp(a->act, b->act);
+           a->vocab_size == b->vocab_size && a->tied == b->tied && !strcmp(a->act, b->act) &&
+           a->moe_experts == b->moe_experts && a->moe_top_k == b->moe_top_k && a->moe_shared == b->moe_shared &&
+           a->moe_hidden == b->moe_hidden && a->moe_sigmoid == b->moe_sigmoid;
 }
 
 typedef struct {
@@ -99,8 +101,12 @@ static void sizes_table(rp_ctx *c, sizes_sum *z) {
         rp_param_split(r, &sp);
         if (np >= 0) z->pmin = z->pmin < 0 || np < z->pmin ? np : z->pmin, z->pmax = np > z->pmax ? np : z->pmax;
         z->tmax = fmax(z->tmax, thi);
-        char b[6][48], ffn[48];
-        if (r->ffn_hidden) snprintf(ffn, sizeof ffn, "%ld", r->ffn_hidden);
+        char b[6][48], ffn[80], eh[24];
+        snprintf(eh, sizeof eh, "%ld", r->moe_hidden);
+        if (r->moe_experts > 0)   // MoE: experts × width (0: the dense rule), top-k, shared
+            snprintf(ffn, sizeof ffn, "MoE %ld×%s, top-%ld, %ld shared", r->moe_experts, r->moe_hidden ? eh : "derived",
+                     r->moe_top_k, r->moe_shared);
+        else if (r->ffn_hidden) snprintf(ffn, sizeof ffn, "%ld", r->ffn_hidden);
         else snprintf(ffn, sizeof ffn, "derived");
         pct(b[0], sp.embed, sp.total), pct(b[1], sp.attn, sp.total), pct(b[2], sp.ffn, sp.total), pct(b[3], sp.other, sp.total);
         rp_printf(c->md, "| %s | %ld | %ld | %ld (%ld) | %s | %ld | %s | %s | %.0f (%s) | %.0f (%s) | %.0f (%s) | %.0f (%s) | %s "
@@ -148,12 +154,12 @@ void rp_md_overview(rp_ctx *c) {
         rp_printf(c->md, "Their FFNs hold %.1f%% to %.1f%% of the parameters%s. ", 100 * z.ffn_min, 100 * z.ffn_max,
                   z.n_low ? " (some below the 40% the suite asks for, see the warnings above)" : "");
     rp_md_paper_scale(c->md);
-    rp_puts(c->md, " At this scale the sweep can show whether each activation trains, whether a difference is larger "
+    rp_printf(c->md, " At this scale the sweep can show whether each activation trains, whether a difference is larger "
                    "than the seed-to-seed noise of these tiny models, how wide the activation and gradient outlier "
                    "bands are early in training, and whether a learning rate is stable in FP8 over a short run. It "
                    "cannot tell whether the papers' small gaps (about 0.01-0.02 in loss) hold at their scale, nor "
-                   "anything about FP8 instabilities that need tens of thousands of steps to develop, nor MoE (E6 "
-                   "is not run). A verdict below is about these models only.\n\n");
+                   "anything about FP8 instabilities that need tens of thousands of steps to develop%s. A verdict below "
+                   "is about these models only.\n\n", c->a->e6.n_runs ? "" : ", nor MoE (E6 runs in --full only)");
     const rp_e1act *p = rp_find_e1(c->a, "powlu");
     rp_md_z_sentence(c->md, "Whether PowLU's bounded gate regime is reached (E1 runs)", p ? &p->z : &(rp_zsum){0});
 }

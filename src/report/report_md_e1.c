@@ -86,7 +86,7 @@ static int any_tensor(rp_ctx *c, int t) {
 }
 
 static void band_figures(rp_ctx *c) {
-    for (int t = 0; t < RP_NT; t++) {
+    for (int t = 0; t < RP_NT_DENSE; t++) {   // the MoE tensors are E6's (report_md_e6.c)
         char cap[64], name[32];
         snprintf(cap, sizeof cap, "E1 quantile bands of %s", RP_TENSOR_NAMES[t]);
         snprintf(name, sizeof name, "e1_%s", RP_TENSOR_NAMES[t]);
@@ -119,9 +119,18 @@ static void seed_table(rp_ctx *c) {
     rp_puts(c->md, "\n");
 }
 
-static double paper_ratio(int q) { return q == RP_Q_ACT ? RP_E1_PAPER_ACT : q == RP_Q_GRAD ? RP_E1_PAPER_GRAD : NAN; }
+// The paper's ratio for a quantity: its figure shows the expert FFNs' down-projection inputs (every
+// down-projection input here: dense, routed and shared) and the first linear layer's gradients.
+static double paper_ratio(int q) {
+    return q == RP_Q_GRAD ? RP_E1_PAPER_GRAD : q == RP_Q_WGRAD ? NAN : RP_E1_PAPER_ACT;
+}
 
-static void ratio_row(rp_buf *md, const char *act, int q, const rp_e1ratio *r, int decides) {
+void rp_md_e1_ratio_header(rp_buf *md) {
+    rp_puts(md, "| ratio | band width of | seed pairs | geometric mean ratio | 95% t interval | p (ratio = 1) | "
+                "95% paired bootstrap (ratio of means) | paper | verdict |\n|---|---|---|---|---|---|---|---|---|\n");
+}
+
+void rp_md_e1_ratio_row(rp_buf *md, const char *act, int q, const rp_e1ratio *r, int decides) {
     char b[8][48];
     if (!r->n_pairs) {
         rp_printf(md, "| %s / swiglu | %s | 0 | not logged | | | | | %s |\n", act, RP_Q_NAMES[q],
@@ -136,12 +145,11 @@ static void ratio_row(rp_buf *md, const char *act, int q, const rp_e1ratio *r, i
 }
 
 static void ratio_table(rp_ctx *c) {
-    rp_puts(c->md, "| ratio | band width of | seed pairs | geometric mean ratio | 95% t interval | p (ratio = 1) | "
-                   "95% paired bootstrap (ratio of means) | paper | verdict |\n|---|---|---|---|---|---|---|---|---|\n");
+    rp_md_e1_ratio_header(c->md);
     for (int q = 0; q < RP_NQ && c->a->e1_has_powlu; q++)
-        ratio_row(c->md, "powlu", q, &c->a->e1_powlu[q], q != RP_Q_WGRAD);
+        rp_md_e1_ratio_row(c->md, "powlu", q, &c->a->e1_powlu[q], q != RP_Q_WGRAD);
     for (int q = 0; q < RP_NQ && c->a->e1_has_clip; q++)
-        ratio_row(c->md, "swiglu_clip", q, &c->a->e1_clip[q], 0);
+        rp_md_e1_ratio_row(c->md, "swiglu_clip", q, &c->a->e1_clip[q], 0);
     rp_puts(c->md, "\n");
 }
 

@@ -40,7 +40,7 @@ static const char *needed_str(char b[48], int n) {
     return b;
 }
 
-static void pair_row(rp_buf *md, const rp_e3pair *p) {
+void rp_md_e3_pair_row(rp_buf *md, const rp_e3pair *p) {
     char b[8][48];
     rp_printf(md, "| %s − %s | %d | %s | [%s, %s] | %s | %s | %s | %s | %s |\n", p->poly, p->base, p->n_pairs,
               rp_f(b[0], "%+.4f", p->c.diff), rp_f(b[1], "%+.4f", p->c.lo), rp_f(b[2], "%+.4f", p->c.hi),
@@ -48,7 +48,7 @@ static void pair_row(rp_buf *md, const rp_e3pair *p) {
               needed_str(b[6], p->seeds_needed), rp_verdict_name(p->v));
 }
 
-static void pair_header(rp_buf *md) {
+void rp_md_e3_pair_header(rp_buf *md) {
     rp_puts(md, "| difference | seed pairs | mean | 95% t interval | p | MDE | paper | seeds for the paper's difference "
                 "| verdict |\n|---|---|---|---|---|---|---|---|---|\n");
 }
@@ -153,8 +153,8 @@ void rp_md_e3(rp_ctx *c) {
                      "the observed sd of the differences.\n\n", 100 * RP_LEVEL, RP_POWER, 100 * RP_POWER,
               rp_paper_polycom_train("swiglu"), rp_paper_polycom_train("gelu"), rp_paper_polycom_train("relu"),
               rp_paper_polycom_train("polyrelu"), rp_paper_polycom_train("polynorm"));
-    pair_header(c->md);
-    for (int k = 0; k < c->a->n_e3; k++) pair_row(c->md, &c->a->e3[k]);
+    rp_md_e3_pair_header(c->md);
+    for (int k = 0; k < c->a->n_e3; k++) rp_md_e3_pair_row(c->md, &c->a->e3[k]);
     rp_puts(c->md, "\n");
     rp_md_figure(c, pairs_figure(c), "e3_pairs", "E3 paired differences with 95% intervals");
     gelu_paragraph(c);

@@ -1,4 +1,4 @@
-// report_md_e7.c — section 10, E7: 4-bit block-scaled pre-training against its control (report_e7.h).
+// report_md_e7.c — section 11, E7: 4-bit block-scaled pre-training against its control (report_e7.h).
 // Printed only when the sweep has E7 runs (`actlab compare --full`), so other reports are unchanged.
 #include "report/report_e7.h"
 #include "report/rp_md.h"
@@ -113,7 +113,7 @@ void rp_md_e7(rp_ctx *c) {
     if (!n) return;
     rp_e7 *e = xmalloc(sizeof *e);
     rp_analyze_e7(c->s, e);
-    rp_puts(c->md, "## 10. E7: 4-bit pre-training (NVFP4, MXFP4) against a control\n\n");
+    rp_puts(c->md, "## 11. E7: 4-bit pre-training (NVFP4, MXFP4) against a control\n\n");
     rp_printf(c->md,
               "A question neither paper tested: does PowLU's bounded growth narrow the loss gap of 4-bit "
               "block-scaled pre-training to its control, or avoid divergence, where SwiGLU's near-quadratic growth does "

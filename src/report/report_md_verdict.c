@@ -41,7 +41,13 @@ static void rules(rp_ctx *c) {
                      "(the curves overlap) if the upper end ≤ %g%%, not reproduced if the lower end > %g%%, else "
                      "inconclusive.\n", RP_E5_MIN_SIZES, RP_E5_MIN_SEEDS, 100 * RP_LEVEL, c->a->n_boot,
               100 * RP_E5_OVERLAP, 100 * RP_E5_OVERLAP);
-    rp_puts(c->md, "- E6 (MoE FFNs): not run by this project's sweeps.\n\n");
+    rp_printf(c->md, "- E6 (MoE FFNs, section 10; `actlab compare --full` only): E6-E1 is E1's rule on the routed and "
+                     "the shared experts' down-projection inputs (P = %.2f each; both parts; the experts' gradients are "
+                     "not logged, so there is no gradient part); E6-E3 is E3's rule for PolyNorm − SwiGLU with P = "
+                     "PolyCom's MoE difference (%+.3f), and E4's TOST against ±%g nats for PowLU − SwiGLU (the PowLU "
+                     "paper has them level in MoE, %+.3f); E6-E2 is not run (MoE trains in fp32 only).\n\n",
+              RP_E1_PAPER_ACT, rp_paper_polycom_moe_train_diff("polynorm"), RP_E4_MARGIN,
+              rp_paper_powlu_m_loss(3) - rp_paper_powlu_m_swiglu());
 }
 
 static void e1_part(rp_buf *md, const char *what, const rp_e1ratio *r, double paper) {
@@ -193,6 +199,57 @@ static void verdict_e5(rp_ctx *c) {
     rp_puts(c->md, "\n");
 }
 
+static void verdict_e6_e1(rp_ctx *c, const rp_e6 *e) {
+    if (!e->e1_has_powlu) {
+        rp_puts(c->md, "- E6-E1: inconclusive — needs fp32 E6 runs of both powlu and swiglu with the same seeds.\n");
+        return;
+    }
+    rp_printf(c->md, "- E6-E1: %s — PowLU/SwiGLU band width, 95%% t interval: ", rp_verdict_name(e->e1_v));
+    e1_part(c->md, "routed experts' down-projection input", &e->e1_powlu[0], RP_E1_PAPER_ACT);
+    rp_puts(c->md, "; ");
+    e1_part(c->md, "shared experts' down-projection input", &e->e1_powlu[1], RP_E1_PAPER_ACT);
+    rp_puts(c->md, ". No gradient part: the MoE telemetry logs no expert gradients.");
+    if (e->e1_v == RP_INCONCLUSIVE) rp_puts(c->md, " To decide: more seed pairs (the interval narrows as 1/√pairs).");
+    rp_puts(c->md, "\n");
+}
+
+static void verdict_e6_e3(rp_ctx *c, const rp_e6 *e) {
+    char b[6][48];
+    if (!e->has_polynorm) rp_puts(c->md, "- E6-E3 (PolyNorm): inconclusive — needs E6 runs of polynorm and swiglu.\n");
+    else {
+        const rp_e3pair *p = &e->polynorm;
+        rp_printf(c->md, "- E6-E3 (PolyNorm): %s — polynorm − swiglu %s [%s, %s] (95%% t interval, n = %d, MDE %s; paper "
+                         "%+.3f, PolyCom MoE).%s\n", rp_verdict_name(p->v), rp_f(b[0], "%+.4f", p->c.diff),
+                  rp_f(b[1], "%+.4f", p->c.lo), rp_f(b[2], "%+.4f", p->c.hi), p->n_pairs, rp_f(b[3], "%.4f", p->mde),
+                  p->paper, p->v == RP_INCONCLUSIVE ? " To decide: the seeds listed in section 10." : "");
+    }
+    if (!e->has_powlu) {
+        rp_puts(c->md, "- E6-E3 (PowLU): inconclusive — needs E6 runs of powlu and swiglu.\n");
+        return;
+    }
+    const rp_e3pair *p = &e->powlu;
+    const rp_tost *t = &e->powlu_tost;
+    rp_printf(c->md, "- E6-E3 (PowLU): %s — powlu − swiglu %s, 95%% t interval [%s, %s], 90%% TOST interval [%s, %s] "
+                     "against ±%g nats (n = %d, resolvable margin %s; paper %+.3f, level with SwiGLU).%s\n",
+              rp_verdict_name(p->v), rp_f(b[0], "%+.4f", p->c.diff), rp_f(b[1], "%+.4f", p->c.lo),
+              rp_f(b[2], "%+.4f", p->c.hi), rp_f(b[3], "%+.4f", t->lo), rp_f(b[4], "%+.4f", t->hi), RP_E4_MARGIN,
+              p->n_pairs, rp_f(b[5], "%.4f", t->resolvable), p->paper,
+              p->v == RP_INCONCLUSIVE ? " To decide: a resolvable margin below the margin (it shrinks as 1/√pairs)." : "");
+}
+
+static void verdict_e6(rp_ctx *c) {
+    const rp_e6 *e = &c->a->e6;
+    if (!e->n_runs) {
+        rp_puts(c->md, "- E6: not run — E1 and E3 with an MoE FFN run in `actlab compare --full` only (section 10 "
+                       "there); E6-E2 cannot run yet (MoE trains in fp32 only).\n");
+        return;
+    }
+    verdict_e6_e1(c, e);
+    rp_puts(c->md, "- E6-E2: not run — MoE models train in fp32 only so far (low precision is not implemented for MoE "
+                   "FFNs), so there is no FP8 ladder with experts.\n");
+    verdict_e6_e3(c, e);
+}
+
 void rp_md_verdicts(rp_ctx *c) {
     rp_puts(c->md, "## 9. Verdicts\n\n");
     rules(c);
@@ -202,5 +259,6 @@ void rp_md_verdicts(rp_ctx *c) {
     verdict_e3(c);
     verdict_e4(c);
     verdict_e5(c);
-    rp_puts(c->md, "- E6: not run — the MoE FFN (routed + shared experts) is not part of this sweep.\n\n");
+    verdict_e6(c);
+    rp_puts(c->md, "\n");
 }

@@ -16,6 +16,10 @@ static const struct {
     {"polyrelu", 2.178, 3.161}, {"polynorm", 2.171, 3.150},
 };
 
+// PolyCom's MoE (OLMoE-style, 1B active / 7B total, 64 experts top-8): train loss.
+#define POLYCOM_MOE_SWIGLU 2.355
+#define POLYCOM_MOE_POLYNORM 2.341
+
 // PowLU (Ling Team, 2026), m ablation: 47M activated parameters, 29.8B tokens, final loss.
 #define POWLU_ABLATION_SWIGLU 1.910
 static const struct {
@@ -54,6 +58,10 @@ double rp_paper_powlu_m_loss(double m) {
 }
 
 double rp_paper_powlu_m_swiglu(void) { return POWLU_ABLATION_SWIGLU; }
+
+double rp_paper_polycom_moe_train_diff(const char *act) {
+    return !strcmp(act, "polynorm") ? POLYCOM_MOE_POLYNORM - POLYCOM_MOE_SWIGLU : !strcmp(act, "swiglu") ? 0 : NAN;
+}
 
 void rp_md_paper_scale(rp_buf *md) {
     rp_puts(md, "The papers trained far larger models on far more data: PolyCom 1B dense parameters on 250B "

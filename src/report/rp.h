@@ -13,9 +13,12 @@
 #define RP_EXP_TUNE (1u << RP_N_EXP)
 
 // The FFN tensors the trainer's telemetry watches: the down-projection input, the up/gate-projection
-// output gradients, and the up/gate weight gradients (the last two only in newer metrics files).
-enum { RP_ACT_OUT, RP_GRAD_UP, RP_GRAD_GATE, RP_WGRAD_UP, RP_WGRAD_GATE, RP_NT };
-extern const char *const RP_TENSOR_NAMES[RP_NT];
+// output gradients, and the up/gate weight gradients (the last two only in newer metrics files) of a
+// dense FFN (the first RP_NT_DENSE); then an MoE layer's ("moe": {...}, docs/moe.md): the routed and
+// the shared experts' down-projection inputs (E6).
+enum { RP_ACT_OUT, RP_GRAD_UP, RP_GRAD_GATE, RP_WGRAD_UP, RP_WGRAD_GATE, RP_NT_DENSE,
+       RP_MOE_OUT = RP_NT_DENSE, RP_MOE_SHARED_OUT, RP_NT };
+extern const char *const RP_TENSOR_NAMES[RP_NT];   // "act_out", ..., "moe.act_out", "moe.shared_act_out"
 
 typedef struct { long step; double v; } rp_pt;
 
@@ -46,6 +49,8 @@ typedef struct {
     double m, lr;              // m: NAN when the activation has none
     long seed, d_model, n_layers, n_heads, ffn_hidden, batch, seq, grad_accum;
     long n_kv_heads, vocab_size, tied, amax_history, steps_cfg;   // 0 / -1 when config.json lacks them
+    // MoE FFN (config.json lists the moe_* keys only for MoE models): experts 0 = dense FFN.
+    long moe_experts, moe_top_k, moe_shared, moe_hidden, moe_sigmoid;
     // from metrics.jsonl
     rp_pt *loss; size_t n_loss;
     rp_pt *val; size_t n_val;  // val_loss lines (null -> NAN)
@@ -79,9 +84,9 @@ int rp_load(const char *dir, rp_sweep *s, char *err, size_t errlen);
 void rp_free(rp_sweep *s);
 int rp_is_fp8(const rp_run *r);   // the E2 treatment; every other precision (fp32, bf16) is full-range
 int rp_is_4bit(const rp_run *r);  // mxfp4 or nvfp4: the E7 treatment
-int rp_in_exp(const rp_run *r, int e);   // e: 1..6, finished runs only
+int rp_in_exp(const rp_run *r, int e);   // e: 1..RP_N_EXP, finished runs only
 int rp_is_tune(const rp_run *r);         // finished and tagged "tune"
-// Parses one experiment id: "E<k>" or "E<k>.<suffix>" (k in 1..6) -> its bit; "tune" -> RP_EXP_TUNE;
+// Parses one experiment id: "E<k>" or "E<k>.<suffix>" (k in 1..RP_N_EXP) -> its bit; "tune" -> RP_EXP_TUNE;
 // anything else -> 0.
 unsigned rp_exp_bit(const char *id);
 

@@ -2,8 +2,10 @@
 // kind and phase keeps ≥ 40% of its parameters in the FFNs; E3 pairs every activation on the same
 // seeds; E5 has ≥ 5 sizes, ≥ 2 seeds each, and tokens proportional to the parameters; and phase 2 is
 // decided from phase 1's run folders (the tuned learning rate, the E2 boundary, spikes count as
-// unstable); E7 (4-bit formats) exists only in the full suite's phase 2, on E2's ladder, with a bf16
-// control at every (activation, lr, seed), and no other suite has a block-format run.
+// unstable); E6 (MoE) exists only in the full suite's phase 2, at the dense model's active FFN width, the
+// tuned rates and E3's seeds, and no other run has experts; E7 (4-bit formats) exists only in the full
+// suite's phase 2, on E2's ladder, with a bf16 control at every (activation, lr, seed), and no other
+// suite has a block-format run.
 #include "exp/runinfo.h"
 #include "exp/suite.h"
 #include "model/model.h"
@@ -132,7 +134,8 @@ static void test_what_each_run_reads(void **state) {
             const sweep_entry *e = &p.runs[r];
             assert_int_equal(e->cfg.divergence_grace, e->cfg.sched.warmup_steps);
             assert_true(e->cfg.divergence_grace > 0);
-            int curves = has_exp(e, "E3") || has_exp(e, "E1"), e2 = has_exp(e, "E2") || has_exp(e, "E7");
+            int curves = has_exp(e, "E3") || has_exp(e, "E1") || has_exp(e, "E6");
+            int e2 = has_exp(e, "E2") || has_exp(e, "E7");
             if (curves) assert_true(e->cfg.eval_interval > 0 && e->cfg.eval_interval < e->cfg.steps);
             else assert_int_equal(e->cfg.eval_interval, 0);
             if (curves || e2) assert_true(e->cfg.telemetry_interval > 0);
@@ -202,6 +205,83 @@ static void test_e7_design(void **state) {
                                  precision_name(FMT[f].prec), FMT[f].rht, lrs[i], seed, found);
                 }
     assert_int_equal(shared_ctl, SUITE_N_E2 * n_lr);  // seed 1 of every control is E2.ctl's run
+    sweep_plan_free(&p);
+}
+
+// The number of runs tagged E6 in a suite's phase (2: from decisions at lr 0.005); any MoE run outside
+// E6 fails the test.
+static int e6_runs(suite_kind k, int phase) {
+    suite_decisions d;
+    decisions_at(&d, 0.005, 1);
+    sweep_plan p;
+    load_plan(&p, k, phase == 2 ? &d : NULL);
+    int n = 0;
+    for (int r = 0; r < p.n_runs; r++) {
+        n += has_exp(&p.runs[r], "E6");
+        if (!has_exp(&p.runs[r], "E6") && p.runs[r].cfg.model.moe_experts)
+            fail_msg("suite %s: %s has an MoE FFN outside E6", suite_kind_names[k], p.runs[r].name);
+    }
+    sweep_plan_free(&p);
+    return n;
+}
+
+// The E3 run of act at seed in plan p (the dense twin of an E6 run), or NULL.
+static const sweep_entry *e3_run(const sweep_plan *p, const char *act, uint64_t seed) {
+    for (int r = 0; r < p->n_runs; r++) {
+        const sweep_entry *e = &p->runs[r];
+        if (has_exp(e, "E3") && e->cfg.seed == seed && !strcmp(act_desc_of(e->cfg.model.act.kind)->name, act)) return e;
+    }
+    return NULL;
+}
+
+// E6: nowhere but --full phase 2. There: swiglu, powlu and polynorm × seeds 1..8 (E3's), each once, at
+// its own tuned dense rate, 8 experts top-2 with 1 shared and OLMoE's router, the active FFN parameters
+// of the dense twin (plus the router and the experts' activation scalars), its length and telemetry.
+static void test_e6_design(void **state) {
+    (void)state;
+    for (int k = SUITE_QUICK; k <= SUITE_FULL; k++)
+        for (int phase = 1; phase <= 2; phase++) {
+            int n = e6_runs((suite_kind)k, phase);
+            if (k != SUITE_FULL || phase == 1) assert_int_equal(n, 0);
+            else assert_int_equal(n, SUITE_N_E6 * 8);
+        }
+    suite_decisions d;
+    decisions_at(&d, 0.005, 1);
+    for (int a = 0; a < SUITE_N_E3; a++) d.lr[a] = 0.001 * (a + 1);  // a distinct tuned rate per activation
+    sweep_plan p;
+    load_plan(&p, SUITE_FULL, &d);
+    for (int a = 0; a < SUITE_N_E6; a++)
+        for (uint64_t seed = 1; seed <= 8; seed++) {
+            const char *act = suite_e6_acts[a];
+            const sweep_entry *e6 = NULL, *dense = e3_run(&p, act, seed);
+            int found = 0;
+            for (int r = 0; r < p.n_runs; r++) {
+                const sweep_entry *e = &p.runs[r];
+                if (has_exp(e, "E6") && e->cfg.seed == seed && !strcmp(act_desc_of(e->cfg.model.act.kind)->name, act))
+                    e6 = e, found++;
+            }
+            if (found != 1 || !dense) fail_msg("E6 %s seed %d: %d runs, dense twin %s", act, (int)seed, found, dense ? "found" : "missing");
+            const model_config *m = &e6->cfg.model;
+            assert_int_equal(m->moe_experts, 8);
+            assert_int_equal(m->moe_top_k, 2);
+            assert_int_equal(m->moe_shared, 1);
+            assert_int_equal(m->moe_router, MOE_SOFTMAX);
+            assert_true(fabs(m->moe_aux_coef - 0.01) < 1e-9 && fabs(m->moe_z_coef - 0.001) < 1e-9);
+            int t = 0;
+            while (strcmp(suite_e3_acts[t], act)) t++;
+            assert_true(fabs(e6->cfg.opt.lr - d.lr[t]) < 1e-6 * d.lr[t]);
+            model_param_split s6, sd;
+            model_param_split_of(m, &s6);
+            model_param_split_of(&dense->cfg.model, &sd);
+            size_t L = (size_t)m->n_layers, router = L * 8 * (size_t)m->d_model;
+            size_t scalars = L * 3 * (size_t)act_desc_of(m->act.kind)->n_params;  // 3 active FFNs' scalars
+            if (s6.ffn_active < sd.ffn || s6.ffn_active - sd.ffn > router + scalars)
+                fail_msg("E6 %s: active FFN parameters %zu, dense %zu (router %zu)", act, s6.ffn_active, sd.ffn, router);
+            assert_int_equal(e6->cfg.steps, dense->cfg.steps);
+            assert_int_equal(e6->cfg.telemetry_interval, dense->cfg.telemetry_interval);
+            assert_int_equal(e6->cfg.eval_interval, dense->cfg.eval_interval);
+            assert_int_equal(e6->cfg.prec.precision, PREC_FP32);
+        }
     sweep_plan_free(&p);
 }
 
@@ -310,6 +390,7 @@ int main(void) {
         cmocka_unit_test(test_e5_design),
         cmocka_unit_test(test_what_each_run_reads),
         cmocka_unit_test(test_decide),
+        cmocka_unit_test(test_e6_design),
         cmocka_unit_test(test_e7_design),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,7 +118,7 @@ static void test_e7_section(void **state) {
     rp_ctx c = {.s = &p->s, .md = &md};
     rp_md_e7(&c);
     assert_non_null(md.p);
-    assert_non_null(strstr(md.p, "## 10. E7"));
+    assert_non_null(strstr(md.p, "## 11. E7"));
     assert_non_null(strstr(md.p, "question neither paper tested"));
     assert_non_null(strstr(md.p, "| nvfp4 | yes | powlu vs swiglu |"));
     byte_buf_free(&md);
