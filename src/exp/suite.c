@@ -285,6 +285,8 @@ static void phase1(json_t *exps, const suite_params *p) {
 
 // ---- phase 2: the seeded comparisons and the refined E2 boundaries ----------------------------
 
+#define E6_E2_SEEDS 3  // E6's ladders: the seeds E2's rule needs at a decisive rung, at every rung
+
 // The index of act in one of the suite's activation lists, or -1.
 static int act_index(const char *const *acts, int n, const char *act) {
     for (int i = 0; i < n; i++)
@@ -367,6 +369,10 @@ static void phase2(json_t *exps, const suite_params *p, const suite_decisions *d
         double lr[SUITE_N_E6];
         for (int i = 0; i < SUITE_N_E6; i++) lr[i] = d->lr[e3_index(suite_e6_acts[i])];
         suite_e6(exps, &base, lr, p->e6_seeds);
+        json_t *fp8 = e2_set(p, NULL, 1024), *ctl = e2_set(p, NULL, 0);
+        suite_e6_e2(exps, &base, p->ladder, p->n_ladder, E6_E2_SEEDS, fp8, ctl);
+        json_decref(fp8);
+        json_decref(ctl);
     }
     // E7 last, in phase 2: the claims of the papers (E1-E6) come first in the queue
     if (p->e7_seeds) {

@@ -11,8 +11,10 @@
 //   that each activation gets its own tuned rate by the same procedure (docs/sweep.md).
 // * Seeds 1..seeds shared by every activation (paired, as E3); the base runs' length, validations and
 //   telemetry (E1 reads the experts' down-projection inputs from the "moe" telemetry).
-// * E2 (the FP8 ladder) with MoE is not run: MoE models train in fp32 only so far. suite_e6_moe puts
-//   E6's MoE FFN into any set, so a ladder can later be E2's sets (e2_set) with it.
+// * E6-E2: E2's coarse ladder for PowLU and SwiGLU (E2's claim) with this MoE FFN, in FP8 (E2's
+//   delayed recipe, every expert with its own scales, the router f32) and the control, at E2's run
+//   length. There is no third phase to refine a boundary, so every rung gets the seeds E2's rule
+//   asks for at a decisive rung (RP_E2_MIN_SEEDS = 3) from the start.
 #include "exp/suite.h"
 #include "exp/suite_json.h"
 #include "util/check.h"
@@ -59,4 +61,21 @@ void suite_e6(json_t *exps, const model_config *base, const double *lr, int seed
         snprintf(id, sizeof id, "E6.%s", act);
         add_exp(exps, id, g, s);
     }
+}
+
+void suite_e6_e2(json_t *exps, const model_config *base, const double *ladder, int n_ladder, int seeds,
+                 const json_t *fp8, const json_t *ctl) {
+    static const char *const ACTS[2] = {"swiglu", "powlu"};
+    for (int i = 0; i < 2; i++)
+        for (int c = 0; c < 2; c++) {
+            json_t *g = json_object();
+            json_object_set_new(g, "lr", real_list(ladder, n_ladder));
+            json_object_set_new(g, "seed", int_list(1, seeds));
+            json_t *s = json_deep_copy(c ? ctl : fp8);
+            json_object_set_new(s, "act", json_string(ACTS[i]));
+            suite_e6_moe(s, base, ACTS[i]);
+            char id[48];
+            snprintf(id, sizeof id, "E6.E2.%s%s", ACTS[i], c ? ".ctl" : "");
+            add_exp(exps, id, g, s);
+        }
 }

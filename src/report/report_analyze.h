@@ -125,11 +125,11 @@ typedef struct {
     rp_fit fit;
 } rp_e5act;
 
-// ---- E6: E1 and E3 with an MoE FFN (report_analyze_e6.c; E2 is not run: MoE trains in fp32 only) ----
+// ---- E6: E1, E2 and E3 with an MoE FFN (report_analyze_e6.c) ----
 #define RP_E6_MAX_ACTS 4
 typedef struct {
     int n_runs;                 // finished E6 runs
-    int n_lowp;                 // of them in FP8 or a 4-bit format: not judged (no E6-E2 analysis yet)
+    int n_lowp;                 // of them outside the E6 ladders in FP8 or a 4-bit format: not judged
     long experts, top_k, shared;   // the MoE FFN of the first E6 run (0: none)
     int n_val;
     rp_actval val[RP_E6_MAX_ACTS];  // final validation loss per activation
@@ -144,8 +144,13 @@ typedef struct {
     int e1_has_powlu;           // ratios computed (needs swiglu too)
     rp_e1ratio e1_powlu[2];     // PowLU / SwiGLU: [0] routed experts (RP_Q_MOE), [1] shared (RP_Q_MOE_SHARED)
     rp_verdict e1_v;            // both parts that were logged
+    // E6-E2: the FP8 ladders with their bf16/fp32 controls (runs tagged E6.E2.*), E2's rule.
+    int n_e2_runs;
+    rp_ladder e2_powlu, e2_swiglu;
+    rp_verdict e2_v;
+    const char *e2_why;         // rp_verdict_e2's deciding phrase (static storage)
 } rp_e6;
-int rp_pick_e6(const rp_run *r, const void *unused);   // finished E6 runs in fp32/bf16
+int rp_pick_e6(const rp_run *r, const void *unused);   // finished E6 runs in fp32/bf16, not of the ladders
 void rp_analyze_e6(const rp_sweep *s, int n_boot, rp_e6 *out);
 const rp_actval *rp_find_e6_val(const rp_e6 *e, const char *act);
 
@@ -195,6 +200,8 @@ rp_e1ratio rp_e1_ratio(const rp_e1act *x, const rp_e1act *sw, int q, int n_boot,
 void rp_analyze_e2(const rp_sweep *s, rp_analysis *a);
 // A ladder's rung at lr, added (empty) if new; NULL when the ladder is full. Shared by E2 and E7.
 rp_rung *rp_rung_at(rp_ladder *l, double lr);
+// Run r at its lr's rung: an FP8 (treatment) run, or with control 1 a control run. E2 and E6.
+void rp_ladder_add(rp_ladder *l, const rp_run *r, int control);
 int rp_rung_by_lr(const void *x, const void *y);   // qsort order: lr ascending
 void rp_analyze_e3(const rp_sweep *s, rp_analysis *a);
 void rp_analyze_e4(const rp_sweep *s, rp_analysis *a);

@@ -182,6 +182,13 @@ static void add_fp8(rp_rung *g, const rp_run *r) {
     g->down_n += r->down_n, g->down_sat += r->down_sat, g->down_ftz += r->down_ftz;
 }
 
+void rp_ladder_add(rp_ladder *l, const rp_run *r, int control) {
+    rp_rung *u = rp_rung_at(l, r->lr);
+    if (!u) return;
+    if (control) u->ctl_n++, u->ctl_unstable += !rp_run_stable(r);
+    else add_fp8(u, r);
+}
+
 int rp_rung_by_lr(const void *x, const void *y) {
     const rp_rung *a = x, *b = y;
     return (a->lr > b->lr) - (a->lr < b->lr);
@@ -207,18 +214,14 @@ void rp_analyze_e2(const rp_sweep *s, rp_analysis *a) {
         const rp_run *r = &s->runs[i];
         if (!rp_pick_e2(r, NULL) || strcmp(r->precision, "fp8")) continue;
         rp_e2group *g = group_of(a, r);
-        rp_rung *u = g ? rp_rung_at(&g->lad, r->lr) : NULL;
-        if (u) add_fp8(u, r);
+        if (g) rp_ladder_add(&g->lad, r, 0);
     }
     // Controls: every bf16/fp32 E2 run of the same activation and lr, in every recipe's ladder.
     for (size_t i = 0; i < s->n; i++) {
         const rp_run *r = &s->runs[i];
         if (!rp_pick_e2(r, NULL) || !strcmp(r->precision, "fp8")) continue;
-        for (int k = 0; k < a->n_e2; k++) {
-            if (strcmp(a->e2[k].act, r->act)) continue;
-            rp_rung *u = rp_rung_at(&a->e2[k].lad, r->lr);
-            if (u) u->ctl_n++, u->ctl_unstable += !rp_run_stable(r);
-        }
+        for (int k = 0; k < a->n_e2; k++)
+            if (!strcmp(a->e2[k].act, r->act)) rp_ladder_add(&a->e2[k].lad, r, 1);
     }
     for (int k = 0; k < a->n_e2; k++) qsort(a->e2[k].lad.r, (size_t)a->e2[k].lad.n, sizeof(rp_rung), rp_rung_by_lr);
 }

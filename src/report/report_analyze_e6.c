@@ -1,8 +1,9 @@
-// report_analyze_e6.c — E6 (issue 11): the papers' claims E1 and E3 again with an MoE FFN (routed
-// experts plus a shared expert), judged with the dense claims' own code: E3's paired differences of
-// the final validation loss (rp_pair_val) and E1's band-width ratios (rp_e1_act, rp_e1_ratio) on the
-// experts' down-projection inputs. E2 with MoE is not run (MoE trains in fp32 only, docs/moe.md);
-// n_lowp counts low-precision E6 runs so that the section can say they are there but not judged.
+// report_analyze_e6.c — E6 (issue 11): the papers' claims E1, E2 and E3 again with an MoE FFN
+// (routed experts plus a shared expert), judged with the dense claims' own code: E3's paired
+// differences of the final validation loss (rp_pair_val), E1's band-width ratios (rp_e1_act,
+// rp_e1_ratio) on the experts' down-projection inputs, and E2's ladder rule (rp_ladder_add,
+// rp_verdict_e2) on the runs tagged E6.E2.*. n_lowp counts other low-precision E6 runs, listed but
+// not judged.
 #include "report/report_analyze.h"
 #include "report/report_paper.h"
 
@@ -16,7 +17,7 @@ static const int E6_Q[2] = {RP_Q_MOE, RP_Q_MOE_SHARED};
 #define E6_BOOT_SEED (RP_BOOT_SEED + 48)   // apart from E1's bootstrap streams (+0, +16, +32)
 
 int rp_pick_e6(const rp_run *r, const void *unused) {
-    return (void)unused, rp_in_exp(r, 6) && !rp_is_fp8(r) && !rp_is_4bit(r) && !(r->exps & RP_EXP_TUNE);
+    return (void)unused, rp_in_exp(r, 6) && !rp_is_fp8(r) && !rp_is_4bit(r) && !(r->exps & (RP_EXP_TUNE | RP_EXP_E6_E2));
 }
 
 static int pick_e6_act(const rp_run *r, const char *act, double m) {
@@ -37,7 +38,7 @@ static void count_runs(const rp_sweep *s, rp_e6 *e) {
         const rp_run *r = &s->runs[i];
         if (!rp_in_exp(r, 6)) continue;
         if (!e->n_runs++) e->experts = r->moe_experts, e->top_k = r->moe_top_k, e->shared = r->moe_shared;
-        e->n_lowp += !rp_pick_e6(r, NULL);
+        e->n_lowp += !rp_pick_e6(r, NULL) && !(r->exps & RP_EXP_E6_E2);
     }
 }
 
@@ -75,10 +76,27 @@ static void analyze_e1(const rp_sweep *s, int n_boot, rp_e6 *e) {
     e->e1_v = rp_verdict_all(parts, n);
 }
 
+// E6-E2: PowLU's and SwiGLU's FP8 ladders with their controls (any non-FP8 ladder run of the same
+// activation), judged by E2's rule.
+static void analyze_e2(const rp_sweep *s, rp_e6 *e) {
+    for (size_t i = 0; i < s->n; i++) {
+        const rp_run *r = &s->runs[i];
+        if (!rp_in_exp(r, 6) || !(r->exps & RP_EXP_E6_E2)) continue;
+        rp_ladder *l = !strcmp(r->act, "powlu") ? &e->e2_powlu : !strcmp(r->act, "swiglu") ? &e->e2_swiglu : NULL;
+        if (!l) continue;
+        e->n_e2_runs++;
+        rp_ladder_add(l, r, !rp_is_fp8(r));
+    }
+    qsort(e->e2_powlu.r, (size_t)e->e2_powlu.n, sizeof(rp_rung), rp_rung_by_lr);
+    qsort(e->e2_swiglu.r, (size_t)e->e2_swiglu.n, sizeof(rp_rung), rp_rung_by_lr);
+    e->e2_v = rp_verdict_e2(&e->e2_powlu, &e->e2_swiglu, &e->e2_why);
+}
+
 void rp_analyze_e6(const rp_sweep *s, int n_boot, rp_e6 *out) {
     memset(out, 0, sizeof *out);
     count_runs(s, out);
     out->n_val = rp_val_by_act(s, rp_pick_e6, NULL, out->val, RP_E6_MAX_ACTS);
     analyze_e3(s, out);
     analyze_e1(s, n_boot, out);
+    analyze_e2(s, out);
 }

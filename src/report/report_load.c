@@ -33,6 +33,7 @@ unsigned rp_exp_bit(const char *id) {
     if ((id[0] != 'E' && id[0] != 'e') || id[1] < '1' || id[1] > '0' + RP_N_EXP) return 0;
     // "E3" or "E3.polynorm": the experiment is the digit; a suffix only names the sub-grid.
     if (id[2] && (id[2] != '.' || !id[3])) return 0;
+    if (id[1] == '6' && !strncmp(id + 3, "E2", 2) && (!id[5] || (id[5] == '.' && id[6]))) return 1u << 5 | RP_EXP_E6_E2;
     return 1u << (id[1] - '1');
 }
 

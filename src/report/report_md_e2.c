@@ -59,21 +59,28 @@ static const char *rung_outcome(const rp_rung *r) {
     return r->ctl_unstable ? "unstable in the control too: not FP8's" : "FP8 failure";
 }
 
-static void rung_table(rp_ctx *c) {
+void rp_md_e2_rung_header(rp_ctx *c) {
     rp_puts(c->md, "| activation | recipe | amax history | lr | FP8 unstable / runs | control unstable / runs | outcome "
                    "| down-proj input saturated | down-proj input flushed / n |\n|---|---|---|---|---|---|---|---|---|\n");
+}
+
+void rp_md_e2_rung_rows(rp_ctx *c, const char *act, const char *recipe, long hist, const rp_ladder *l) {
+    char h[24];
+    hist_str(hist, h);
+    for (int i = 0; i < l->n; i++) {
+        const rp_rung *r = &l->r[i];
+        char b[3][48];
+        rp_printf(c->md, "| %s | %s | %s | %s | %d / %d | %d / %d | %s | %s | %s |\n", act, recipe, h,
+                  rp_f(b[0], "%g", r->lr), r->unstable, r->n, r->ctl_unstable, r->ctl_n, rung_outcome(r),
+                  rp_f(b[1], "%.0f", r->down_sat), rp_f(b[2], "%.3e", r->down_n > 0 ? r->down_ftz / r->down_n : NAN));
+    }
+}
+
+static void rung_table(rp_ctx *c) {
+    rp_md_e2_rung_header(c);
     for (int g = 0; g < c->a->n_e2; g++) {
         const rp_e2group *e = &c->a->e2[g];
-        char h[24];
-        hist_str(e->hist, h);
-        for (int i = 0; i < e->lad.n; i++) {
-            const rp_rung *r = &e->lad.r[i];
-            char b[3][48];
-            rp_printf(c->md, "| %s | %s | %s | %s | %d / %d | %d / %d | %s | %s | %s |\n", e->act, e->recipe, h,
-                      rp_f(b[0], "%g", r->lr), r->unstable, r->n, r->ctl_unstable, r->ctl_n, rung_outcome(r),
-                      rp_f(b[1], "%.0f", r->down_sat),
-                      rp_f(b[2], "%.3e", r->down_n > 0 ? r->down_ftz / r->down_n : NAN));
-        }
+        rp_md_e2_rung_rows(c, e->act, e->recipe, e->hist, &e->lad);
     }
     rp_puts(c->md, "\n");
 }
@@ -84,22 +91,30 @@ void rp_md_e2_limit(char out[64], const rp_ladder *l, const rp_ladder_sum *s) {
     else snprintf(out, 64, "%g", l->r[s->limit].lr);
 }
 
-static void limits_table(rp_ctx *c) {
+void rp_md_e2_limit_header(rp_ctx *c) {
     rp_puts(c->md, "| activation | recipe | amax history | FP8 limit | control limit | first FP8 failure above it | "
                    "attributable to FP8 | spacing above the limit | FP8 seeds at the decisive rungs | seeds disagree |\n"
                    "|---|---|---|---|---|---|---|---|---|---|\n");
+}
+
+void rp_md_e2_limit_row(rp_ctx *c, const char *act, const char *recipe, long hist, const rp_ladder *l) {
+    rp_ladder_sum s = rp_ladder_summary(l);
+    char h[24], lim[64], b[3][48];
+    hist_str(hist, h);
+    rp_md_e2_limit(lim, l, &s);
+    rp_printf(c->md, "| %s | %s | %s | %s | %s | %s | %s | %s%s | %d | %s |\n", act, recipe, h, lim,
+              s.ctl_limit >= 0 ? rp_f(b[0], "%g", l->r[s.ctl_limit].lr) : (s.has_control ? "none" : "no control"),
+              s.fail >= 0 ? rp_f(b[1], "%g", l->r[s.fail].lr) : "none (censored)",
+              s.fail < 0 ? "-" : s.fail_attributable ? "yes" : "no", rp_f(b[2], "×%.3g", s.spacing),
+              isfinite(s.spacing) && s.spacing > RP_E2_MAX_SPACING * (1 + 1e-9) ? " (wider than √2)" : "",
+              s.min_seeds, s.disagree ? "yes" : "no");
+}
+
+static void limits_table(rp_ctx *c) {
+    rp_md_e2_limit_header(c);
     for (int g = 0; g < c->a->n_e2; g++) {
         const rp_e2group *e = &c->a->e2[g];
-        rp_ladder_sum s = rp_ladder_summary(&e->lad);
-        char h[24], lim[64], b[3][48];
-        hist_str(e->hist, h);
-        rp_md_e2_limit(lim, &e->lad, &s);
-        rp_printf(c->md, "| %s | %s | %s | %s | %s | %s | %s | %s%s | %d | %s |\n", e->act, e->recipe, h, lim,
-                  s.ctl_limit >= 0 ? rp_f(b[0], "%g", e->lad.r[s.ctl_limit].lr) : (s.has_control ? "none" : "no control"),
-                  s.fail >= 0 ? rp_f(b[1], "%g", e->lad.r[s.fail].lr) : "none (censored)",
-                  s.fail < 0 ? "-" : s.fail_attributable ? "yes" : "no", rp_f(b[2], "×%.3g", s.spacing),
-                  isfinite(s.spacing) && s.spacing > RP_E2_MAX_SPACING * (1 + 1e-9) ? " (wider than √2)" : "",
-                  s.min_seeds, s.disagree ? "yes" : "no");
+        rp_md_e2_limit_row(c, e->act, e->recipe, e->hist, &e->lad);
     }
     rp_puts(c->md, "\n");
 }

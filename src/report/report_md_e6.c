@@ -1,7 +1,6 @@
-// report_md_e6.c — section 10, E6: the claims E1 and E3 with an MoE FFN (report_analyze_e6.c), with
-// the dense sections' own tables (rp_md_e3_pair_*, rp_md_e1_ratio_*). Printed only when the sweep
-// has E6 runs (`actlab compare --full`), so other reports are unchanged. E2 with MoE is not run yet:
-// the section says so, and where a ladder would go.
+// report_md_e6.c — section 10, E6: the claims E1, E2 and E3 with an MoE FFN (report_analyze_e6.c),
+// with the dense sections' own tables (rp_md_e3_pair_*, rp_md_e1_ratio_*, rp_md_e2_*). Printed only
+// when the sweep has E6 runs (`actlab compare --full`), so other reports are unchanged.
 #include "report/rp_md.h"
 
 #include <math.h>
@@ -11,7 +10,7 @@
 static void intro(rp_ctx *c, const rp_e6 *e) {
     rp_printf(c->md,
               "The PowLU paper measured its claims in MoE models (PowLU in the routed experts and in the shared "
-              "expert), PolyCom compared PolyNorm with SwiGLU in an OLMoE-style MoE too; E6 repeats E1 and E3 with "
+              "expert), PolyCom compared PolyNorm with SwiGLU in an OLMoE-style MoE too; E6 repeats E1, E2 and E3 with "
               "an MoE FFN. Runs tagged E6: the suite's base model with every FFN replaced by %ld routed experts, "
               "top-%ld, and %ld shared expert(s), a softmax router with OLMoE's auxiliary coefficients (load "
               "balancing 0.01, router z-loss 0.001), each expert 1/(top-k + shared) of the dense FFN's width, so a "
@@ -83,7 +82,7 @@ static void width_table(rp_ctx *c, const rp_e6 *e) {
 static void e1_part(rp_ctx *c, const rp_e6 *e) {
     rp_puts(c->md, "### E6-E1: the experts' down-projection inputs\n\n");
     if (!e->n_e1) {
-        rp_puts(c->md, "No fp32 E6 runs.\n\n");
+        rp_puts(c->md, "No fp32/bf16 E6 runs.\n\n");
         return;
     }
     rp_printf(c->md, "E1's statistics from each MoE layer's telemetry (\"moe\": the routed experts' down-projection "
@@ -103,17 +102,27 @@ static void e1_part(rp_ctx *c, const rp_e6 *e) {
     rp_puts(c->md, "\n");
 }
 
-// Where an E6-E2 ladder goes once MoE trains in low precision: E2's ladder and rule on E6's model.
+// E6-E2: E2's ladder and rule on this section's model (runs tagged E6.E2.*).
 static void e2_part(rp_ctx *c, const rp_e6 *e) {
-    rp_puts(c->md, "### E6-E2: FP8 with MoE — not run\n\n"
-                   "MoE models train in fp32 only so far (`actlab train` refuses bf16 and FP8 with moe_experts ≥ 1; "
-                   "docs/moe.md \"Not yet\"), so the FP8 ladder cannot be run with an MoE FFN and no E6-E2 verdict "
-                   "exists. Once low precision covers the experts, E6-E2 is E2's ladder and stability rule on this "
-                   "section's model.");
+    rp_puts(c->md, "### E6-E2: FP8 stability with MoE\n\n");
+    if (!e->n_e2_runs) {
+        rp_puts(c->md, "No E6 ladder runs (tagged E6.E2) in this sweep.\n\n");
+    } else {
+        rp_puts(c->md, "E2's learning-rate ladder and stability rule (section 5) on this section's MoE model: PowLU and "
+                       "SwiGLU in FP8 (delayed scaling, history 1024, every expert with its own scales; the router in "
+                       "f32) and the same ladder in the suite's training precision as the control, the same seeds at "
+                       "every rung, E2's run length. A rung is an FP8 failure only where its control is stable.\n\n");
+        rp_md_e2_rung_header(c);
+        rp_md_e2_rung_rows(c, "powlu", "delayed", 1024, &e->e2_powlu);
+        rp_md_e2_rung_rows(c, "swiglu", "delayed", 1024, &e->e2_swiglu);
+        rp_puts(c->md, "\n");
+        rp_md_e2_limit_header(c);
+        rp_md_e2_limit_row(c, "powlu", "delayed", 1024, &e->e2_powlu);
+        rp_md_e2_limit_row(c, "swiglu", "delayed", 1024, &e->e2_swiglu);
+        rp_printf(c->md, "\nPowLU against SwiGLU by E2's rule: %s (%s).\n\n", rp_verdict_name(e->e2_v), e->e2_why);
+    }
     if (e->n_lowp)
-        rp_printf(c->md, " This sweep has %d low-precision E6 run(s): listed in section 1, not judged by this version "
-                         "of the report.", e->n_lowp);
-    rp_puts(c->md, "\n\n");
+        rp_printf(c->md, "This sweep has %d other low-precision E6 run(s): listed in section 1, not judged.\n\n", e->n_lowp);
 }
 
 void rp_md_e6(rp_ctx *c) {

@@ -45,7 +45,8 @@ static void rules(rp_ctx *c) {
                      "the shared experts' down-projection inputs (P = %.2f each; both parts; the experts' gradients are "
                      "not logged, so there is no gradient part); E6-E3 is E3's rule for PolyNorm − SwiGLU with P = "
                      "PolyCom's MoE difference (%+.3f), and E4's TOST against ±%g nats for PowLU − SwiGLU (the PowLU "
-                     "paper has them level in MoE, %+.3f); E6-E2 is not run (MoE trains in fp32 only).\n\n",
+                     "paper has them level in MoE, %+.3f); E6-E2 is E2's ladder rule, PowLU against SwiGLU, on the "
+                     "MoE model's FP8 ladders (runs tagged E6.E2).\n\n",
               RP_E1_PAPER_ACT, rp_paper_polycom_moe_train_diff("polynorm"), RP_E4_MARGIN,
               rp_paper_powlu_m_loss(3) - rp_paper_powlu_m_swiglu());
 }
@@ -201,7 +202,7 @@ static void verdict_e5(rp_ctx *c) {
 
 static void verdict_e6_e1(rp_ctx *c, const rp_e6 *e) {
     if (!e->e1_has_powlu) {
-        rp_puts(c->md, "- E6-E1: inconclusive — needs fp32 E6 runs of both powlu and swiglu with the same seeds.\n");
+        rp_puts(c->md, "- E6-E1: inconclusive — needs fp32/bf16 E6 runs of both powlu and swiglu with the same seeds.\n");
         return;
     }
     rp_printf(c->md, "- E6-E1: %s — PowLU/SwiGLU band width, 95%% t interval: ", rp_verdict_name(e->e1_v));
@@ -240,13 +241,16 @@ static void verdict_e6_e3(rp_ctx *c, const rp_e6 *e) {
 static void verdict_e6(rp_ctx *c) {
     const rp_e6 *e = &c->a->e6;
     if (!e->n_runs) {
-        rp_puts(c->md, "- E6: not run — E1 and E3 with an MoE FFN run in `actlab compare --full` only (section 10 "
-                       "there); E6-E2 cannot run yet (MoE trains in fp32 only).\n");
+        rp_puts(c->md, "- E6: not run — E1, E2 and E3 with an MoE FFN run in `actlab compare --full` only (section 10 "
+                       "there).\n");
         return;
     }
     verdict_e6_e1(c, e);
-    rp_puts(c->md, "- E6-E2: not run — MoE models train in fp32 only so far (low precision is not implemented for MoE "
-                   "FFNs), so there is no FP8 ladder with experts.\n");
+    if (!e->n_e2_runs) rp_puts(c->md, "- E6-E2: not run — no E6 ladder runs (tagged E6.E2) in this sweep.\n");
+    else
+        rp_printf(c->md, "- E6-E2: %s — %s (PowLU's and SwiGLU's FP8 ladders with experts, section 10).%s\n",
+                  rp_verdict_name(e->e2_v), e->e2_why,
+                  e->e2_v == RP_INCONCLUSIVE ? " To decide: as for E2 (section 5), a rung where FP8 fails and the control does not." : "");
     verdict_e6_e3(c, e);
 }
 

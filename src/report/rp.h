@@ -11,6 +11,9 @@
 #define RP_N_EXP 7   // E1..E7
 // Bit RP_N_EXP of rp_run.exps: the run is a learning-rate tuning run ("tune", SUITE-CONTRACT.md).
 #define RP_EXP_TUNE (1u << RP_N_EXP)
+// Bit RP_N_EXP + 1: an E6 ladder run ("E6.E2.<act>[.ctl]", the FP8 ladder with an MoE FFN), besides
+// E6's own bit: E6-E1/E3 leave these runs out, E6-E2 reads only them.
+#define RP_EXP_E6_E2 (1u << (RP_N_EXP + 1))
 
 // The FFN tensors the trainer's telemetry watches: the down-projection input, the up/gate-projection
 // output gradients, and the up/gate weight gradients (the last two only in newer metrics files) of a
@@ -87,7 +90,7 @@ int rp_is_4bit(const rp_run *r);  // mxfp4 or nvfp4: the E7 treatment
 int rp_in_exp(const rp_run *r, int e);   // e: 1..RP_N_EXP, finished runs only
 int rp_is_tune(const rp_run *r);         // finished and tagged "tune"
 // Parses one experiment id: "E<k>" or "E<k>.<suffix>" (k in 1..RP_N_EXP) -> its bit; "tune" -> RP_EXP_TUNE;
-// anything else -> 0.
+// "E6.E2" or "E6.E2.<suffix>" -> E6's bit | RP_EXP_E6_E2; anything else -> 0.
 unsigned rp_exp_bit(const char *id);
 
 // The report is assembled in util's growable byte buffer; the short rp_ names keep the many

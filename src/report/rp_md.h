@@ -51,5 +51,10 @@ void rp_md_e3_pair_row(rp_buf *md, const rp_e3pair *p);
 void rp_md_e2_limit(char out[64], const rp_ladder *l, const rp_ladder_sum *s);
 int rp_e2_recipe_verdicts(const rp_analysis *a, const rp_e2group *powlu, rp_verdict v[2], const char *why[2],
                           const rp_e2group *base[2]);
+// E2's rung and limit tables (shared with E6): the header, then one ladder's rows.
+void rp_md_e2_rung_header(rp_ctx *c);
+void rp_md_e2_rung_rows(rp_ctx *c, const char *act, const char *recipe, long hist, const rp_ladder *l);
+void rp_md_e2_limit_header(rp_ctx *c);
+void rp_md_e2_limit_row(rp_ctx *c, const char *act, const char *recipe, long hist, const rp_ladder *l);
 
 #endif

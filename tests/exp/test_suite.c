@@ -134,8 +134,9 @@ static void test_what_each_run_reads(void **state) {
             const sweep_entry *e = &p.runs[r];
             assert_int_equal(e->cfg.divergence_grace, e->cfg.sched.warmup_steps);
             assert_true(e->cfg.divergence_grace > 0);
-            int curves = has_exp(e, "E3") || has_exp(e, "E1") || has_exp(e, "E6");
-            int e2 = has_exp(e, "E2") || has_exp(e, "E7");
+            int ladder = has_exp(e, "E6.E2");  // E6's FP8 ladders: E2's runs with experts
+            int curves = has_exp(e, "E3") || has_exp(e, "E1") || (has_exp(e, "E6") && !ladder);
+            int e2 = has_exp(e, "E2") || has_exp(e, "E7") || ladder;
             if (curves) assert_true(e->cfg.eval_interval > 0 && e->cfg.eval_interval < e->cfg.steps);
             else assert_int_equal(e->cfg.eval_interval, 0);
             if (curves || e2) assert_true(e->cfg.telemetry_interval > 0);
@@ -210,14 +211,15 @@ static void test_e7_design(void **state) {
 
 // The number of runs tagged E6 in a suite's phase (2: from decisions at lr 0.005); any MoE run outside
 // E6 fails the test.
-static int e6_runs(suite_kind k, int phase) {
+// E6's runs in suite k's phase: the seeded comparisons (ladder 0) or the FP8 ladders' (ladder 1).
+static int e6_runs(suite_kind k, int phase, int ladder) {
     suite_decisions d;
     decisions_at(&d, 0.005, 1);
     sweep_plan p;
     load_plan(&p, k, phase == 2 ? &d : NULL);
     int n = 0;
     for (int r = 0; r < p.n_runs; r++) {
-        n += has_exp(&p.runs[r], "E6");
+        n += has_exp(&p.runs[r], "E6") && has_exp(&p.runs[r], "E6.E2") == ladder;
         if (!has_exp(&p.runs[r], "E6") && p.runs[r].cfg.model.moe_experts)
             fail_msg("suite %s: %s has an MoE FFN outside E6", suite_kind_names[k], p.runs[r].name);
     }
@@ -241,9 +243,10 @@ static void test_e6_design(void **state) {
     (void)state;
     for (int k = SUITE_QUICK; k <= SUITE_FULL; k++)
         for (int phase = 1; phase <= 2; phase++) {
-            int n = e6_runs((suite_kind)k, phase);
-            if (k != SUITE_FULL || phase == 1) assert_int_equal(n, 0);
+            int n = e6_runs((suite_kind)k, phase, 0), nl = e6_runs((suite_kind)k, phase, 1);
+            if (k != SUITE_FULL || phase == 1) assert_int_equal(n + nl, 0);
             else assert_int_equal(n, SUITE_N_E6 * 8);
+            if (k == SUITE_FULL && phase == 2) assert_int_equal(nl, 2 * 2 * 6 * 3);  // acts × fp8/ctl × rungs × seeds
         }
     suite_decisions d;
     decisions_at(&d, 0.005, 1);
@@ -257,7 +260,8 @@ static void test_e6_design(void **state) {
             int found = 0;
             for (int r = 0; r < p.n_runs; r++) {
                 const sweep_entry *e = &p.runs[r];
-                if (has_exp(e, "E6") && e->cfg.seed == seed && !strcmp(act_desc_of(e->cfg.model.act.kind)->name, act))
+                if (has_exp(e, "E6") && !has_exp(e, "E6.E2") && e->cfg.seed == seed &&
+                    !strcmp(act_desc_of(e->cfg.model.act.kind)->name, act))
                     e6 = e, found++;
             }
             if (found != 1 || !dense) fail_msg("E6 %s seed %d: %d runs, dense twin %s", act, (int)seed, found, dense ? "found" : "missing");
@@ -280,8 +284,36 @@ static void test_e6_design(void **state) {
             assert_int_equal(e6->cfg.steps, dense->cfg.steps);
             assert_int_equal(e6->cfg.telemetry_interval, dense->cfg.telemetry_interval);
             assert_int_equal(e6->cfg.eval_interval, dense->cfg.eval_interval);
-            assert_int_equal(e6->cfg.prec.precision, PREC_FP32);
+            assert_int_equal(e6->cfg.prec.precision, dense->cfg.prec.precision);  // the suite's bf16
         }
+    // E6-E2: every (act, rung, seed) once in FP8 and once in the control, with the MoE FFN and E2's
+    // run length and recipe.
+    static const double LADDER[6] = {0.005, 0.01, 0.02, 0.04, 0.08, 0.16};
+    static const char *const LACTS[2] = {"swiglu", "powlu"};
+    long e2_steps = -1;
+    for (int r = 0; r < p.n_runs; r++)
+        if (has_exp(&p.runs[r], "E2.ctl")) e2_steps = p.runs[r].cfg.steps;
+    for (int a = 0; a < 2; a++)
+        for (int i = 0; i < 6; i++)
+            for (uint64_t seed = 1; seed <= 3; seed++)
+                for (int ctl = 0; ctl < 2; ctl++) {
+                    int found = 0;
+                    for (int r = 0; r < p.n_runs; r++) {
+                        const sweep_entry *e = &p.runs[r];
+                        if (!has_exp(e, "E6.E2") || e->cfg.seed != seed || fabs(e->cfg.opt.lr - LADDER[i]) > 1e-6 * LADDER[i] ||
+                            strcmp(act_desc_of(e->cfg.model.act.kind)->name, LACTS[a]) ||
+                            (e->cfg.prec.precision == PREC_FP8) == ctl)
+                            continue;
+                        found++;
+                        assert_int_equal(e->cfg.model.moe_experts, 8);
+                        assert_int_equal(e->cfg.model.moe_hidden, suite_e6_expert_hidden(&e->cfg.model, LACTS[a]));
+                        assert_int_equal(e->cfg.steps, e2_steps);
+                        if (ctl) assert_int_equal(e->cfg.prec.precision, PREC_BF16);
+                        else assert_true(e->cfg.prec.scaling == FP8_DELAYED && e->cfg.prec.amax_history == 1024);
+                    }
+                    if (found != 1) fail_msg("E6.E2 %s lr %g seed %d %s: %d runs", LACTS[a], LADDER[i], (int)seed,
+                                             ctl ? "control" : "fp8", found);
+                }
     sweep_plan_free(&p);
 }
 

@@ -2,8 +2,8 @@
 // report: MoE telemetry ("moe": act_out, shared_act_out per layer) becomes E1's band widths of the
 // routed and shared experts; E6-E3 pairs the final validation losses by seed; a clear design gives
 // "reproduced" for every E6 claim, a noisy one "inconclusive"; the section and its verdict lines
-// appear only with E6 runs (E6-E2 always stated as not run); the parameter split of an MoE model
-// equals the model's own count.
+// appear only with E6 runs; E6-E2's FP8 ladders judged by E2's rule (and left out of E6-E1/E3); the
+// parameter split of an MoE model equals the model's own count.
 #include "model/model.h"
 #include "report/rp_md.h"
 #include "test_tmp.h"
@@ -111,6 +111,57 @@ static void plant(const char *dir, const design *d, const char *tag) {
     put(dir, "plan.json", plan);
 }
 
+// E6-E2: PowLU's and SwiGLU's FP8 ladders with experts and their bf16 controls, seeds 1-3 at 0.01 …
+// 0.08. SwiGLU's FP8 runs fail from 0.04 while its control holds there; PowLU's FP8 runs hold to 0.04
+// and fail at 0.08 with its control: PowLU's FP8 limit is higher, SwiGLU's failure is FP8's.
+// flip: SwiGLU's control fails at 0.04 too (the failure is then not FP8's: inconclusive).
+static int ladder_unstable(int powlu, int ctl, double lr, int flip) {
+    if (powlu) return lr > 0.05;
+    return ctl ? (lr > 0.05 || (flip && lr > 0.03)) : lr > 0.03;
+}
+
+static void write_ladder_run(const char *dir, const char *name, const char *act, int ctl, double lr, long seed,
+                             int unstable) {
+    char rd[1100], text[1024];
+    snprintf(rd, sizeof rd, "%s/runs/%s", dir, name);
+    assert_int_equal(mkdir(rd, 0755), 0);
+    snprintf(text, sizeof text, "{\"status\":\"%s\",\"steps_done\":%d,\"n_params\":1000,\"n_params_nonembed\":900}",
+             unstable ? "diverged" : "done", unstable ? STEPS / 2 : STEPS);
+    put(rd, "run.json", text);
+    snprintf(text, sizeof text,
+             "{\"act\":\"%s\",\"lr\":%g,\"seed\":%ld,\"d_model\":8,\"n_layers\":2,\"n_heads\":2,\"n_kv_heads\":2,"
+             "\"vocab_size\":16,\"tied_embeddings\":1,\"steps\":%d,\"batch\":4,\"seq\":8,\"precision\":\"%s\","
+             "\"fp8_scaling\":\"delayed\",\"amax_history\":1024,\"moe_experts\":4,\"moe_top_k\":2,\"moe_shared\":1,"
+             "\"moe_hidden\":8}",
+             act, lr, seed, STEPS, ctl ? "bf16" : "fp8");
+    put(rd, "config.json", text);
+    snprintf(text, sizeof text, "{\"step\":10,\"loss\":4.0}\n{\"step\":%d,\"loss\":3.2,\"val_loss\":3.3}\n",
+             unstable ? STEPS / 2 : STEPS);
+    put(rd, "metrics.jsonl", text);
+}
+
+static void plant_ladder(const char *dir, int flip) {
+    static const double LR[4] = {0.01, 0.02, 0.04, 0.08};
+    static const char *const ACTS[2] = {"swiglu", "powlu"};
+    char sub[1100], plan[16384], name[96];
+    snprintf(sub, sizeof sub, "%s/runs", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    size_t k = (size_t)snprintf(plan, sizeof plan, "{\"version\":1,\"name\":\"e6e2\",\"runs\":[");
+    int n = 0;
+    for (int a = 0; a < 2; a++)
+        for (int ctl = 0; ctl < 2; ctl++)
+            for (int i = 0; i < 4; i++)
+                for (int seed = 1; seed <= 3; seed++) {
+                    snprintf(name, sizeof name, "E6.E2.%s%s-lr%g-seed%d", ACTS[a], ctl ? ".ctl" : "", LR[i], seed);
+                    write_ladder_run(dir, name, ACTS[a], ctl, LR[i], seed, ladder_unstable(a, ctl, LR[i], flip));
+                    k += (size_t)snprintf(plan + k, sizeof plan - k,
+                                          "%s{\"name\":\"%s\",\"dir\":\"runs/%s\",\"experiments\":[\"E6.E2.%s%s\"],"
+                                          "\"steps\":%d}", n++ ? "," : "", name, name, ACTS[a], ctl ? ".ctl" : "", STEPS);
+                }
+    snprintf(plan + k, sizeof plan - k, "]}\n");
+    put(dir, "plan.json", plan);
+}
+
 static rp_analysis *load(const char *dir, rp_sweep *s) {
     char err[1024];
     if (rp_load(dir, s, err, sizeof err)) fail_msg("%s", err);
@@ -173,9 +224,9 @@ static void test_e6_report(void **state) {
     rp_md_e6(&c);
     assert_non_null(md.p);
     static const char *const WANT[] = {
-        "| MoE 4×8, top-2, 1 shared |", "- E6-E1: reproduced — ", "- E6-E2: not run — ",
+        "| MoE 4×8, top-2, 1 shared |", "- E6-E1: reproduced — ", "- E6-E2: not run — no E6 ladder runs",
         "- E6-E3 (PolyNorm): reproduced — ", "- E6-E3 (PowLU): reproduced — ", "## 10. E6",
-        "### E6-E2: FP8 with MoE — not run", "| polynorm − swiglu | 4 |",
+        "### E6-E2: FP8 stability with MoE", "No E6 ladder runs (tagged E6.E2)", "| polynorm − swiglu | 4 |",
         "| powlu / swiglu | routed experts' down-projection input | 4 |",
     };
     for (size_t i = 0; i < sizeof WANT / sizeof WANT[0]; i++)
@@ -203,8 +254,42 @@ static void test_e6_report(void **state) {
     test_rmtree(dir);
 }
 
+static void test_e6_ladder(void **state) {
+    (void)state;
+    for (int flip = 0; flip < 2; flip++) {
+        char dir[256];
+        test_tmpdir(dir, sizeof dir, "e6e2");
+        plant_ladder(dir, flip);
+        rp_sweep s;
+        rp_analysis *a = load(dir, &s);
+        const rp_e6 *e = &a->e6;
+        printf("E6-E2 (%s): %s — %s\n", flip ? "control fails too" : "FP8's failure", rp_verdict_name(e->e2_v), e->e2_why);
+        assert_int_equal(e->n_e2_runs, 2 * 2 * 4 * 3);
+        assert_int_equal(e->n_runs, 2 * 2 * 4 * 3);
+        assert_int_equal(e->n_lowp, 0);   // the ladders' FP8 runs are judged, not just listed
+        assert_int_equal(e->n_val, 0);    // and E6-E1/E3 leave them out
+        assert_int_equal(e->e2_powlu.n, 4);
+        assert_int_equal(e->e2_swiglu.r[2].unstable, 3);
+        assert_int_equal(e->e2_swiglu.r[2].ctl_unstable, flip ? 3 : 0);
+        assert_int_equal(e->e2_v, flip ? RP_INCONCLUSIVE : RP_REPRODUCED);
+        assert_int_equal(a->n_e2, 0);     // the dense E2 sees none of them
+        rp_buf md = {0};
+        rp_ctx c = {.s = &s, .a = a, .md = &md};
+        rp_md_verdicts(&c);
+        rp_md_e6(&c);
+        const char *want = flip ? "- E6-E2: inconclusive — " : "- E6-E2: reproduced — PowLU's FP8 limit is higher";
+        if (!strstr(md.p, want)) fail_msg("the report lacks \"%s\"", want);
+        assert_non_null(strstr(md.p, "| swiglu | delayed | 1024 | 0.04 | 3 / 3 |"));
+        rp_buf_free(&md);
+        free(a);
+        rp_free(&s);
+        test_rmtree(dir);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_e6_ladder),
         cmocka_unit_test(test_e6_clear),
         cmocka_unit_test(test_e6_noisy),
         cmocka_unit_test(test_e6_report),
