@@ -34,7 +34,7 @@ test-asan:
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS) -LE slow
 
 # The main job: the suite's corpus and its 1024-id tokenizer (`actlab data`, once), then `actlab
-# compare`: the built-in suite of training runs reproducing E1-E5 at small scale (~42 min on 2 cores;
+# compare`: the built-in suite of training runs reproducing E1-E5 at small scale (~30 min on 2 cores;
 # rerunning resumes where it stopped), its report with plots and verdicts (runs/compare/report.md and
 # .html), then the benchmarks against PyTorch and the gate-comparison figure.
 # COMPARE_FLAGS=--quick for a 3-minute smoke run, --full for the long suite (hours).
