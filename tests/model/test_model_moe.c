@@ -281,6 +281,24 @@ static void run_once(model *m, const int32_t *tok, const int32_t *tgt, int B, in
     memcpy(grads, model_grads(m), sizeof(float) * model_num_params(m));
 }
 
+// The same step with 1 and 2 OpenMP threads: loss and every gradient bit-identical.
+static void expect_thread_invariant(model *m, const int32_t *tok, const int32_t *tgt, int B, int T, const char *what) {
+    size_t n = model_num_params(m);
+    float *g1 = malloc(sizeof(float) * n), *g2 = malloc(sizeof(float) * n), l1, l2;
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    run_once(m, tok, tgt, B, T, &l1, g1);
+    omp_set_num_threads(2);
+    run_once(m, tok, tgt, B, T, &l2, g2);
+    omp_set_num_threads(saved);
+    printf("  threads moe %s: loss 1 thread %.9g, 2 threads %.9g\n", what, l1, l2);
+    assert_memory_equal(&l1, &l2, sizeof l1);
+    for (size_t j = 0; j < n; j++)
+        if (memcmp(&g1[j], &g2[j], sizeof(float)))
+            fail_msg("%s: grad[%zu] %.9g (1 thread) vs %.9g (2 threads)", what, j, g1[j], g2[j]);
+    free(g1), free(g2);
+}
+
 static void test_thread_invariance(void **state) {
     (void)state;
     static const int routers[2] = {MOE_SOFTMAX, MOE_SIGMOID};
@@ -294,20 +312,7 @@ static void test_thread_invariance(void **state) {
         enum { B = 3, T = 64, N = B * T };
         int32_t tok[N], tgt[N];
         random_batch(&r, tok, tgt, N, c.vocab_size);
-        size_t n = model_num_params(m);
-        float *g1 = malloc(sizeof(float) * n), *g2 = malloc(sizeof(float) * n), l1, l2;
-        int saved = omp_get_max_threads();
-        omp_set_num_threads(1);
-        run_once(m, tok, tgt, B, T, &l1, g1);
-        omp_set_num_threads(2);
-        run_once(m, tok, tgt, B, T, &l2, g2);
-        omp_set_num_threads(saved);
-        printf("  threads moe %s: loss 1 thread %.9g, 2 threads %.9g\n", moe_router_names[routers[i]], l1, l2);
-        assert_memory_equal(&l1, &l2, sizeof l1);
-        for (size_t j = 0; j < n; j++)
-            if (memcmp(&g1[j], &g2[j], sizeof(float)))
-                fail_msg("grad[%zu] %.9g (1 thread) vs %.9g (2 threads)", j, g1[j], g2[j]);
-        free(g1), free(g2);
+        expect_thread_invariant(m, tok, tgt, B, T, moe_router_names[routers[i]]);
         model_free(m);
     }
 }
@@ -450,17 +455,7 @@ static void test_low_precision_threads(void **state) {
     random_batch(&r, tok, tgt, N, c.vocab_size);
     for (int p = 0; p < 2; p++) {
         model *m = moe_lowp(&c, p ? PREC_FP8 : PREC_BF16, FP8_CURRENT, seed);
-        size_t n = model_num_params(m);
-        float *g1 = malloc(sizeof(float) * n), *g2 = malloc(sizeof(float) * n), l1, l2;
-        int saved = omp_get_max_threads();
-        omp_set_num_threads(1);
-        run_once(m, tok, tgt, B, T, &l1, g1);
-        omp_set_num_threads(2);
-        run_once(m, tok, tgt, B, T, &l2, g2);
-        omp_set_num_threads(saved);
-        assert_memory_equal(&l1, &l2, sizeof l1);
-        assert_memory_equal(g1, g2, sizeof(float) * n);
-        free(g1), free(g2);
+        expect_thread_invariant(m, tok, tgt, B, T, p ? "fp8" : "bf16");
         model_free(m);
     }
 }

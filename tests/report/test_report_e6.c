@@ -88,14 +88,21 @@ static void write_run(const char *dir, const char *name, const char *act, long s
     put(rd, "metrics.jsonl", text);
 }
 
+// A sweep folder's runs/ made, and the head of its plan.json (named name) written into plan; returns
+// its length.
+static size_t plan_begin(const char *dir, const char *name, char *plan, size_t cap) {
+    char sub[1100];
+    snprintf(sub, sizeof sub, "%s/runs", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    return (size_t)snprintf(plan, cap, "{\"version\":1,\"name\":\"%s\",\"runs\":[", name);
+}
+
 // A sweep folder with swiglu, powlu and polynorm E6 runs of design d, seeds 1..SEEDS; the seed sets
 // the level (pairing must remove it). tag: the experiment id prefix ("E6", or "E3" for none).
 static void plant(const char *dir, const design *d, const char *tag) {
     static const char *const ACTS[] = {"swiglu", "powlu", "polynorm"};
-    char sub[1100], plan[8192], name[64];
-    snprintf(sub, sizeof sub, "%s/runs", dir);
-    assert_int_equal(mkdir(sub, 0755), 0);
-    size_t k = (size_t)snprintf(plan, sizeof plan, "{\"version\":1,\"name\":\"e6\",\"runs\":[");
+    char plan[8192], name[64];
+    size_t k = plan_begin(dir, "e6", plan, sizeof plan);
     int n = 0;
     for (int a = 0; a < 3; a++)
         for (int s = 0; s < SEEDS; s++) {
@@ -143,10 +150,8 @@ static void write_ladder_run(const char *dir, const char *name, const char *act,
 static void plant_ladder(const char *dir, int flip) {
     static const double LR[4] = {0.01, 0.02, 0.04, 0.08};
     static const char *const ACTS[2] = {"swiglu", "powlu"};
-    char sub[1100], plan[16384], name[96];
-    snprintf(sub, sizeof sub, "%s/runs", dir);
-    assert_int_equal(mkdir(sub, 0755), 0);
-    size_t k = (size_t)snprintf(plan, sizeof plan, "{\"version\":1,\"name\":\"e6e2\",\"runs\":[");
+    char plan[16384], name[96];
+    size_t k = plan_begin(dir, "e6e2", plan, sizeof plan);
     int n = 0;
     for (int a = 0; a < 2; a++)
         for (int ctl = 0; ctl < 2; ctl++)
