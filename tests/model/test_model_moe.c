@@ -328,8 +328,12 @@ static void adam_step(float *p, const float *g, float *mom, float *vel, size_t n
     }
 }
 
-// An MoE model memorises one random batch (32 tokens, random targets) below a loss of 0.05 within 400
-// steps, for each router (the sigmoid one with its bias updates running).
+// An MoE model memorises one random batch (32 tokens, random targets) from ~3.47 (ln 32) to below
+// OVERFIT_LOSS within 400 steps, for each router (the sigmoid one with its bias updates running).
+// Most seeds pass 0.05 in 25-45 steps; some plateau near 0.10 (ACTLAB_SEED=1787059855891352775:
+// 0.1034 from step 175 on, the softmax router; 2 of 13 random seeds did), so the bar is 0.15: 23x below
+// the start, which no broken gradient reaches.
+#define OVERFIT_LOSS 0.15f
 static void overfit(int router) {
     model_config c;
     tiny_moe(&c, "swiglu", 4, 2, router == MOE_SIGMOID, router);
@@ -346,14 +350,14 @@ static void overfit(int router) {
     for (step = 1; step <= 400; step++) {
         loss = model_forward(m, tok, tgt, B, T);
         if (step == 1) first = loss;
-        if (loss < 0.05f) break;
+        if (loss < OVERFIT_LOSS) break;
         model_zero_grad(m);
         model_backward(m);
         adam_step(model_params(m), model_grads(m), mom, vel, n, step, 1e-2f);
         model_moe_step_end(m, 1);
     }
     printf("  overfit moe %-8s loss %.3f -> %.4f in %d steps\n", moe_router_names[router], first, loss, step);
-    if (!(loss < 0.05f)) fail_msg("%s router: loss %.4f after 400 steps", moe_router_names[router], loss);
+    if (!(loss < OVERFIT_LOSS)) fail_msg("%s router: loss %.4f after 400 steps", moe_router_names[router], loss);
     free(mom), free(vel);
     model_free(m);
 }
