@@ -71,30 +71,38 @@ static void test_loss_falls_and_telemetry(void **state) {
     json_decref(m);
 }
 
+// Config c trained straight into its out_dir, then again into split with checkpoints every
+// ckpt_interval steps, stopped after stop_after steps and resumed from the last checkpoint to the
+// end: a = the straight run's final checkpoint, b = the resumed run's. c->out_dir ends as split.
+static void straight_and_resumed(train_config *c, const char *split, int ckpt_interval, long stop_after, ckpt *a,
+                                 ckpt *b) {
+    char straight[TC_PATH], ck[600];
+    snprintf(straight, sizeof straight, "%s", c->out_dir);
+    train_hooks h = {.quiet = 1};
+    assert_int_equal(train_run(c, NULL, &h), 0);
+    snprintf(c->out_dir, sizeof c->out_dir, "%s", split);
+    c->ckpt_interval = ckpt_interval;
+    h.stop_after = stop_after;
+    assert_int_equal(train_run(c, NULL, &h), 0);
+    snprintf(ck, sizeof ck, "%s/checkpoint.bin", split);
+    h.stop_after = 0;
+    assert_int_equal(train_run(c, ck, &h), 0);
+    read_ckpt(straight, a);
+    read_ckpt(split, b);
+}
+
 static void test_resume_is_bitwise(void **state) {
     fixture *f = *state;
     train_config c;
     char split[400];
     snprintf(split, sizeof split, "%s/split", f->dir);
     prepare(f, "straight", "powlu", &c);
-    char straight[TC_PATH];
-    snprintf(straight, sizeof straight, "%s", c.out_dir);
     c.steps = c.sched.total_steps = 16;
     c.grad_accum = 2;
     c.eval_interval = 8;
-    train_hooks h = {.quiet = 1};
-    assert_int_equal(train_run(&c, NULL, &h), 0);
-    snprintf(c.out_dir, sizeof c.out_dir, "%s", split);
-    c.ckpt_interval = 8;
-    h.stop_after = 12;  // interrupted after step 12: the resume restarts from the step-8 checkpoint
-    assert_int_equal(train_run(&c, NULL, &h), 0);
-    char ck[600];
-    snprintf(ck, sizeof ck, "%s/checkpoint.bin", split);
-    h.stop_after = 0;
-    assert_int_equal(train_run(&c, ck, &h), 0);
     ckpt a, b;
-    read_ckpt(straight, &a);
-    read_ckpt(split, &b);
+    // interrupted after step 12: the resume restarts from the step-8 checkpoint
+    straight_and_resumed(&c, split, 8, 12, &a, &b);
     assert_int_equal(a.meta.step, 16);
     assert_int_equal(b.meta.step, 16);
     size_t n = a.meta.n_params * sizeof(float);
@@ -130,19 +138,8 @@ static void moe_resume(fixture *f, const char *precision) {
     snprintf(straight, sizeof straight, "%s", c.out_dir);
     c.steps = c.sched.total_steps = 8;
     c.eval_interval = 8, c.eval_batches = 1, c.telemetry_interval = 4;
-    train_hooks h = {.quiet = 1};
-    assert_int_equal(train_run(&c, NULL, &h), 0);
-    snprintf(c.out_dir, sizeof c.out_dir, "%s", split);
-    c.ckpt_interval = 4;
-    h.stop_after = 6;
-    assert_int_equal(train_run(&c, NULL, &h), 0);
-    char ck[600];
-    snprintf(ck, sizeof ck, "%s/checkpoint.bin", split);
-    h.stop_after = 0;
-    assert_int_equal(train_run(&c, ck, &h), 0);
     ckpt a, b;
-    read_ckpt(straight, &a);
-    read_ckpt(split, &b);
+    straight_and_resumed(&c, split, 4, 6, &a, &b);
     assert_int_equal(a.meta.cfg.moe_experts, 4);
     assert_int_equal(a.meta.cfg.moe_router, MOE_SIGMOID);
     assert_int_equal(a.meta.step, 8);
