@@ -101,6 +101,12 @@ static void set_codes(lowp *q) {
 
 lowp *lowp_create(const model_precision *p, int n_layers, int gated) { return lowp_create_moe(p, n_layers, gated, 0, 0); }
 
+// The LP_* site of a layer's j-th tensor (lowp_ffn_id's inverse), and its FFN unit in *unit.
+static int site_of(int j, int *unit) {
+    *unit = j < LP_FFN_X ? 0 : (j - LP_FFN_X) / LP_FFN_COUNT;
+    return j < LP_FFN_X ? j : LP_FFN_X + (j - LP_FFN_X) % LP_FFN_COUNT;
+}
+
 // Tensor i's name: the head's, a layer's attention site, or an FFN site of unit u (the dense FFN,
 // routed expert u, or the shared experts after the routed ones).
 static void tensor_name(const lowp *q, int i, char *name, size_t cap) {
@@ -109,13 +115,9 @@ static void tensor_name(const lowp *q, int i, char *name, size_t cap) {
         snprintf(name, cap, "%s", HEAD_NAMES[i - head_base]);
         return;
     }
-    int l = i / q->per_layer, j = i % q->per_layer;
-    if (j < LP_FFN_X || !q->experts) {
-        snprintf(name, cap, "L%d.%s", l, SITE_NAMES[j < LP_FFN_X ? j : LP_FFN_X + (j - LP_FFN_X) % LP_FFN_COUNT]);
-        return;
-    }
-    int u = (j - LP_FFN_X) / LP_FFN_COUNT, site = LP_FFN_X + (j - LP_FFN_X) % LP_FFN_COUNT;
-    if (u < q->experts) snprintf(name, cap, "L%d.e%d.%s", l, u, SITE_NAMES[site]);
+    int l = i / q->per_layer, u, site = site_of(i % q->per_layer, &u);
+    if (site < LP_FFN_X || !q->experts) snprintf(name, cap, "L%d.%s", l, SITE_NAMES[site]);
+    else if (u < q->experts) snprintf(name, cap, "L%d.e%d.%s", l, u, SITE_NAMES[site]);
     else snprintf(name, cap, "L%d.shared.%s", l, SITE_NAMES[site]);
 }
 
@@ -141,8 +143,7 @@ lowp *lowp_create_moe(const model_precision *p, int n_layers, int gated, int exp
     q->hist = xcalloc((size_t)q->n * (size_t)q->p.amax_history, sizeof(float));
     char name[32];
     for (int i = 0; i < q->n; i++) {
-        int l = i / q->per_layer, j = i % q->per_layer, head = l >= n_layers;
-        int site = j < LP_FFN_X ? j : LP_FFN_X + (j - LP_FFN_X) % LP_FFN_COUNT;
+        int l = i / q->per_layer, head = l >= n_layers, u, site = site_of(i % q->per_layer, &u);
         tensor_name(q, i, name, sizeof name);
         int used = head || gated || (site != LP_GATE_W && site != LP_GATE_DY);
         init_tensor(q, &q->t[i], name, head ? -1 : l, !head && site == LP_DOWN_X, used,
