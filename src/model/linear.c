@@ -10,14 +10,12 @@
 
 void blas_set_threads(int n) { openblas_set_num_threads(n < 1 ? 1 : n); }
 
-// A tensor (rows, cols) as a GEMM input and its row stride: itself for f32; for native products
-// the bf16 codes lowp_quantize wrote into the first half of each row's own storage (layers.h).
-static const void *input(linear_prec p, const float *x, int cols, int *ld) {
-    *ld = p.kind == LIN_F32 ? cols : 2 * cols;
-    return x;
-}
+// The row stride of a (rows, cols) GEMM input: cols for f32; for native products 2·cols, the
+// input being the bf16 codes lowp_quantize wrote into the first half of each row's own storage
+// (layers.h).
+static int ld_of(linear_prec p, int cols) { return p.kind == LIN_F32 ? cols : 2 * cols; }
 
-// C (M,N) = op(A)·op(B) + beta·C from inputs A (scale sa) and B (scale sb) made by input().
+// C (M,N) = op(A)·op(B) + beta·C from inputs A (scale sa) and B (scale sb) of row strides lda, ldb.
 static void mm(linear_prec p, gemm_op ta, gemm_op tb, int M, int N, int K, const void *A, int lda, float sa,
                const void *B, int ldb, float sb, float beta, float *C, int ldc) {
     if (p.kind == LIN_F32) gemm_f32(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
@@ -27,25 +25,14 @@ static void mm(linear_prec p, gemm_op ta, gemm_op tb, int M, int N, int K, const
 
 // x: (N,in), w: (out,in) -> y: (N,out)
 void linear_forward(float *y, const float *x, const float *w, int N, int in, int out, linear_prec p) {
-    int lx, lw;
-    const void *xi = input(p, x, in, &lx), *wi = input(p, w, in, &lw);
-    mm(p, GEMM_N, GEMM_T, N, out, in, xi, lx, p.sx, wi, lw, p.sw, 0.0f, y, out);
+    mm(p, GEMM_N, GEMM_T, N, out, in, x, ld_of(p, in), p.sx, w, ld_of(p, in), p.sw, 0.0f, y, out);
 }
 
 // dy: (N,out) -> dx: (N,in) = dy·W (or +=), dw: (out,in) += dyᵀ·x (or wg.dyᵀ·wg.x)
 void linear_backward(float *dx, float *dw, const float *dy, const float *x, const float *w,
                      int N, int in, int out, int accumulate_dx, linear_prec p) {
-    int ldy, lw, lx;
-    const void *dyi = input(p, dy, out, &ldy);
-    if (dx) {
-        const void *wi = input(p, w, in, &lw);
-        mm(p, GEMM_N, GEMM_N, N, in, out, dyi, ldy, p.sdy, wi, lw, p.sw, accumulate_dx ? 1.0f : 0.0f, dx, in);
-    }
-    if (p.wg.dy) {
-        const void *gdy = input(p, p.wg.dy, out, &ldy), *gx = input(p, p.wg.x, in, &lx);
-        mm(p, GEMM_T, GEMM_N, out, in, N, gdy, ldy, p.wg.sdy, gx, lx, p.wg.sx, 1.0f, dw, in);
-        return;
-    }
-    const void *xi = input(p, x, in, &lx);
-    mm(p, GEMM_T, GEMM_N, out, in, N, dyi, ldy, p.sdy, xi, lx, p.sx, 1.0f, dw, in);
+    int ldy = ld_of(p, out), lin = ld_of(p, in);
+    if (dx) mm(p, GEMM_N, GEMM_N, N, in, out, dy, ldy, p.sdy, w, lin, p.sw, accumulate_dx ? 1.0f : 0.0f, dx, in);
+    if (p.wg.dy) mm(p, GEMM_T, GEMM_N, out, in, N, p.wg.dy, ldy, p.wg.sdy, p.wg.x, lin, p.wg.sx, 1.0f, dw, in);
+    else mm(p, GEMM_T, GEMM_N, out, in, N, dy, ldy, p.sdy, x, lin, p.sx, 1.0f, dw, in);
 }
