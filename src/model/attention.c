@@ -1,149 +1,207 @@
 // attention.c — causal multi-head attention with grouped-query heads, on the CPU.
 //
 // Memory: the (T,T) probability matrix is never stored. The forward keeps one log-sum-exp per
-// score row; the backward recomputes the probabilities block by block from it (the recompute
-// costs one extra Q·Kᵀ product, about 1/5 of the attention FLOPs, in exchange for O(T) rather
-// than O(T²) memory per head: at T = 1024, B = 16, 4 heads that is 256 KiB of lse instead of
-// 256 MiB of probabilities per layer).
+// score row; the backward recomputes the probabilities tile by tile from it (the recompute costs
+// one extra Q·Kᵀ product, about 1/5 of the attention FLOPs, in exchange for O(T) rather than
+// O(T²) memory per head: at T = 1024, B = 16, 4 heads that is 256 KiB of lse instead of 256 MiB
+// of probabilities per layer).
 //
-// Work is split into blocks of RB query rows. A block only multiplies against the keys up to its
-// last row, so the causal upper triangle is (almost) never computed. Each OpenMP thread owns
-// whole heads and calls single-threaded sgemm on them (OpenBLAS's pool stays at one thread, see
-// linear.c).
+// Work goes in tiles of ATT_R query rows (attention_tiles.h), each multiplied only against the
+// keys up to its last row, so the causal upper triangle is (almost) never computed. A head's
+// Q, K, V are first packed into zero-padded, contiguous copies (K and V also transposed where a
+// product reads them by column), so every tile product runs from L1 without tails. Each OpenMP
+// thread owns whole heads: results do not depend on the thread count.
 #include "layers.h"
 
 #include "act/vmath.h"
+#include "attention_tiles.h"
 #include "util/check.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { RB = 64 };  // query rows per block: large enough for sgemm, small enough to skip most of the triangle
+static int round_up(int x, int m) { return (x + m - 1) / m * m; }
+
+// src: (T, D) rows of stride ld -> dst: (Tp, Dp) contiguous, times scale, zero-padded.
+static void pack_rows(float *dst, const float *src, int ld, int T, int D, int Tp, int Dp, float scale) {
+    memset(dst, 0, sizeof(float) * (size_t)Tp * Dp);
+    for (int t = 0; t < T; t++)
+        for (int c = 0; c < D; c++) dst[(size_t)t * Dp + c] = scale * src[(size_t)t * ld + c];
+}
+
+// src: (T, D) rows of stride ld -> dst: (Dp, Tp) contiguous, the transpose, zero-padded.
+// In 16×16 blocks through a local tile: a column walk down the source would touch T rows whose
+// stride (a multiple of 1 KiB for the usual head sizes) maps them onto a few L1 sets, which thrash.
+static void pack_cols(float *dst, const float *src, int ld, int T, int D, int Tp, int Dp) {
+    memset(dst, 0, sizeof(float) * (size_t)Tp * Dp);
+    float tile[ATT_W][ATT_W];
+    for (int t0 = 0; t0 < T; t0 += ATT_W) {
+        int nt = T - t0 < ATT_W ? T - t0 : ATT_W;
+        for (int c0 = 0; c0 < D; c0 += ATT_W) {
+            int nc = D - c0 < ATT_W ? D - c0 : ATT_W;
+            for (int t = 0; t < nt; t++)
+                for (int c = 0; c < nc; c++) tile[c][t] = src[(size_t)(t0 + t) * ld + c0 + c];
+            for (int c = 0; c < nc; c++)
+                for (int t = 0; t < nt; t++) dst[(size_t)(c0 + c) * Tp + t0 + t] = tile[c][t];
+        }
+    }
+}
+
+// src: (T, Dp) packed -> dst: (T, D) rows of stride ld, times scale.
+static void unpack_rows(float *dst, int ld, const float *src, int T, int D, int Dp, float scale) {
+    for (int t = 0; t < T; t++)
+        for (int c = 0; c < D; c++) dst[(size_t)t * ld + c] = scale * src[(size_t)t * Dp + c];
+}
 
 // Softmax of the causal prefix of one score row, in place: s[0..len) -> probabilities,
-// s[len..n) -> 0. Returns the row's log-sum-exp.
-static float causal_softmax_row(float *s, int len, int n) {
+// s[len..n8) -> 0, n8 a multiple of ATT_W. Returns the row's log-sum-exp.
+// Whole blocks of ATT_W with the masked keys set to −inf (e^−inf is 0): the rows are short (T/2
+// keys on average), and a scalar tail of up to 15 exps per row cost as much as the rest.
+static float causal_softmax_row(float *s, int len, int n8) {
+    for (int j = len; j < n8; j++) s[j] = -INFINITY;
     float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
-    for (int j = 0; j < len; j++) mx = s[j] > mx ? s[j] : mx;
+    for (int j = 0; j < n8; j++) mx = s[j] > mx ? s[j] : mx;
     float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-    for (int j = 0; j < len; j++) {
-        s[j] = am_expf(s[j] - mx);
+    for (int j = 0; j < n8; j++) {
+        s[j] = am_expf_nonpos(s[j] - mx);  // s − max ≤ 0
         sum += s[j];
     }
     float inv = 1.0f / sum;
-    for (int j = 0; j < len; j++) s[j] *= inv;
-    for (int j = len; j < n; j++) s[j] = 0.0f;
+#pragma omp simd
+    for (int j = 0; j < n8; j++) s[j] *= inv;
     return mx + logf(sum);
+}
+
+// One thread's packed copies of a head and its tiles (sizes for Tp × Dp heads).
+typedef struct {
+    float *q, *k, *kt, *v, *vt, *dout, *dk, *dv;  // (Tp, Dp) or, transposed, (Dp, Tp)
+    float *s, *ds, *tile;                         // (ATT_R, Tp), (ATT_R, Tp), (ATT_R, Dp)
+} att_work;
+
+static att_work work_alloc(int Tp, int Dp) {
+    size_t head = sizeof(float) * (size_t)Tp * Dp, row = sizeof(float) * ATT_R * (size_t)Tp;
+    att_work w = {xaligned(head), xaligned(head), xaligned(head), xaligned(head), xaligned(head),
+                  xaligned(head), xaligned(head), xaligned(head), xaligned(row), xaligned(row),
+                  xaligned(sizeof(float) * ATT_R * (size_t)Dp)};
+    return w;
+}
+
+static void work_free(att_work *w) {
+    float *all[] = {w->q, w->k, w->kt, w->v, w->vt, w->dout, w->dk, w->dv, w->s, w->ds, w->tile};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
 }
 
 // qkv: (B,T,(H+2Hkv)·D) -> out: (B,T,H·D), lse: (B,H,T)
 void attention_forward(float *out, float *lse, const float *qkv, int B, int T, int H, int Hkv, int D) {
     int ld = (H + 2 * Hkv) * D, od = H * D, grp = H / Hkv;
+    int Tp = round_up(T, ATT_W), Dp = round_up(D, ATT_W);
     float scale = 1.0f / sqrtf((float)D);
-    blas_set_threads(1);
 #pragma omp parallel if ((size_t)B * H * T * T * D >= 64 * PAR_MIN)
     {
-        float *S = xmalloc(sizeof(float) * RB * (size_t)T);  // (RB, T) scores of one row block
+        att_work w = work_alloc(Tp, Dp);
 #pragma omp for schedule(static)
         for (int bh = 0; bh < B * H; bh++) {
             int b = bh / H, h = bh % H, kvh = h / grp;
-            const float *q = qkv + (size_t)b * T * ld + (size_t)h * D;
-            const float *k = qkv + (size_t)b * T * ld + (size_t)(H + kvh) * D;
-            const float *v = qkv + (size_t)b * T * ld + (size_t)(H + Hkv + kvh) * D;
-            float *o = out + (size_t)b * T * od + (size_t)h * D;
-            float *L = lse + (size_t)bh * T;
-            for (int i0 = 0; i0 < T; i0 += RB) {
-                int m = T - i0 < RB ? T - i0 : RB, n = i0 + m;  // rows i0..n-1 see keys 0..n-1
-                // S (m,n) = scale · Q[i0:n] · K[0:n]ᵀ
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, D, scale, q + (size_t)i0 * ld, ld,
-                            k, ld, 0.0f, S, n);
-                for (int r = 0; r < m; r++) L[i0 + r] = causal_softmax_row(S + (size_t)r * n, i0 + r + 1, n);
-                // O[i0:n] (m,D) = P · V[0:n]
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, D, n, 1.0f, S, n, v, ld, 0.0f,
-                            o + (size_t)i0 * od, od);
+            const float *base = qkv + (size_t)b * T * ld;
+            pack_rows(w.q, base + (size_t)h * D, ld, T, D, Tp, Dp, scale);  // S = (scale·Q)·Kᵀ
+            pack_cols(w.kt, base + (size_t)(H + kvh) * D, ld, T, D, Tp, Dp);
+            pack_rows(w.v, base + (size_t)(H + Hkv + kvh) * D, ld, T, D, Tp, Dp, 1.0f);
+            float *o = out + (size_t)b * T * od + (size_t)h * D, *L = lse + (size_t)bh * T;
+            for (int i0 = 0; i0 < T; i0 += ATT_R) {
+                int rows = T - i0 < ATT_R ? T - i0 : ATT_R, n = i0 + rows, nb = (n + ATT_W - 1) / ATT_W;
+                att_tile_abt(w.s, Tp, w.q + (size_t)i0 * Dp, Dp, w.kt, Tp, Dp, nb);
+                for (int r = 0; r < ATT_R; r++) {
+                    float *s = w.s + (size_t)r * Tp;
+                    if (r < rows) L[i0 + r] = causal_softmax_row(s, i0 + r + 1, nb * ATT_W);
+                    else memset(s, 0, sizeof(float) * (size_t)nb * ATT_W);  // padding rows add nothing
+                }
+                att_tile_ab(w.tile, Dp, w.s, Tp, w.v, Dp, n, Dp);
+                unpack_rows(o + (size_t)i0 * od, od, w.tile, rows, D, Dp, 1.0f);
             }
         }
-        free(S);
+        work_free(&w);
+    }
+}
+
+// Probabilities of one tile from its scores, in place: P = exp(S − lse) for key j ≤ query i, else 0
+// (also for the padding rows r ≥ rows). s: (ATT_R, Tp), the first n8 = nb·ATT_W columns used.
+// S − lse ≤ 0: the scores are recomputed bit for bit as the forward computed them (same packing,
+// same tile), and there lse = max + log(sum ≥ 1) ≥ max.
+static void tile_probs(float *s, int Tp, int i0, int rows, int n8, const float *L) {
+    for (int r = 0; r < ATT_R; r++) {
+        float *p = s + (size_t)r * Tp;
+        int len = r < rows ? i0 + r + 1 : 0;
+        float l = r < rows ? L[i0 + r] : 0.0f;
+        for (int j = len; j < n8; j++) p[j] = -INFINITY;  // whole blocks: see causal_softmax_row
+#pragma omp simd
+        for (int j = 0; j < n8; j++) p[j] = am_expf_nonpos(p[j] - l);
     }
 }
 
 // dout: (B,T,H·D) -> dqkv: (B,T,(H+2Hkv)·D)
 // With P the probabilities, dO the output gradient and Dᵢ = dOᵢ·Oᵢ:
 //   dV = Pᵀ·dO,  dP = dO·Vᵀ,  dS = P ⊙ (dP − D),  dQ = scale·dS·K,  dK = scale·dSᵀ·Q.
-// A block works on the transposes Pᵀ, dSᵀ (keys × queries): probabilities then come from
-// Sᵀ = K·Qᵀ elementwise (each query's lse is known), and four of the five products are plain or
-// B-transposed, which OpenBLAS runs through its small-matrix kernels; only dQ needs Aᵀ.
 // Threads split (batch, kv head) pairs, so the query heads sharing a kv head add their dK, dV
 // contributions in a fixed order on one thread.
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *out,
                         const float *lse, int B, int T, int H, int Hkv, int D) {
     int ld = (H + 2 * Hkv) * D, od = H * D, grp = H / Hkv;
+    int Tp = round_up(T, ATT_W), Dp = round_up(D, ATT_W);
     float scale = 1.0f / sqrtf((float)D);
-    blas_set_threads(1);
 #pragma omp parallel if ((size_t)B * H * T * T * D >= 64 * PAR_MIN)
     {
-        float *Pt = xmalloc(sizeof(float) * RB * (size_t)T);   // (n, RB) probabilities, transposed
-        float *dSt = xmalloc(sizeof(float) * RB * (size_t)T);  // (n, RB) dPᵀ, then dSᵀ in place
-        float Drow[RB], Lr[RB];
+        att_work w = work_alloc(Tp, Dp);
+        float *Drow = xmalloc(sizeof(float) * (size_t)Tp);
 #pragma omp for schedule(static)
         for (int bk = 0; bk < B * Hkv; bk++) {
             int b = bk / Hkv, kvh = bk % Hkv;
             size_t base = (size_t)b * T * ld;
-            const float *k = qkv + base + (size_t)(H + kvh) * D, *v = qkv + base + (size_t)(H + Hkv + kvh) * D;
-            float *dk = dqkv + base + (size_t)(H + kvh) * D, *dv = dqkv + base + (size_t)(H + Hkv + kvh) * D;
-            for (int t = 0; t < T; t++) {
-                memset(dk + (size_t)t * ld, 0, sizeof(float) * D);
-                memset(dv + (size_t)t * ld, 0, sizeof(float) * D);
-            }
+            pack_rows(w.k, qkv + base + (size_t)(H + kvh) * D, ld, T, D, Tp, Dp, 1.0f);
+            pack_cols(w.kt, qkv + base + (size_t)(H + kvh) * D, ld, T, D, Tp, Dp);
+            pack_cols(w.vt, qkv + base + (size_t)(H + Hkv + kvh) * D, ld, T, D, Tp, Dp);
+            memset(w.dk, 0, sizeof(float) * (size_t)Tp * Dp);
+            memset(w.dv, 0, sizeof(float) * (size_t)Tp * Dp);
             for (int h = kvh * grp; h < (kvh + 1) * grp; h++) {
-                const float *q = qkv + base + (size_t)h * D;
-                float *dq = dqkv + base + (size_t)h * D;
                 const float *o = out + (size_t)b * T * od + (size_t)h * D;
                 const float *dO = dout + (size_t)b * T * od + (size_t)h * D;
                 const float *L = lse + ((size_t)b * H + h) * T;
-                for (int i0 = 0; i0 < T; i0 += RB) {
-                    int m = T - i0 < RB ? T - i0 : RB, n = i0 + m;  // queries i0..n-1, keys 0..n-1
-                    const float *qr = q + (size_t)i0 * ld, *dOr = dO + (size_t)i0 * od;
-                    for (int r = 0; r < m; r++) {
-                        const float *orow = o + (size_t)(i0 + r) * od, *grow = dOr + (size_t)r * od;
-                        float dd = 0.0f;
+                pack_rows(w.q, qkv + base + (size_t)h * D, ld, T, D, Tp, Dp, scale);
+                pack_rows(w.dout, dO, od, T, D, Tp, Dp, 1.0f);
+                for (int t = 0; t < T; t++) {
+                    const float *orow = o + (size_t)t * od, *grow = dO + (size_t)t * od;
+                    float dd = 0.0f;
 #pragma omp simd reduction(+ : dd)
-                        for (int c = 0; c < D; c++) dd += orow[c] * grow[c];
-                        Drow[r] = dd;
-                        Lr[r] = L[i0 + r];
-                    }
-                    // Sᵀ (n,m) = scale · K[0:n] · Q[i0:n]ᵀ, then Pᵀ = exp(Sᵀ − lse), 0 where key j > query i
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, m, D, scale, k, ld, qr, ld, 0.0f, Pt, m);
-                    for (int j = 0; j < n; j++) {
-                        float *p = Pt + (size_t)j * m;
-                        int r0 = j - i0 > 0 ? j - i0 : 0;
-                        for (int r = 0; r < r0; r++) p[r] = 0.0f;
+                    for (int c = 0; c < D; c++) dd += orow[c] * grow[c];
+                    Drow[t] = dd;
+                }
+                float *dq = dqkv + base + (size_t)h * D;
+                for (int i0 = 0; i0 < T; i0 += ATT_R) {
+                    int rows = T - i0 < ATT_R ? T - i0 : ATT_R, n = i0 + rows, nb = (n + ATT_W - 1) / ATT_W;
+                    int n8 = nb * ATT_W;
+                    const float *qr = w.q + (size_t)i0 * Dp, *gr = w.dout + (size_t)i0 * Dp;
+                    att_tile_abt(w.s, Tp, qr, Dp, w.kt, Tp, Dp, nb);   // S = (scale·Q)·Kᵀ
+                    tile_probs(w.s, Tp, i0, rows, n8, L);
+                    att_tile_abt(w.ds, Tp, gr, Dp, w.vt, Tp, Dp, nb);  // dP = dO·Vᵀ
+                    for (int r = 0; r < ATT_R; r++) {
+                        float *ds = w.ds + (size_t)r * Tp;
+                        const float *p = w.s + (size_t)r * Tp;
+                        float dr = r < rows ? Drow[i0 + r] : 0.0f;
 #pragma omp simd
-                        for (int r = r0; r < m; r++) p[r] = am_expf(p[r] - Lr[r]);
+                        for (int j = 0; j < n8; j++) ds[j] = p[j] * (ds[j] - dr);  // 0 wherever P is
                     }
-                    // dV[0:n] += Pᵀ · dO[i0:n]
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, D, m, 1.0f, Pt, m, dOr, od, 1.0f, dv, ld);
-                    // dPᵀ (n,m) = V[0:n] · dO[i0:n]ᵀ, then dSᵀ = Pᵀ ⊙ (dPᵀ − D)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, m, D, 1.0f, v, ld, dOr, od, 0.0f, dSt, m);
-                    for (int j = 0; j < n; j++) {
-                        float *ds = dSt + (size_t)j * m;
-                        const float *p = Pt + (size_t)j * m;
-#pragma omp simd
-                        for (int r = 0; r < m; r++) ds[r] = p[r] * (ds[r] - Drow[r]);
-                    }
-                    // dQ[i0:n] = scale · dS · K[0:n]
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, D, n, scale, dSt, m, k, ld, 0.0f,
-                                dq + (size_t)i0 * ld, ld);
-                    // dK[0:n] += scale · dSᵀ · Q[i0:n]
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, D, m, scale, dSt, m, qr, ld, 1.0f, dk, ld);
+                    att_tile_ab(w.tile, Dp, w.ds, Tp, w.k, Dp, n, Dp);  // dQ = scale·dS·K
+                    unpack_rows(dq + (size_t)i0 * ld, ld, w.tile, rows, D, Dp, scale);
+                    att_tile_atb_acc(w.dv, Dp, w.s, Tp, gr, Dp, n, Dp);   // dV += Pᵀ·dO
+                    att_tile_atb_acc(w.dk, Dp, w.ds, Tp, qr, Dp, n, Dp);  // dK += dSᵀ·(scale·Q)
                 }
             }
+            unpack_rows(dqkv + base + (size_t)(H + kvh) * D, ld, w.dk, T, D, Dp, 1.0f);
+            unpack_rows(dqkv + base + (size_t)(H + Hkv + kvh) * D, ld, w.dv, T, D, Dp, 1.0f);
         }
-        free(Pt);
-        free(dSt);
+        free(Drow);
+        work_free(&w);
     }
 }

@@ -18,7 +18,7 @@ double crossentropy_forward(float *lse, const float *logits, const int32_t *targ
         for (int j = 0; j < V; j++) mx = l[j] > mx ? l[j] : mx;
         float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-        for (int j = 0; j < V; j++) sum += am_expf(l[j] - mx);
+        for (int j = 0; j < V; j++) sum += am_expf_nonpos(l[j] - mx);  // l − max ≤ 0
         lse[i] = mx + logf(sum);
         row_loss[i] = targets[i] >= 0 ? lse[i] - l[targets[i]] : 0.0f;
     }
@@ -47,7 +47,7 @@ void crossentropy_backward(float *dlogits, const float *logits, const float *lse
             continue;
         }
 #pragma omp simd
-        for (int j = 0; j < V; j++) d[j] = am_expf(l[j] - li) * scale;
+        for (int j = 0; j < V; j++) d[j] = am_expf_nonpos(l[j] - li) * scale;  // lse ≥ max ≥ l: l − lse ≤ 0
         d[targets[i]] -= scale;
     }
 }

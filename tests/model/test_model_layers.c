@@ -169,9 +169,14 @@ static void check_attention(int B, int T, int H, int Hkv, int D, const char *lab
 
 static void test_attention(void **state) {
     (void)state;
-    check_attention(2, 70, 2, 2, 4, "MHA, T 70");   // T > 64: two row blocks, the second partial
+    // The tiles (attention_tiles.h) take 8 query rows and 16-key / 16-column blocks, in pairs where
+    // they can: T 70 ends on a partial row tile and an odd block; D 4 and 6 pad one column block,
+    // D 48 gives a pair and a single one, D 32 one pair.
+    check_attention(2, 70, 2, 2, 4, "MHA, T 70");
     check_attention(2, 70, 4, 2, 4, "GQA 4:2");
     check_attention(1, 9, 3, 1, 6, "GQA 3:1, T 9");
+    check_attention(1, 37, 2, 1, 48, "GQA 2:1, D 48");
+    check_attention(1, 33, 1, 1, 32, "D 32, T 33");
 }
 
 // ---- cross-entropy ----------------------------------------------------------------------------
