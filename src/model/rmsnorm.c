@@ -1,7 +1,10 @@
 // rmsnorm.c — RMSNorm with a learnable gain: y = x · rstd · g, rstd = 1/sqrt(mean(x²) + eps).
 #include "layers.h"
 
+#include "util/check.h"
+
 #include <math.h>
+#include <stdlib.h>
 
 // x: (N,C), g: (C) -> y: (N,C), rstd: (N)
 void rmsnorm_forward(float *y, float *rstd, const float *x, const float *g, int N, int C, float eps) {
@@ -18,35 +21,46 @@ void rmsnorm_forward(float *y, float *rstd, const float *x, const float *g, int 
     }
 }
 
+// Rows per partial sum of dg. Fixed, so the sum's order (and its bits) does not depend on the
+// thread count: chunk partials in row order, then the partials in chunk order.
+enum { DG_ROWS = 256 };
+
 // dy: (N,C) -> dx: (N,C) +=, dg: (C) +=
 // With n = x·rstd:  dx = rstd · (g⊙dy − n · mean(g⊙dy⊙n)),  dg = Σ_rows dy⊙n.
+// One pass over the rows: dg's terms are added while a row is in L1 for dx (a separate column-wise
+// pass re-read both arrays with a stride that thrashed L1).
 void rmsnorm_backward(float *dx, float *dg, const float *dy, const float *x, const float *g,
                       const float *rstd, int N, int C) {
+    int chunks = (N + DG_ROWS - 1) / DG_ROWS;
+    double *part = xmalloc(sizeof(double) * (size_t)chunks * C);
 #pragma omp parallel if ((size_t)N * C >= PAR_MIN)
     {
 #pragma omp for schedule(static)
-        for (int i = 0; i < N; i++) {
-            const float *xi = x + (size_t)i * C, *dyi = dy + (size_t)i * C;
-            float *dxi = dx + (size_t)i * C;
-            float r = rstd[i], dot = 0.0f;
+        for (int ch = 0; ch < chunks; ch++) {
+            double *acc = part + (size_t)ch * C;
+            for (int c = 0; c < C; c++) acc[c] = 0.0;
+            int i1 = (ch + 1) * DG_ROWS < N ? (ch + 1) * DG_ROWS : N;
+            for (int i = ch * DG_ROWS; i < i1; i++) {
+                const float *xi = x + (size_t)i * C, *dyi = dy + (size_t)i * C;
+                float *dxi = dx + (size_t)i * C;
+                float r = rstd[i], dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
-            for (int c = 0; c < C; c++) dot += g[c] * dyi[c] * xi[c];
-            float k = dot * r * r / (float)C;  // mean(g⊙dy⊙n) / rstd
-            for (int c = 0; c < C; c++) dxi[c] += r * (g[c] * dyi[c] - xi[c] * k);
-        }
-        // dg: threads split the columns (one cache line each), rows summed in order in double.
-        enum { CB = 16 };
-        int nblk = (C + CB - 1) / CB;
-#pragma omp for schedule(static)
-        for (int blk = 0; blk < nblk; blk++) {
-            int c0 = blk * CB, w = C - c0 < CB ? C - c0 : CB;
-            double acc[CB] = {0};
-            for (int i = 0; i < N; i++) {
-                const float *xi = x + (size_t)i * C + c0, *dyi = dy + (size_t)i * C + c0;
-                double r = rstd[i];
-                for (int c = 0; c < w; c++) acc[c] += (double)dyi[c] * xi[c] * r;
+                for (int c = 0; c < C; c++) dot += g[c] * dyi[c] * xi[c];
+                float k = dot * r * r / (float)C;  // mean(g⊙dy⊙n) / rstd
+                double rd = r;
+#pragma omp simd
+                for (int c = 0; c < C; c++) {
+                    dxi[c] += r * (g[c] * dyi[c] - xi[c] * k);
+                    acc[c] += (double)dyi[c] * xi[c] * rd;
+                }
             }
-            for (int c = 0; c < w; c++) dg[c0 + c] += (float)acc[c];
+        }
+#pragma omp for schedule(static)
+        for (int c = 0; c < C; c++) {
+            double sum = 0.0;
+            for (int ch = 0; ch < chunks; ch++) sum += part[(size_t)ch * C + c];
+            dg[c] += (float)sum;
         }
     }
+    free(part);
 }
