@@ -359,7 +359,7 @@ const float *model_quantize_weights(model *m) {
         lowp_quantize(m->lp, lowp_id(m->lp, l, LP_QKV_W), m->wq + o->qkv, m->params + o->qkv, m->qkv_dim, d);
         lowp_quantize(m->lp, lowp_id(m->lp, l, LP_O_W), m->wq + o->o, m->params + o->o, d, d);
         if (!m->moe.E) {
-            quantize_ffn(m, l, 0, &(ffn_offsets){o->gate, o->up, o->down, o->act}, h);
+            quantize_ffn(m, l, 0, &o->ffn, h);
             continue;
         }
         for (int e = 0; e < m->moe.E; e++) quantize_ffn(m, l, e, &o->moe.experts[e], m->moe.h);

@@ -103,15 +103,14 @@ static void build_layout(model *m) {
         model_add_tensor(m, MATRIX, kvd, d, "model.layers.%d.self_attn.v_proj.weight", l);
         o->o = model_add_tensor(m, RESIDUAL_OUT, d, d, "model.layers.%d.self_attn.o_proj.weight", l);
         o->ln2 = model_add_tensor(m, NORM_GAIN, d, 0, "model.layers.%d.post_attention_layernorm.weight", l);
-        o->gate = o->up = o->down = o->act = ABSENT;
+        o->ffn = (ffn_offsets){ABSENT, ABSENT, ABSENT, ABSENT};
         if (m->moe.E) {
             model_moe_add_tensors(m, l);
             continue;
         }
         char prefix[48];
         snprintf(prefix, sizeof prefix, "model.layers.%d.mlp", l);
-        ffn_offsets f = model_add_ffn(m, prefix, h);
-        o->gate = f.gate, o->up = f.up, o->down = f.down, o->act = f.act;
+        o->ffn = model_add_ffn(m, prefix, h);
     }
     m->off_norm = model_add_tensor(m, NORM_GAIN, d, 0, "model.norm.weight");
     m->off_head = c->tied_embeddings ? m->off_embed : model_add_tensor(m, MATRIX, c->vocab_size, d, "lm_head.weight");
@@ -299,10 +298,14 @@ static void add_inplace(float *y, const float *x, size_t n) {  // y += x
     for (size_t i = 0; i < n; i++) y[i] += x[i];
 }
 
-static ffn_weights ffn_w(const layer_offsets *o, const float *base) {
-    ffn_weights w = {o->gate == ABSENT ? NULL : base + o->gate, base + o->up, base + o->down,
-                     o->act == ABSENT ? NULL : base + o->act};
-    return w;
+ffn_weights model_ffn_view(const ffn_offsets *o, const float *P) {
+    return (ffn_weights){o->gate == ABSENT ? NULL : P + o->gate, P + o->up, P + o->down,
+                         o->act == ABSENT ? NULL : P + o->act};
+}
+
+ffn_grads model_ffn_grad_view(const ffn_offsets *o, float *G) {
+    return (ffn_grads){o->gate == ABSENT ? NULL : G + o->gate, G + o->up, G + o->down,
+                       o->act == ABSENT ? NULL : G + o->act};
 }
 
 static void check_ids(const int32_t *ids, int N, int V, int allow_negative, const char *what) {
@@ -347,7 +350,7 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
         if (m->moe.E) {
             TIMED(SEC_FFN_MM, 0, model_moe_forward(m, l, P, &t_act));
         } else {
-            ffn_weights w = ffn_w(o, P);
+            ffn_weights w = model_ffn_view(&o->ffn, P);
             ffn_lowp fq = model_ffn_q(m, l);
             TIMED(SEC_FFN_MM, 0, ffn_forward(m->res[l + 1], a->z, a->u, a->a, a->xn2, &w, &c->act, N, d, m->hidden,
                                              m->lp ? &fq : NULL, &t_act));
@@ -394,9 +397,8 @@ void model_backward(model *m) {
         if (m->moe.E) {
             TIMED(SEC_FFN_MM, 1, model_moe_backward(m, l, P, G, &t_act));
         } else {
-            ffn_weights w = ffn_w(o, P);
-            ffn_grads g = {o->gate == ABSENT ? NULL : G + o->gate, G + o->up, G + o->down,
-                           o->act == ABSENT ? NULL : G + o->act};
+            ffn_weights w = model_ffn_view(&o->ffn, P);
+            ffn_grads g = model_ffn_grad_view(&o->ffn, G);
             ffn_lowp fq = model_ffn_q(m, l);
             TIMED(SEC_FFN_MM, 1, ffn_backward(m->dxn, a->dz, a->du, m->da, &g, m->dres, a->xn2, a->z, a->u, a->a, &w,
                                               &c->act, N, d, h, m->lp ? &fq : NULL, &t_act));

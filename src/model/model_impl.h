@@ -25,8 +25,9 @@ typedef struct {  // an MoE FFN's tensors
 } moe_offsets;
 
 typedef struct {  // offsets into the flat parameter (and gradient) array
-    size_t ln1, qkv, o, ln2, gate, up, down, act;  // gate..act: the dense FFN (ABSENT in an MoE model)
-    moe_offsets moe;                               // MoE models only
+    size_t ln1, qkv, o, ln2;
+    ffn_offsets ffn;  // the dense FFN (all ABSENT in an MoE model)
+    moe_offsets moe;  // MoE models only
 } layer_offsets;
 
 typedef struct {  // activations of one layer kept for the backward; rows N = B·T
@@ -92,6 +93,9 @@ size_t model_add_tensor(model *m, tensor_role role, int rows, int cols, const ch
     __attribute__((format(printf, 5, 6)));
 // model.c: one FFN of hidden size h named "<prefix>.gate_proj.weight", ... in HF order.
 ffn_offsets model_add_ffn(model *m, const char *prefix, int h);
+// One FFN's weights (or gradients) in the flat array P (or G).
+ffn_weights model_ffn_view(const ffn_offsets *o, const float *P);
+ffn_grads model_ffn_grad_view(const ffn_offsets *o, float *G);
 
 // The workspace's bump allocator: n floats from base at *used (or, base NULL, only counting).
 static inline float *model_ws_take(float *base, size_t *used, size_t n) {

@@ -98,20 +98,12 @@ void model_moe_layout(model *m, float *base, size_t *used, size_t N) {
     sc->dr = model_ws_take(base, used, N * E);
 }
 
-static ffn_weights ffn_view(const ffn_offsets *o, const float *P) {
-    return (ffn_weights){o->gate == ABSENT ? NULL : P + o->gate, P + o->up, P + o->down,
-                         o->act == ABSENT ? NULL : P + o->act};
-}
-static ffn_grads ffn_grad_view(const ffn_offsets *o, float *G) {
-    return (ffn_grads){o->gate == ABSENT ? NULL : G + o->gate, G + o->up, G + o->down,
-                       o->act == ABSENT ? NULL : G + o->act};
-}
 
 // Layer l's weights from the parameter array P: the experts' views land in m->moe_w.
 static moe_weights weights_of(model *m, int l, const float *P) {
     const moe_offsets *o = &m->lo[l].moe;
-    for (int e = 0; e < m->moe.E; e++) m->moe_w[e] = ffn_view(&o->experts[e], P);
-    if (m->moe.hs) m->moe_w[m->moe.E] = ffn_view(&o->shared, P);
+    for (int e = 0; e < m->moe.E; e++) m->moe_w[e] = model_ffn_view(&o->experts[e], P);
+    if (m->moe.hs) m->moe_w[m->moe.E] = model_ffn_view(&o->shared, P);
     return (moe_weights){P + o->router, o->bias == ABSENT ? NULL : P + o->bias, m->moe_w,
                          m->moe.hs ? &m->moe_w[m->moe.E] : NULL};
 }
@@ -127,8 +119,8 @@ void model_moe_backward(model *m, int l, const float *P, float *G, double *act_t
     layer_acts *a = &m->la[l];
     const moe_offsets *o = &m->lo[l].moe;
     moe_weights w = weights_of(m, l, P);
-    for (int e = 0; e < m->moe.E; e++) m->moe_g[e] = ffn_grad_view(&o->experts[e], G);
-    if (m->moe.hs) m->moe_g[m->moe.E] = ffn_grad_view(&o->shared, G);
+    for (int e = 0; e < m->moe.E; e++) m->moe_g[e] = model_ffn_grad_view(&o->experts[e], G);
+    if (m->moe.hs) m->moe_g[m->moe.E] = model_ffn_grad_view(&o->shared, G);
     moe_grads g = {G + o->router, m->moe_g, m->moe.hs ? &m->moe_g[m->moe.E] : NULL};
     // Each micro-batch differentiates the mean of its losses over the whole batch's sequences and
     // tokens (model_set_loss_count: the token count of the batch that ranks split; all training
