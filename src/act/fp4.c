@@ -40,4 +40,4 @@ uint8_t num_f32_to_fp4_stochastic(float x, float u) {
 
 float num_e8m0_to_f32(uint8_t code) { return code == 255 ? NAN : ldexpf(1.0f, (int)code - 127); }
 
-float num_sr_uniform(uint64_t seed, uint64_t index) { return (float)(mix64(seed, index) >> 40) * 0x1p-24f; }
+float num_sr_uniform(uint64_t seed, uint64_t index) { return sr_uniform(seed, index); }

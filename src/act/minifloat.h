@@ -40,17 +40,17 @@ static inline float round_mag(float a, const qfmt *q) {
 
 // a (finite, ≥ 0) rounded down to the grid, then up by one step with probability equal to its
 // position between the two neighbours: up iff u < (a − lo)/(hi − lo), u uniform in [0, 1). Both the
-// difference and the division by the (power-of-two) step are exact in f32.
+// difference and the division by the (power-of-two) step are exact in f32. Both ranges are
+// computed and one selected, so array loops vectorise (the unselected one is harmless: no traps).
 static inline float round_mag_stochastic(float a, const qfmt *q, float u) {
     a = a > 2 * q->max ? 2 * q->max : a;
-    if (a < q->min_normal) {
-        float t = a * q->sub_up, fl = floorf(t);
-        return (fl + (float)(u < t - fl)) * q->sub_down;
-    }
+    float t = a * q->sub_up, fl = floorf(t);
+    float sub = (fl + (float)(u < t - fl)) * q->sub_down;
     union { float f; uint32_t u; } lo = {a}, step;
     lo.u &= ~((1u << (23u - (unsigned)q->mbits)) - 1u);
     step.u = (lo.u & 0x7f800000u) - ((uint32_t)q->mbits << 23);  // 2^(exponent of lo − mbits)
-    return u < (a - lo.f) / step.f ? lo.f + step.f : lo.f;
+    float normal = u < (a - lo.f) / step.f ? lo.f + step.f : lo.f;
+    return a < q->min_normal ? sub : normal;
 }
 
 // splitmix64's finaliser over (seed, index): a counter-based generator, so the number an element
@@ -61,5 +61,9 @@ static inline uint64_t mix64(uint64_t seed, uint64_t index) {
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
 }
+
+// The uniform number in [0, 1) of stochastic rounding for element index (24 random bits), inline so
+// the array quantisers' loops vectorise; num_sr_uniform is the same function.
+static inline float sr_uniform(uint64_t seed, uint64_t index) { return (float)(mix64(seed, index) >> 40) * 0x1p-24f; }
 
 #endif

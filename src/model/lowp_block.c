@@ -87,7 +87,8 @@ void lowp_block_quantize(lowp *q, int id, float *out, const float *x, int rows, 
     num_bstats_clear(&st);
     size_t n = (size_t)rows * (size_t)cols;
     float amax = q->recording ? num_amax(x, n) : 0;  // before x is overwritten (out may alias it)
-    t->scale = quantize_into(q, out, x, rows, cols, &s, &st);
+    // Statistics only when they are recorded: they cost a division per element.
+    t->scale = quantize_into(q, out, x, rows, cols, &s, q->recording ? &st : NULL);
     if (!q->recording) return;
     t->last_scale = t->scale;
     if (amax > t->step_amax) t->step_amax = amax;
@@ -123,7 +124,7 @@ static float wg_operand(lowp *q, int id, float *buf, const float *v, int N, int 
     num_block_spec s = spec_of(q, id, 1);
     num_bstats st;
     num_bstats_clear(&st);
-    float scale = quantize_into(q, buf, src, N, cols, &s, &st);
+    float scale = quantize_into(q, buf, src, N, cols, &s, q->recording ? &st : NULL);
     if (q->recording) num_bstats_merge(&t->wg, &st);
     return scale;
 }

@@ -199,6 +199,14 @@ static void test_mx_hand_blocks(void **state) {
     num_bstats_clear(&st);
     num_block_qdq(y, x, 1, 32, &s, &sc, NULL, &st);
     assert_int_equal(st.blocks_outlier, 0);
+    x[1] = -7.0f;  // the amax twice, everything else below half of it: still not an outlier block
+    num_bstats_clear(&st);
+    num_block_qdq(y, x, 1, 32, &s, &sc, NULL, &st);
+    assert_int_equal(st.blocks_outlier, 0);
+    num_block_spec s2 = spec(NUM_MXFP4, 32, 1, NUM_ROUND_NEAREST, 0);  // the same down a column
+    num_bstats_clear(&st);
+    num_block_qdq(y, x, 32, 1, &s2, &sc, NULL, &st);
+    assert_int_equal(st.blocks_outlier, 0);
 
     // Subnormal range: f32 subnormals 2^-140. The scale clamps at 2^-127; E5M2 (down to 2^-16)
     // still holds 2^-140 exactly, E2M1 (down to 0.5) flushes it.
