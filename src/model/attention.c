@@ -112,7 +112,7 @@ void attention_forward(float *out, float *lse, const float *qkv, int B, int T, i
             float *o = out + (size_t)b * T * od + (size_t)h * D, *L = lse + (size_t)bh * T;
             for (int i0 = 0; i0 < T; i0 += ATT_R) {
                 int rows = T - i0 < ATT_R ? T - i0 : ATT_R, n = i0 + rows, nb = (n + ATT_W - 1) / ATT_W;
-                att_tile_abt(w.s, Tp, w.q + (size_t)i0 * Dp, Dp, w.kt, Tp, Dp, nb);
+                att_tile_ab(w.s, Tp, w.q + (size_t)i0 * Dp, Dp, w.kt, Tp, Dp, nb * ATT_W);
                 for (int r = 0; r < ATT_R; r++) {
                     float *s = w.s + (size_t)r * Tp;
                     if (r < rows) L[i0 + r] = causal_softmax_row(s, i0 + r + 1, nb * ATT_W);
@@ -182,9 +182,9 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
                     int rows = T - i0 < ATT_R ? T - i0 : ATT_R, n = i0 + rows, nb = (n + ATT_W - 1) / ATT_W;
                     int n8 = nb * ATT_W;
                     const float *qr = w.q + (size_t)i0 * Dp, *gr = w.dout + (size_t)i0 * Dp;
-                    att_tile_abt(w.s, Tp, qr, Dp, w.kt, Tp, Dp, nb);   // S = (scale·Q)·Kᵀ
+                    att_tile_ab(w.s, Tp, qr, Dp, w.kt, Tp, Dp, n8);   // S = (scale·Q)·Kᵀ
                     tile_probs(w.s, Tp, i0, rows, n8, L);
-                    att_tile_abt(w.ds, Tp, gr, Dp, w.vt, Tp, Dp, nb);  // dP = dO·Vᵀ
+                    att_tile_ab(w.ds, Tp, gr, Dp, w.vt, Tp, Dp, n8);  // dP = dO·Vᵀ
                     for (int r = 0; r < ATT_R; r++) {
                         float *ds = w.ds + (size_t)r * Tp;
                         const float *p = w.s + (size_t)r * Tp;

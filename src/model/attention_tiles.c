@@ -18,78 +18,40 @@ static inline vf vload(const float *p) {
 }
 static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
 
-// Two key blocks at a time: 2·ATT_R accumulators and two B vectors fill 18 of the 32 registers, and
-// each A element loaded is used twice.
-void att_tile_abt(float *S, int lds, const float *A, int lda, const float *Bt, int ldb, int K, int nb) {
-    int jb = 0;
-    for (; jb + 2 <= nb; jb += 2) {
-        vf c0[ATT_R], c1[ATT_R];
+// Two column blocks at a time: 2·ATT_R accumulators and two B vectors fill 18 of the 32 registers,
+// and each A element loaded is used twice.
+void att_tile_ab(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int K, int ncols) {
+    int c0 = 0;
+    for (; c0 + 2 * ATT_W <= ncols; c0 += 2 * ATT_W) {
+        vf s0[ATT_R], s1[ATT_R];
 #pragma GCC unroll 8
-        for (int r = 0; r < ATT_R; r++) c0[r] = c1[r] = (vf){0};
-        const float *b = Bt + (size_t)jb * ATT_W;
+        for (int r = 0; r < ATT_R; r++) s0[r] = s1[r] = (vf){0};
         for (int k = 0; k < K; k++) {
-            vf b0 = vload(b + (size_t)k * ldb), b1 = vload(b + (size_t)k * ldb + ATT_W);
+            vf b0 = vload(B + (size_t)k * ldb + c0), b1 = vload(B + (size_t)k * ldb + c0 + ATT_W);
 #pragma GCC unroll 8
             for (int r = 0; r < ATT_R; r++) {
                 float a = A[(size_t)r * lda + k];
-                c0[r] += a * b0;
-                c1[r] += a * b1;
+                s0[r] += a * b0;
+                s1[r] += a * b1;
             }
         }
 #pragma GCC unroll 8
         for (int r = 0; r < ATT_R; r++) {
-            vstore(S + (size_t)r * lds + (size_t)jb * ATT_W, c0[r]);
-            vstore(S + (size_t)r * lds + (size_t)(jb + 1) * ATT_W, c1[r]);
+            vstore(C + (size_t)r * ldc + c0, s0[r]);
+            vstore(C + (size_t)r * ldc + c0 + ATT_W, s1[r]);
         }
     }
-    if (jb < nb) {
-        vf c0[ATT_R];
+    if (c0 < ncols) {
+        vf s0[ATT_R];
 #pragma GCC unroll 8
-        for (int r = 0; r < ATT_R; r++) c0[r] = (vf){0};
-        const float *b = Bt + (size_t)jb * ATT_W;
+        for (int r = 0; r < ATT_R; r++) s0[r] = (vf){0};
         for (int k = 0; k < K; k++) {
-            vf b0 = vload(b + (size_t)k * ldb);
+            vf b0 = vload(B + (size_t)k * ldb + c0);
 #pragma GCC unroll 8
-            for (int r = 0; r < ATT_R; r++) c0[r] += A[(size_t)r * lda + k] * b0;
+            for (int r = 0; r < ATT_R; r++) s0[r] += A[(size_t)r * lda + k] * b0;
         }
 #pragma GCC unroll 8
-        for (int r = 0; r < ATT_R; r++) vstore(S + (size_t)r * lds + (size_t)jb * ATT_W, c0[r]);
-    }
-}
-
-// Two column blocks of the output at a time, for the same reason as above.
-void att_tile_ab(float *C, int ldc, const float *P, int ldp, const float *B, int ldb, int n, int Dp) {
-    int dc = 0;
-    for (; dc + 2 * ATT_W <= Dp; dc += 2 * ATT_W) {
-        vf c0[ATT_R], c1[ATT_R];
-#pragma GCC unroll 8
-        for (int r = 0; r < ATT_R; r++) c0[r] = c1[r] = (vf){0};
-        for (int j = 0; j < n; j++) {
-            vf b0 = vload(B + (size_t)j * ldb + dc), b1 = vload(B + (size_t)j * ldb + dc + ATT_W);
-#pragma GCC unroll 8
-            for (int r = 0; r < ATT_R; r++) {
-                float p = P[(size_t)r * ldp + j];
-                c0[r] += p * b0;
-                c1[r] += p * b1;
-            }
-        }
-#pragma GCC unroll 8
-        for (int r = 0; r < ATT_R; r++) {
-            vstore(C + (size_t)r * ldc + dc, c0[r]);
-            vstore(C + (size_t)r * ldc + dc + ATT_W, c1[r]);
-        }
-    }
-    if (dc < Dp) {
-        vf c0[ATT_R];
-#pragma GCC unroll 8
-        for (int r = 0; r < ATT_R; r++) c0[r] = (vf){0};
-        for (int j = 0; j < n; j++) {
-            vf b0 = vload(B + (size_t)j * ldb + dc);
-#pragma GCC unroll 8
-            for (int r = 0; r < ATT_R; r++) c0[r] += P[(size_t)r * ldp + j] * b0;
-        }
-#pragma GCC unroll 8
-        for (int r = 0; r < ATT_R; r++) vstore(C + (size_t)r * ldc + dc, c0[r]);
+        for (int r = 0; r < ATT_R; r++) vstore(C + (size_t)r * ldc + c0, s0[r]);
     }
 }
 

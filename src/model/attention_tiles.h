@@ -1,4 +1,4 @@
-// attention_tiles.h — the three register-tiled products of the attention core (attention.c), on
+// attention_tiles.h — the two register-tiled products of the attention core (attention.c), on
 // packed operands: a tile of ATT_R query rows against keys in blocks of ATT_W.
 //
 // Why not sgemm: the attention core's products are tiny (64 or fewer rows per call, inner size the
@@ -14,13 +14,10 @@
 enum { ATT_R = 8,    // query rows per tile
        ATT_W = 16 }; // floats per vector block (one AVX-512 register)
 
-// A: (ATT_R, K) rows of stride lda; Bt: (K, nb·ATT_W) rows of stride ldb
-// -> S: (ATT_R, nb·ATT_W) rows of stride lds, S = A·Bt
-void att_tile_abt(float *S, int lds, const float *A, int lda, const float *Bt, int ldb, int K, int nb);
-
-// P: (ATT_R, n) rows of stride ldp; B: (n, Dp) rows of stride ldb, Dp a multiple of ATT_W
-// -> C: (ATT_R, Dp) rows of stride ldc, C = P·B
-void att_tile_ab(float *C, int ldc, const float *P, int ldp, const float *B, int ldb, int n, int Dp);
+// A: (ATT_R, K) rows of stride lda; B: (K, ncols) rows of stride ldb, ncols a multiple of ATT_W
+// -> C: (ATT_R, ncols) rows of stride ldc, C = A·B. The scores Q·Kᵀ (B = Kᵀ packed), dO·Vᵀ, and the
+// products P·V and dS·K (B = V or K packed by rows) are all this one shape.
+void att_tile_ab(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int K, int ncols);
 
 // P: (ATT_R, n) rows of stride ldp; X: (ATT_R, Dp) rows of stride ldx
 // -> Acc: (n, Dp) rows of stride lda, Acc += Pᵀ·X (rows of the tile added in order 0..ATT_R-1)
