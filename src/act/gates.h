@@ -94,7 +94,7 @@ AM_INLINE void gate_powlu(float z, const float *hp, float *f, float *df) {
     double rd = (double)rf, r = AM_FMA(AM_FMA(-rd, rd, zd), 0.5 * ird, rd);
     double q = AM_FMA(qd, AM_FMA(-(r + 1.0), qd, 1.0), qd);           // 1/(√z+1)
     double a = m * q, lz = am_logf_wide(zp);
-    double fp = am_exp(a * lz) * (double)s;
+    double fp = am_exp_short(a * lz) * (double)s;
     double dfp = fp * AM_FMA(a * ir, AM_FMA(-0.5 * q, lz, ir), (double)oms);
     *f = z > 0.0f ? (float)fp : fn;                  // z == 0 and NaN take the SiLU branch
     *df = z > 0.0f ? (float)dfp : dfn;
