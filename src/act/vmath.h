@@ -173,7 +173,9 @@ AM_INLINE double am_logf_wide(float z) {
 // has no cancellation. NaN -> NaN; ±inf -> 1, 0.
 AM_INLINE void am_ncdf_f(float x, float *cdf, float *gauss) {
     float y = fabsf(x);
-    y = y < 15.0f ? y : 15.0f;  // keeps inf (and t = 0) out; Φ(−15) underflows to 0 in f32 anyway
+    // Keeps inf (and t = 0) out; Φ(−15) underflows to 0 in f32 anyway. Written so that NaN passes:
+    // it then flows through every operation below, and no select has to restore it at the end.
+    y = y > 15.0f ? 15.0f : y;
     float t = 4.0f / (4.0f + y), w = t - 0.6f;
     float q = 1.574184410e-02f;
     q = AM_FMAF(q, w, 2.663497816e-02f);
@@ -194,9 +196,8 @@ AM_INLINE void am_ncdf_f(float x, float *cdf, float *gauss) {
 #endif
     float g = am_expf_nonpos(-0.5f * hi) * (1.0f - 0.5f * lo);
     float lower = t * q * g;  // Φ(−y)
-    float c = x < 0.0f ? lower : 1.0f - lower;
-    *cdf = x != x ? x : c;
-    *gauss = x != x ? x : g;
+    *cdf = x < 0.0f ? lower : 1.0f - lower;
+    *gauss = g;
 }
 
 #endif
