@@ -73,10 +73,13 @@ AM_INLINE void gate_gelu_erf(float x, const float *hp, float *f, float *df) {
 // The positive branch needs more than f32 in two places: the exponent a·ln z reaches ±20 at
 // z = 0.001 (and ±100 further out), where f32 would lose ~1e-6 relative in f; and f′ cancels near the
 // peak (z ≈ 12.9), where a/z + a'·ln z = a·(1/√z)·(1/√z − ½·ln z/(√z+1)) is ~1e-4 of its terms. So
-// a, 1/√z and ln z are carried in f64, but without f64 square roots or divisions: f32 seeds
-// (1/√z, 1/(√z+1), and am_logf_wide's reciprocal), each refined by one Newton step in f64 to
-// ~1e-13 relative. z down to the smallest subnormal keeps every factor finite (no 0·∞); z is
-// capped at 1e30, where f = 1 and f' ≈ −1e-43 in f32 already.
+// a, 1/√z and ln z are carried in f64, but without f64 square roots: an f32 root t and one f32
+// reciprocal w ≈ 1/(t(t+1)) = 1/(z+t) seed everything. √z is t plus the exactly computed residual
+// times 1/(2t); one Newton step in f64 takes w to ~1e-14, and 1/(√z+1) = √z·w, 1/√z = (√z+1)·w.
+// Conversions between f32 and f64 cost about as much as a division here, so only z, t, w and 1 − σ
+// cross (σ = 1 − (1 − σ) in f64: as accurate as the f32 σ for z > 0, where σ ≥ ½). e^x needs only
+// ~3e-9 (am_exp_short), the exponent itself ~1e-9. z down to the smallest subnormal keeps every
+// factor finite (no 0·∞); z is capped at 1e30, where f = 1 and f' ≈ −1e-43 in f32 already.
 AM_INLINE void gate_powlu(float z, const float *hp, float *f, float *df) {
     // One σ serves both branches, taken on z clamped to [AM_SILU_FLOOR, 1e30] (NaN passes).
     float zz = z > 1e30f ? 1e30f : z;
@@ -85,17 +88,15 @@ AM_INLINE void gate_powlu(float z, const float *hp, float *f, float *df) {
     am_sigmoid2f(zz, &s, &oms);
     float fn = zz * s, dfn = s * (1.0f + zz * oms);
     float zp = z > 0.0f ? zz : 1.0f;                 // the other lane computes on a harmless 1
-    float rf = sqrtf(zp), ir0 = 1.0f / rf, q0 = 1.0f / (rf + 1.0f);
-    double zd = (double)zp, m = (double)hp[0];
-    double ird = (double)ir0, qd = (double)q0;
-    double ir = AM_FMA(0.5 * ird, AM_FMA(-zd * ird, ird, 1.0), ird);  // 1/√z
-    // √z from the f32 root: rf² is exact in f64, so one correction step needs no accurate 1/√z
-    // and runs beside the one above (a shorter dependency chain).
-    double rd = (double)rf, r = AM_FMA(AM_FMA(-rd, rd, zd), 0.5 * ird, rd);
-    double q = AM_FMA(qd, AM_FMA(-(r + 1.0), qd, 1.0), qd);           // 1/(√z+1)
-    double a = m * q, lz = am_logf_wide(zp);
-    double fp = am_exp(a * lz) * (double)s;
-    double dfp = fp * AM_FMA(a * ir, AM_FMA(-0.5 * q, lz, ir), (double)oms);
+    float tf = sqrtf(zp), w0 = 1.0f / (zp + tf);
+    double zd = (double)zp, td0 = (double)tf, wd = (double)w0, m = (double)hp[0];
+    double ir0 = (td0 + 1.0) * wd;                   // 1/√z to ~2e-7: enough for the correction
+    double r = AM_FMA(AM_FMA(-td0, td0, zd), 0.5 * ir0, td0);        // √z
+    double w = AM_FMA(wd, AM_FMA(-(zd + r), wd, 1.0), wd);           // 1/(√z(√z+1))
+    double q = r * w, ir = (r + 1.0) * w;            // 1/(√z+1), 1/√z
+    double a = m * q, lz = am_logf_wide(zp), omsd = (double)oms;
+    double fp = am_exp_short(a * lz) * (1.0 - omsd);
+    double dfp = fp * AM_FMA(a * ir, AM_FMA(-0.5 * q, lz, ir), omsd);
     *f = z > 0.0f ? (float)fp : fn;                  // z == 0 and NaN take the SiLU branch
     *df = z > 0.0f ? (float)dfp : dfn;
 }

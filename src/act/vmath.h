@@ -7,8 +7,8 @@
 //
 // f32: am_expf is a Cephes-style range reduction + degree-7 polynomial, ≤ 2 ulp on its range;
 // am_ncdf_f is the normal CDF (GELU's exact form) without erfc.
-// f64: am_exp / am_logf_wide reach ≈ 1e-13 relative without any f64 division or square root (f32
-// seeds refined by Newton steps in f64); PowLU's positive branch uses them (see gates.h).
+// f64: am_exp (≈ 1e-12), am_exp_short (≈ 3e-9) and am_logf_wide (≈ 1e-13, one f64 division); PowLU's
+// positive branch uses the last two (see gates.h).
 #ifndef ACTLAB_VMATH_H
 #define ACTLAB_VMATH_H
 
@@ -124,29 +124,45 @@ AM_INLINE double am_exp(double x) {
     return p * am_f64_from_bits(kb << 52);
 }
 
-// ln z in f64 (≈ 1e-13 relative) for a positive float z, subnormals included, with no f64 division:
-// z = 2^e·m, m in [√½, √2); ln m = 2·atanh(s), s = (m−1)/(m+1), |s| ≤ 0.1716. s comes from an f32
-// reciprocal refined by one Newton step in f64 (error ~ (1e-7)²).
+// e^x in f64 to ≈ 3e-9 relative (a degree-6 fit), for x ≤ 709; below −708 it returns e^−708. PowLU's
+// value needs the exponent itself to ~1e-9 relative (it reaches ±100), but its e^x only to well
+// under f32's 6e-8: this is am_exp with two fewer polynomial terms.
+AM_INLINE double am_exp_short(double x) {
+    double xc = x > -708.0 ? x : -708.0;
+    double kd = AM_FMA(xc, 1.4426950408889634, 6755399441055744.0);
+    double k = kd - 6755399441055744.0;
+    // k·ln2 to within |k|·2e-17 (fma; 1e-13 from plain products without FMA): negligible here.
+    double r = AM_FMA(k, -0.6931471805599453, xc);
+    // Chebyshev fit of e^r on |r| <= ln2/2: 2.5e-9 relative.
+    double r2 = r * r, r4 = r2 * r2;
+    double p01 = AM_FMA(1.000000037716214, r, 1.0), p23 = AM_FMA(0.16666415514653277, r, 0.5000000047117757);
+    double p46 = AM_FMA(0.0013941108433972674, r2, AM_FMA(0.008375126398153335, r, 0.04166635289677516));
+    double p = AM_FMA(p46, r4, AM_FMA(p23, r2, p01));
+    uint64_t kb = am_bits_of_f64(kd) + 1023u;
+    return p * am_f64_from_bits(kb << 52);
+}
+
+// ln z in f64 (≈ 1e-13 relative) for a positive float z, subnormals included: z = 2^e·m,
+// m in [√½, √2); ln m = 2·atanh(s), s = (m−1)/(m+1), |s| ≤ 0.1716. z is split as a double, where
+// every float (subnormals too) is normal, so e and m come from its bit fields without the
+// rescaling a float subnormal needs. One f64 division for s: measured faster than an f32 seed with a
+// Newton step, whose two conversions between f32 and f64 cost more than the division saves.
 AM_INLINE double am_logf_wide(float z) {
-    int tiny = z < 0x1p-126f;
-    float zs = tiny ? z * 0x1p24f : z;  // subnormal: scale into the normal range first
-    uint32_t b = am_bits_of_f32(zs);
-    int32_t e = (int32_t)(b >> 23) - 127 - (tiny ? 24 : 0);
-    float mf = am_f32_from_bits((b & 0x007fffffu) | 0x3f800000u);  // [1, 2)
-    int big = mf > 1.41421356f;
-    mf = big ? 0.5f * mf : mf;
-    e += big;
-    float q0 = 1.0f / (mf + 1.0f);
-    double md = (double)mf, num = md - 1.0, den = md + 1.0;  // both exact
-    double s0 = num * (double)q0;
-    double s = AM_FMA(AM_FMA(-s0, den, num), (double)q0, s0);
+    uint64_t b = am_bits_of_f64((double)z);
+    double m = am_f64_from_bits((b & 0x000fffffffffffffull) | 0x3ff0000000000000ull);  // [1, 2)
+    // e + 1023 from the exponent field, as the low bits of 2^52 (exact; no integer conversion).
+    double e = am_f64_from_bits((b >> 52) | 0x4330000000000000ull) - (4503599627370496.0 + 1023.0);
+    int big = m > 1.4142135623730951;
+    m = big ? 0.5 * m : m;
+    e = big ? e + 1.0 : e;
+    double s = (m - 1.0) / (m + 1.0);  // m ± 1 exact
     // ln m = 2s + 2s·s²·g(s²), g Chebyshev-fitted (degree 4) to within 4e-12, i.e. 1e-13 in ln m.
     double u = s * s, u2 = u * u, s_2 = 2.0 * s;
     double g01 = AM_FMA(0.19999999397609577, u, 0.33333333333688325);
     double g24 = AM_FMA(0.096815934660808817, u2, AM_FMA(0.11095686690472316, u, 0.14285877484175175));
     double lm = AM_FMA(s_2 * u, AM_FMA(g24, u2, g01), s_2);
-    double ed = (double)e;
-    return ed * 6.93147180369123816490e-01 + (lm + ed * 1.90821492927058770002e-10);
+    // |e| ≤ 150: ln2's f64 rounding (2e-17) costs at most 3.5e-15 absolute.
+    return AM_FMA(e, 0.6931471805599453, lm);
 }
 
 // The standard normal CDF Φ(x) in f32 and e^(−x²/2) (for the density), at 16 lanes: no erfc call.
@@ -157,7 +173,9 @@ AM_INLINE double am_logf_wide(float z) {
 // has no cancellation. NaN -> NaN; ±inf -> 1, 0.
 AM_INLINE void am_ncdf_f(float x, float *cdf, float *gauss) {
     float y = fabsf(x);
-    y = y < 15.0f ? y : 15.0f;  // keeps inf (and t = 0) out; Φ(−15) underflows to 0 in f32 anyway
+    // Keeps inf (and t = 0) out; Φ(−15) underflows to 0 in f32 anyway. Written so that NaN passes:
+    // it then flows through every operation below, and no select has to restore it at the end.
+    y = y > 15.0f ? 15.0f : y;
     float t = 4.0f / (4.0f + y), w = t - 0.6f;
     float q = 1.574184410e-02f;
     q = AM_FMAF(q, w, 2.663497816e-02f);
@@ -178,9 +196,8 @@ AM_INLINE void am_ncdf_f(float x, float *cdf, float *gauss) {
 #endif
     float g = am_expf_nonpos(-0.5f * hi) * (1.0f - 0.5f * lo);
     float lower = t * q * g;  // Φ(−y)
-    float c = x < 0.0f ? lower : 1.0f - lower;
-    *cdf = x != x ? x : c;
-    *gauss = x != x ? x : g;
+    *cdf = x < 0.0f ? lower : 1.0f - lower;
+    *gauss = g;
 }
 
 #endif
