@@ -7,8 +7,8 @@
 //
 // f32: am_expf is a Cephes-style range reduction + degree-7 polynomial, ≤ 2 ulp on its range;
 // am_ncdf_f is the normal CDF (GELU's exact form) without erfc.
-// f64: am_exp (≈ 1e-12), am_exp_short (≈ 3e-9) and am_logf_wide (≈ 1e-13, one f64 division); PowLU's
-// positive branch uses the last two (see gates.h).
+// f64: am_exp_short (≈ 3e-9) and am_logf_wide (≈ 1e-13, one f64 division), for PowLU's positive
+// branch (see gates.h).
 #ifndef ACTLAB_VMATH_H
 #define ACTLAB_VMATH_H
 
@@ -103,30 +103,9 @@ static inline void am_sigmoid2f(float x, float *s, float *oms) {
 }
 
 
-// e^x in f64, ≈ 1e-12 relative, for x ≤ 709; below −708 it returns e^−708 (0 in f32 anyway), so
-// that 2^k stays a normal double. Polynomials here use Estrin's scheme: the span loops are limited by
-// the latency of their longest dependency chain more than by the number of operations.
-AM_INLINE double am_exp(double x) {
-    double xc = x > -708.0 ? x : -708.0;
-    // kd = 1.5·2^52 + k: the low mantissa bits hold k, which becomes the exponent field below.
-    double kd = AM_FMA(xc, 1.4426950408889634, 6755399441055744.0);
-    double k = kd - 6755399441055744.0;
-    double r = xc - k * 6.93147180369123816490e-01;  // ln2's high part has trailing zeros: exact product
-    r = r - k * 1.90821492927058770002e-10;          // |r| <= ln2/2
-    // Degree 8, Chebyshev-fitted on |r| <= ln2/2: 8e-13 relative.
-    double r2 = r * r, r4 = r2 * r2;
-    double p01 = AM_FMA(0.99999999997978473, r, 1.0), p23 = AM_FMA(0.16666666891049664, r, 0.49999999999797928);
-    double p45 = AM_FMA(0.0083332660971727739, r, 0.041666666890960886);
-    double p67 = AM_FMA(0.00019915867357972, r, 0.0013888821676853941);
-    double p47 = AM_FMA(2.487616445358005e-05, r4, AM_FMA(p67, r2, p45));
-    double p = AM_FMA(p47, r4, AM_FMA(p23, r2, p01));
-    uint64_t kb = am_bits_of_f64(kd) + 1023u;  // (k + 1023) in the low 12 bits; shifted into place
-    return p * am_f64_from_bits(kb << 52);
-}
-
-// e^x in f64 to ≈ 3e-9 relative (a degree-6 fit), for x ≤ 709; below −708 it returns e^−708. PowLU's
-// value needs the exponent itself to ~1e-9 relative (it reaches ±100), but its e^x only to well
-// under f32's 6e-8: this is am_exp with two fewer polynomial terms.
+// e^x in f64 to ≈ 3e-9 relative (a degree-6 fit), for x ≤ 709; below −708 it returns e^−708, so
+// that 2^k stays a normal double. PowLU's value needs the exponent itself to ~1e-9 relative (it
+// reaches ±100), but its e^x only to well under f32's 6e-8, so the fit is no longer than that needs.
 AM_INLINE double am_exp_short(double x) {
     double xc = x > -708.0 ? x : -708.0;
     double kd = AM_FMA(xc, 1.4426950408889634, 6755399441055744.0);

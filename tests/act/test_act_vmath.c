@@ -75,8 +75,8 @@ static void test_expf_nonpos_matches_libm(void **state) {
     assert_true(am_expf_nonpos(-103.0f) > 0.0f && am_expf_nonpos(-104.0f) == 0.0f);  // last subnormal, then 0
 }
 
-// PowLU needs ln z and e^x to ~1e-12 relative (its f' cancels near z = 12.9).
-static void test_wide_exp_log(void **state) {
+// PowLU needs ln z to ~1e-12 relative (its f' cancels near z = 12.9).
+static void test_wide_log(void **state) {
     (void)state;
     rng_t rng;
     rng_seed(&rng, g_seed ^ 0x10c);
@@ -84,8 +84,6 @@ static void test_wide_exp_log(void **state) {
         float z = (float)exp(80.0 * (rng_uniform(&rng) - 0.5) * 2.0) * (i % 50 == 0 ? 1e-10f : 1.0f);
         double want = log((double)z), got = am_logf_wide(z);
         assert_true(fabs(got - want) <= 2e-13 * fabs(want) + 1e-15);
-        double x = -700.0 + 705.0 * rng_uniform(&rng), ew = exp(x), eg = am_exp(x);
-        assert_true(fabs(eg - ew) <= 2e-12 * ew);
     }
     assert_true(fabs(am_logf_wide(0x1p-149f) + 149.0 * log(2.0)) <= 1e-13 * 104);  // smallest subnormal
     assert_true(am_logf_wide(1.0f) == 0.0);
@@ -115,6 +113,6 @@ static void test_exp_short(void **state) {
 int main(void) {
     g_seed = test_seed("test_act_vmath");
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_ncdf_matches_libm), cmocka_unit_test(test_expf_nonpos_matches_libm),
-                                       cmocka_unit_test(test_wide_exp_log), cmocka_unit_test(test_exp_short)};
+                                       cmocka_unit_test(test_wide_log), cmocka_unit_test(test_exp_short)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
