@@ -5,7 +5,7 @@
 # once; SIGTERM to mpirun stops every rank (each run checkpointed) and a 2-rank rerun finishes; SIGTERM
 # to rank 1 alone, mid-run or after its share, stops every rank with a message naming it, and nothing
 # is lost on resume; a resume spreads the runs left evenly; a rank that does not see rank 0's folder
-# stops the job with a message naming it; `compare --quick` over 2 ranks.
+# (none there, or a copy) stops the job with a message naming it; `compare --quick` over 2 ranks.
 set -eu
 ACTLAB=$1
 MKSHARDS=$2
@@ -175,15 +175,25 @@ grep -q "(2 to run, 4 finished) over 2 ranks" "$DIR/w2.log" || { cat "$DIR/w2.lo
 same_as_A W
 
 # --- H: rank 1 looks at another folder (as if DIR were on its own local disk): a clear error ---
-set +e
-$MPI -np 1 "$ACTLAB" sweep "$DIR/spec.json" --out "$DIR/H" : -np 1 "$ACTLAB" sweep "$DIR/spec.json" \
-    --out "$DIR/H_elsewhere" >/dev/null 2>"$DIR/h.log"
-got=$?
-set -e
-[ "$got" != 0 ] || fail "a rank that cannot see the plan should fail the sweep"
-grep -q "rank 1 of 2 does not see the sweep's plan at '$DIR/H_elsewhere/plan.json'" "$DIR/h.log" || { cat "$DIR/h.log"; fail "hidden plan message"; }
-grep -q "file system every rank sees" "$DIR/h.log" || fail "hidden plan hint"
+# apart NAME0 NAME1 WHY: a 2-rank sweep whose rank 1 gets --out $DIR/NAME1 must fail before any run,
+# naming rank 1 and WHY.
+apart() {
+    set +e
+    $MPI -np 1 "$ACTLAB" sweep "$DIR/spec.json" --out "$DIR/$1" : -np 1 "$ACTLAB" sweep "$DIR/spec.json" \
+        --out "$DIR/$2" >/dev/null 2>"$DIR/$2.log"
+    got=$?
+    set -e
+    [ "$got" != 0 ] || fail "$2: a rank that cannot see rank 0's folder should fail the sweep"
+    grep -qF "rank 1 of 2 does not see the sweep folder that rank 0 prepared ($3)" "$DIR/$2.log" ||
+        { cat "$DIR/$2.log"; fail "$2: message"; }
+    grep -q "file system every rank sees" "$DIR/$2.log" || fail "$2: hint"
+}
+apart H H_elsewhere "no plan.json for this spec at '$DIR/H_elsewhere/plan.json'"
 [ ! -e "$DIR/H/runs" ] || fail "no run starts when a rank cannot see the plan"
+# A copy of the folder (each host's own disk after an earlier sweep there) has the same plan.json.
+cp -r "$DIR/A" "$DIR/H0"
+cp -r "$DIR/A" "$DIR/Hc"
+apart H0 Hc "a plan.json for this spec, but not this start's token in '$DIR/Hc/.rank0-token': a copy of the folder?"
 
 # --- compare --quick over 2 ranks: both phases run, rank 0 alone decides phase 2 and writes the report ---
 $MPI -np 2 "$ACTLAB" compare --quick --data-dir "$DIR/data" --out "$DIR/cq" --no-figures --jobs 1 \
