@@ -317,7 +317,8 @@ static int final_status(const sweep_state *s) {
     if (c[0]) {
         char who[80] = "";
         if (c[0] == 1 && s->ranks > 1) snprintf(who, sizeof who, " by a signal to rank %d of %d", last - 1, s->ranks);
-        else if (c[0] < (uint64_t)s->ranks) snprintf(who, sizeof who, " by signals to %d of %d ranks", (int)c[0], s->ranks);
+        else if (c[0] < (uint64_t)s->ranks)
+            snprintf(who, sizeof who, " by signals to %d of %d ranks", (int)c[0], s->ranks);
         if (!s->quiet)
             fprintf(stderr, "\nactlab sweep: interrupted%s; %d run%s checkpointed\n  hint: rerun the same command to "
                     "continue where it stopped\n", who, (int)c[1], c[1] == 1 ? "" : "s");
