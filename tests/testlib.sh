@@ -39,3 +39,18 @@ midway() {
     done
     return 1
 }
+wait_for() {  # wait_for SECONDS CMD...: until CMD succeeds, polling every 0.05 s; 1 after SECONDS
+              # (make them generous: the machine may be loaded)
+    secs=$1; shift
+    i=0
+    until "$@"; do
+        i=$((i + 1)); [ $i -lt $((secs * 20)) ] || return 1
+        sleep 0.05
+    done
+}
+rank_pid() {  # rank_pid PID R: the process of rank R among mpirun PID's children (empty if not there)
+    for p in $(pgrep -P "$1"); do
+        tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2" && echo "$p"
+    done
+    return 0
+}

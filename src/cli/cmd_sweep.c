@@ -35,9 +35,10 @@ static void sweep_help(void) {
            "                     resolved config is unchanged are kept, changed ones start over\n"
            "  --retry-failed     run again the runs whose run.json says \"failed\"\n"
            "  --dry-run          validate the spec and print the plan (plan.json) without running anything\n\n"
-           "Under mpirun/srun the runs are spread over the ranks (run i on rank i %% N, each rank with its\n"
-           "own --jobs, auto sharing the host's cores with its other ranks); DIR must be on a file system\n"
-           "every rank sees. A killed sweep continues on any number of ranks.\n\n"
+           "Under mpirun/srun the runs are spread over the ranks (the k-th unfinished run on rank k %% N,\n"
+           "each rank with its own --jobs, auto sharing the host's cores with its other ranks); DIR must be\n"
+           "on a file system every rank sees. A signal to any rank stops them all (runs checkpointed), and a\n"
+           "killed or stopped sweep continues on any number of ranks.\n\n"
            "Exit status: 0 all runs ended (done, diverged or stopped), 1 a bad spec or failed runs,\n"
            "2 usage error, 130 interrupted (rerun the same command to continue). See docs/sweep.md.\n",
            sweep_jobs_auto((int)cores), cores);

@@ -1,7 +1,8 @@
 // runner.c — sweep_run: the parent's loop. It forks one child per run (at most `jobs` at once),
 // follows their metrics.jsonl for one overall progress bar, records the outcome of each, and
 // forwards SIGINT/SIGTERM so that every active run checkpoints before the sweep exits. Over MPI each
-// rank does this for its share of the runs, and rank 0 alone draws the progress of all of them.
+// rank does this for its share of the runs, rank 0 alone draws the progress of all of them, and a
+// signal to any one rank stops them all.
 #include "exp/child.h"
 #include "exp/folder.h"
 #include "util/fileio.h"
@@ -32,6 +33,7 @@ typedef struct {
     double t0;
     long step;          // last step seen in its metrics.jsonl
     long moff;          // bytes of metrics.jsonl already scanned
+    int owner;          // the rank that runs it
 } slot;
 
 typedef struct {
@@ -43,6 +45,8 @@ typedef struct {
     int n_watch, rank, ranks, quiet;  // quiet: a rank other than 0 (rank 0 reports for all)
     int jobs, threads, n_started, n_pending, n_finished, n_failed, n_interrupted;
     size_t steps_done;  // steps of pending runs that have finished
+    int stop_from;      // over MPI: the first other rank that was signalled (-1: none), so this one stops too
+    int notified;       // this rank told the others about its own signal
 } sweep_state;
 
 static volatile sig_atomic_t g_signal, g_signals;
@@ -51,6 +55,8 @@ static void on_signal(int sig) {
     g_signal = sig;
     g_signals++;
 }
+
+static int stopping(const sweep_state *s) { return g_signals || s->stop_from >= 0; }
 
 int sweep_jobs_auto(int cores) {
     // Measured on a 2-core machine (docs/sweep.md): two single-threaded runs side by side give more
@@ -164,7 +170,7 @@ static void launch(sweep_state *s, slot *sl, int idx) {
         child_main(&s->p->runs[idx], run_dir, s->threads, fds[1], parent);
     }
     close(fds[1]);
-    *sl = (slot){pid, idx, fds[0], now_seconds(), 0, 0};
+    *sl = (slot){.pid = pid, .idx = idx, .fd = fds[0], .t0 = now_seconds()};
     s->n_started++;
 }
 
@@ -180,7 +186,7 @@ static void reap(sweep_state *s, slot *sl, int wstatus) {
     record_timing(s, e->name, wall);
     int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
     run_json_read(run_dir, status, sizeof status, vl, sizeof vl);
-    int interrupted = !status[0] && (code == CHILD_INTERRUPTED || code == CHILD_ORPHANED || g_signals);
+    int interrupted = !status[0] && (code == CHILD_INTERRUPTED || code == CHILD_ORPHANED || stopping(s));
     if (interrupted) {
         s->n_interrupted++;
         say(s, "  %-40s interrupted (resumes from its checkpoint)\n", e->name);
@@ -205,39 +211,50 @@ static void forward_signal(sweep_state *s, int sig) {
         if (s->slots[j].pid) kill(s->slots[j].pid, sig);
 }
 
-// Another rank's run i still to run, as its owner will decide it (read only: the owner clears).
-static int pending_elsewhere(const sweep_state *s, const sweep_opts *o, int i) {
+enum { RUN_FINISHED, RUN_PENDING, RUN_START_OVER };  // what a run needs, as rank 0 decides it
+
+// Finished runs are skipped (failed ones too unless retry_failed); with --force a run whose
+// configuration changed starts over, as does a failed one with retry_failed (a crash leaves nothing
+// worth resuming from for sure).
+static uint64_t run_need(const sweep_state *s, const sweep_opts *o, int i) {
     char run_dir[1024], status[32], vl[40];
     run_dir_of(s, i, run_dir, sizeof run_dir);
-    if (o->force && folder_run_changed(&s->p->runs[i], run_dir)) return 1;
+    if (o->force && folder_run_changed(&s->p->runs[i], run_dir)) {
+        fprintf(stderr, "  %-40s configuration changed: starting over\n", s->p->runs[i].name);
+        return RUN_START_OVER;
+    }
     run_json_read(run_dir, status, sizeof status, vl, sizeof vl);
-    return !status[0] || (o->retry_failed && !strcmp(status, "failed"));
+    if (!status[0]) return RUN_PENDING;
+    return o->retry_failed && !strcmp(status, "failed") ? RUN_START_OVER : RUN_FINISHED;
 }
 
-// Which of this rank's runs still need to run; finished ones are skipped (failed ones too unless
-// retry_failed), and with --force a run whose configuration changed starts over. Rank 0 of several
-// also lists the other ranks' pending runs in s->watch, to show their progress.
+// This rank's runs still to run. Over MPI rank 0 alone reads the folder and every rank gets its
+// verdicts (a network file system may show another host an older folder), and the k-th pending run
+// goes to rank k % ranks, so a resume spreads what is left evenly whichever runs finished. Each
+// rank clears its own runs that start over; rank 0 lists the others' pending runs in s->watch to
+// show their progress.
 static int *pending_runs(sweep_state *s, const sweep_opts *o, int *n) {
-    int *idx = malloc((size_t)(s->p->n_runs + 1) * sizeof *idx);
+    int n_runs = s->p->n_runs, *idx = malloc((size_t)(n_runs + 1) * sizeof *idx), k = 0;
+    uint64_t *need = calloc((size_t)n_runs + 1, sizeof *need);
+    if (s->rank == 0)
+        for (int i = 0; i < n_runs; i++) need[i] = run_need(s, o, i);
+    if (s->ranks > 1) dist_sum_u64(need, (size_t)n_runs);  // the other ranks add zeros
     *n = 0;
-    for (int i = 0; i < s->p->n_runs; i++) {
-        char run_dir[1024], status[32], vl[40];
-        if (i % s->ranks != s->rank) {
-            if (s->rank == 0 && pending_elsewhere(s, o, i)) s->watch[s->n_watch++] = (slot){.idx = i, .fd = -1};
+    for (int i = 0; i < n_runs; i++) {
+        if (need[i] == RUN_FINISHED) continue;
+        int owner = k++ % s->ranks;
+        if (owner != s->rank) {
+            if (s->rank == 0) s->watch[s->n_watch++] = (slot){.idx = i, .fd = -1, .owner = owner};
             continue;
         }
-        run_dir_of(s, i, run_dir, sizeof run_dir);
-        if (o->force && folder_run_changed(&s->p->runs[i], run_dir)) {
-            fprintf(stderr, "  %-40s configuration changed: starting over\n", s->p->runs[i].name);
+        if (need[i] == RUN_START_OVER) {
+            char run_dir[1024];
+            run_dir_of(s, i, run_dir, sizeof run_dir);
             folder_run_clear(run_dir);
         }
-        run_json_read(run_dir, status, sizeof status, vl, sizeof vl);
-        if (status[0] && o->retry_failed && !strcmp(status, "failed")) {
-            folder_run_clear(run_dir);  // a crash leaves nothing worth resuming from for sure
-            status[0] = 0;
-        }
-        if (!status[0]) idx[(*n)++] = i;
+        idx[(*n)++] = i;
     }
+    free(need);
     return idx;
 }
 
@@ -258,9 +275,26 @@ static void follow_others(sweep_state *s) {
         int failed = !strcmp(status, "failed");
         s->n_finished++;
         s->steps_done += (size_t)e->cfg.steps;
-        say(s, "  %-40s %-8s val_loss %s  (rank %d)%s%s%s\n", e->name, status, vl, w->idx % s->ranks,
+        say(s, "  %-40s %-8s val_loss %s  (rank %d)%s%s%s\n", e->name, status, vl, w->owner,
             failed ? "  see " : "", failed ? run_dir : "", failed ? "/train.log" : "");
         w->idx = -1;
+    }
+}
+
+// Over MPI, called every tick: a signalled rank tells the others once, and a rank told stops its runs
+// as if it had been signalled itself (they checkpoint, and the whole sweep resumes later).
+static void stop_together(sweep_state *s) {
+    if (g_signals && !s->notified) {
+        dist_notify_others(g_signal);
+        s->notified = 1;
+    }
+    int from, sig;
+    while ((sig = dist_poll_notice(&from)) != 0) {
+        if (s->stop_from >= 0) continue;
+        s->stop_from = from;
+        if (!g_signals)
+            say(s, "actlab sweep: rank %d of %d got %s: every rank checkpoints its runs and stops\n", from, s->ranks,
+                sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal");
     }
 }
 
@@ -270,15 +304,24 @@ static int watching(const sweep_state *s) {
     return 0;
 }
 
-// The end of a sweep over several ranks: every rank waits for the others and returns the same status
-// from the summed counts (one process: its own counts).
+// The end of a sweep over several ranks, once every rank is past sweep_run's loop: every rank returns
+// the same status from the summed counts (one process: its own counts).
 static int final_status(const sweep_state *s) {
-    uint64_t c[3] = {g_signals != 0, (uint64_t)s->n_interrupted, (uint64_t)s->n_failed};
-    if (s->ranks > 1) dist_sum_u64(c, 3);
+    uint64_t c[4] = {g_signals != 0, (uint64_t)s->n_interrupted, (uint64_t)s->n_failed, (uint64_t)s->notified};
+    int last = 0;  // 1 + the highest rank that was signalled
+    if (s->ranks > 1) {
+        dist_sum_u64(c, 4);
+        last = dist_max_int(g_signals ? s->rank + 1 : 0);
+        dist_notices_settle((int)c[3]);
+    }
     if (c[0]) {
+        char who[80] = "";
+        if (c[0] == 1 && s->ranks > 1) snprintf(who, sizeof who, " by a signal to rank %d of %d", last - 1, s->ranks);
+        else if (c[0] < (uint64_t)s->ranks)
+            snprintf(who, sizeof who, " by signals to %d of %d ranks", (int)c[0], s->ranks);
         if (!s->quiet)
-            fprintf(stderr, "\nactlab sweep: interrupted; %d run%s checkpointed\n  hint: rerun the same command to "
-                    "continue where it stopped\n", (int)c[1], c[1] == 1 ? "" : "s");
+            fprintf(stderr, "\nactlab sweep: interrupted%s; %d run%s checkpointed\n  hint: rerun the same command to "
+                    "continue where it stopped\n", who, (int)c[1], c[1] == 1 ? "" : "s");
         return 130;
     }
     if (c[2]) {
@@ -291,7 +334,8 @@ static int final_status(const sweep_state *s) {
 }
 
 int sweep_run(const sweep_plan *p, const char *dir, const sweep_opts *o) {
-    sweep_state s = {.p = p, .dir = dir, .jobs = o->jobs > 0 ? o->jobs : 1, .ranks = o->ranks > 1 ? o->ranks : 1};
+    sweep_state s = {.p = p, .dir = dir, .jobs = o->jobs > 0 ? o->jobs : 1, .ranks = o->ranks > 1 ? o->ranks : 1,
+                     .stop_from = -1};
     s.rank = s.ranks > 1 ? o->rank : 0;
     s.quiet = s.rank != 0;
     char runs[1100], err[512];
@@ -302,7 +346,7 @@ int sweep_run(const sweep_plan *p, const char *dir, const sweep_opts *o) {
     s.watch = calloc((size_t)p->n_runs + 1, sizeof *s.watch);
     int n, *todo = pending_runs(&s, o, &n);
     s.n_pending = n + s.n_watch;
-    // Over MPI also a barrier: no rank starts a run before every rank has listed (and cleared) its own.
+    // Over MPI also a barrier: rank 0 follows no run (and no rank starts one) before its owner cleared it.
     uint64_t n_all = (uint64_t)n;
     if (s.ranks > 1) dist_sum_u64(&n_all, 1);
     if (!n_all) {
@@ -333,13 +377,16 @@ int sweep_run(const sweep_plan *p, const char *dir, const sweep_opts *o) {
     if (!s.quiet) progress_start(&s.bar, "sweep", total);
     int next = 0, forwarded = 0, active = 0;
     long tick = 0;
-    while (active || (next < n && !g_signals) || (watching(&s) && !g_signals)) {
-        if (g_signals && forwarded != (int)g_signals) {
-            // First signal: each run checkpoints and stops. A second one: stop now.
-            forward_signal(&s, g_signals == 1 ? g_signal : SIGKILL);
-            forwarded = (int)g_signals;
+    for (;;) {
+        if (s.ranks > 1) stop_together(&s);
+        // A first signal (to this rank or another): each run checkpoints and stops. A second one to
+        // this rank: stop now.
+        int level = g_signals > 1 ? 2 : stopping(&s);
+        if (level > forwarded) {
+            forward_signal(&s, level == 2 ? SIGKILL : g_signals ? g_signal : SIGTERM);
+            forwarded = level;
         }
-        for (int j = 0; j < s.jobs && next < n && !g_signals; j++)
+        for (int j = 0; j < s.jobs && next < n && !stopping(&s); j++)
             if (!s.slots[j].pid) launch(&s, &s.slots[j], todo[next++]), active++;
         int wst;
         pid_t pid;
@@ -350,10 +397,16 @@ int sweep_run(const sweep_plan *p, const char *dir, const sweep_opts *o) {
             if (s.slots[j].pid) poll_step(&s, &s.slots[j]);
         if (s.n_watch && tick++ % 10 == 0) follow_others(&s);  // once a second: a shared file system is slower
         draw(&s);
+        if (!active && (next == n || stopping(&s)) && (!watching(&s) || stopping(&s))) {
+            // This rank's share is over. The others may still run theirs: wait for them here, where
+            // a signal to this rank still reaches them, rather than inside a blocking collective.
+            dist_barrier_begin();
+            if (dist_barrier_done()) break;
+        }
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    if (!g_signals && !s.quiet) progress_finish(&s.bar, NULL);
+    if (!stopping(&s) && !s.quiet) progress_finish(&s.bar, NULL);
     free(todo);
     free(s.slots);
     free(s.watch);

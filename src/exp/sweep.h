@@ -44,7 +44,8 @@ typedef struct {
     int force;         // the spec changed: runs whose resolved config changed are restarted
     int retry_failed;  // run again the runs whose run.json says "failed"
     int rank, ranks;   // over MPI: this rank and the rank count (ranks 0 or 1: one process, every run).
-                       // Run i of the plan is rank (i % ranks)'s; rank 0 also follows the others' runs.
+                       // The k-th unfinished run (plan order, as rank 0 finds the folder) is rank
+                       // (k % ranks)'s; rank 0 also follows the others' runs.
     int cores;         // cores this process may use, divided among its jobs (0: all online cores)
 } sweep_opts;
 
@@ -71,7 +72,8 @@ int sweep_finish_ranks(int rc);
 
 // Runs every unfinished run of the plan in DIR/runs/<name> (over MPI: this rank's share, every rank
 // calling it). Returns 0 when all runs finished as done/diverged/stopped, 1 when some failed, 130
-// when interrupted (SIGINT/SIGTERM; rerun to continue); over MPI the same status on every rank.
+// when interrupted (SIGINT/SIGTERM; rerun to continue); over MPI the same status on every rank, and a
+// signal to any one rank interrupts them all.
 int sweep_run(const sweep_plan *p, const char *dir, const sweep_opts *o);
 
 #endif

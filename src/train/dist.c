@@ -201,6 +201,60 @@ char *dist_bcast_string(const char *s) {
     return out;
 }
 
+#define TAG_NOTICE 18
+
+static MPI_Request *g_notice_sends, g_barrier = MPI_REQUEST_NULL;
+static int g_notice_value, g_notices_in;
+
+void dist_notify_others(int value) {
+    if (g_size == 1 || g_notice_sends) return;  // one notice per rank until settled
+    g_notice_value = value;  // the send buffer must outlive the sends
+    g_notice_sends = xmalloc((size_t)g_size * sizeof *g_notice_sends);
+    for (int r = 0; r < g_size; r++)
+        if (r == g_rank) g_notice_sends[r] = MPI_REQUEST_NULL;
+        else check_mpi(MPI_Isend(&g_notice_value, 1, MPI_INT, r, TAG_NOTICE, MPI_COMM_WORLD, &g_notice_sends[r]),
+                       "notice send");
+}
+
+int dist_poll_notice(int *from) {
+    if (g_size == 1) return 0;
+    int there = 0, value = 0;
+    MPI_Status st;
+    check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, TAG_NOTICE, MPI_COMM_WORLD, &there, &st), "notice probe");
+    if (!there) return 0;
+    check_mpi(MPI_Recv(&value, 1, MPI_INT, st.MPI_SOURCE, TAG_NOTICE, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+              "notice receive");
+    g_notices_in++;
+    *from = st.MPI_SOURCE;
+    return value;
+}
+
+void dist_notices_settle(int senders) {
+    if (g_size == 1) return;
+    // A notice sent before the barrier may still be on its way: it will arrive, so wait for it.
+    for (int want = senders - (g_notice_sends != NULL); g_notices_in < want; g_notices_in++) {
+        int value;
+        check_mpi(MPI_Recv(&value, 1, MPI_INT, MPI_ANY_SOURCE, TAG_NOTICE, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+                  "notice receive");
+    }
+    if (g_notice_sends)
+        check_mpi(MPI_Waitall(g_size, g_notice_sends, MPI_STATUSES_IGNORE), "notice send completion");
+    free(g_notice_sends);
+    g_notice_sends = NULL;
+    g_notices_in = 0;
+}
+
+void dist_barrier_begin(void) {
+    if (g_size > 1 && g_barrier == MPI_REQUEST_NULL) check_mpi(MPI_Ibarrier(MPI_COMM_WORLD, &g_barrier), "barrier");
+}
+
+int dist_barrier_done(void) {
+    if (g_barrier == MPI_REQUEST_NULL) return 1;
+    int done = 0;
+    check_mpi(MPI_Test(&g_barrier, &done, MPI_STATUS_IGNORE), "barrier test");  // frees it when done
+    return done;
+}
+
 #else  // no MPI in this build: one rank
 
 // N copies of a one-rank build would each train the whole run into the same folder: refuse.
@@ -225,5 +279,10 @@ void dist_max_floats(float *x, size_t n) { (void)x, (void)n; }
 void dist_sum_u64(uint64_t *x, size_t n) { (void)x, (void)n; }
 int dist_max_int(int v) { return v; }
 char *dist_bcast_string(const char *s) { return s ? copy_string(s) : NULL; }
+void dist_notify_others(int value) { (void)value; }
+int dist_poll_notice(int *from) { (void)from; return 0; }
+void dist_notices_settle(int senders) { (void)senders; }
+void dist_barrier_begin(void) {}
+int dist_barrier_done(void) { return 1; }
 
 #endif

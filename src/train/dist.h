@@ -47,4 +47,16 @@ int dist_max_int(int v);
 // Rank 0's s (NULL allowed) on every rank, malloc'd (NULL everywhere when rank 0 passed NULL).
 char *dist_bcast_string(const char *s);
 
+// A sweep's ranks run for minutes without meeting in a collective, so these never block while the
+// others work. A notice (nonzero value, e.g. a signal number) goes from one rank to every other.
+void dist_notify_others(int value);
+// The value of a notice another rank sent (its rank in *from), or 0 when none is waiting.
+int dist_poll_notice(int *from);
+// Once every rank knows how many ranks sent notices (senders): receives those not yet polled and
+// completes this rank's sends, so that nothing is in flight at the next sweep or MPI_Finalize.
+void dist_notices_settle(int senders);
+// A barrier to poll: dist_barrier_begin, then dist_barrier_done until every rank has begun it (1).
+void dist_barrier_begin(void);
+int dist_barrier_done(void);
+
 #endif

@@ -1,8 +1,8 @@
 #!/bin/sh
 # test_train_mpi.sh ACTLAB MKSHARDS — data-parallel training with 2 ranks on localhost: losses equal
 # to the single-process run's (1e-5 relative), bitwise repeatable, checkpoints that resume 2->1 and
-# 1->2, a killed rank that stops the job with the last checkpoint intact, a signal that stops
-# every rank together.
+# 1->2, a killed rank that stops the job with the last checkpoint intact, a signal (to mpirun, or
+# to rank 1 alone) that stops every rank together.
 set -eu
 ACTLAB=$1
 MKSHARDS=$2
@@ -133,6 +133,17 @@ start_long term
 kill -TERM "$PID"
 wait_gone term
 grep -q "interrupted at step" "$DIR/term.err" || fail "SIGTERM: $(cat "$DIR/term.err")"
+# SIGTERM to rank 1 alone: every rank stops after the same step, and rank 0 checkpoints and names rank 1.
+start_long term1
+R1=$(rank_pid "$PID" 1)
+[ -n "$R1" ] || { kill -9 "$PID"; fail "no rank 1 under mpirun"; }
+kill -TERM "$R1"
+wait_gone term1
+[ "$ST" != 0 ] || fail "a job interrupted on rank 1 should not exit 0"
+grep -q "interrupted at step .*(signal on rank 1); checkpoint written" "$DIR/term1.err" ||
+    fail "SIGTERM to rank 1: $(cat "$DIR/term1.err")"
+"$ACTLAB" eval --checkpoint "$DIR/term1/checkpoint.bin" --data "$DIR/val.bin" --batches 1 --threads 1 \
+    >/dev/null 2>"$DIR/term1_eval.err" || { cat "$DIR/term1_eval.err" >&2; fail "the checkpoint after SIGTERM to rank 1"; }
 # Sanitizer builds (ACTLAB_TEST_SANITIZED, set by CMake with LSAN_OPTIONS exitcode=0): Open MPI's
 # plugins are unloaded before the leak check, so their leaks show as "<unknown module>" that no
 # suppression can name; they are tolerated, but any sanitizer error or a leak through actlab's own
