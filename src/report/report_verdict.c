@@ -65,27 +65,29 @@ rp_ladder_sum rp_ladder_summary(const rp_ladder *l) {
     return s;
 }
 
+// E2's rule, which E6-E2 (FP8 with experts) and E7 (4-bit) apply too: the reasons say "low
+// precision" for whichever format the ladder ran.
 rp_verdict rp_verdict_e2(const rp_ladder *powlu, const rp_ladder *base, const char **why) {
     rp_ladder_sum p = rp_ladder_summary(powlu), b = rp_ladder_summary(base);
     if (!powlu->n || !base->n) return *why = "a ladder is missing", RP_INCONCLUSIVE;
     if (!p.has_control || !b.has_control)
-        return *why = "no control runs (fp32/bf16): an instability cannot be attributed to FP8", RP_INCONCLUSIVE;
+        return *why = "no control runs (fp32/bf16): an instability cannot be attributed to the low precision", RP_INCONCLUSIVE;
     if (p.fail < 0 && b.fail < 0)
-        return *why = "neither ladder failed under FP8 above its limit: extend the ladder upwards", RP_INCONCLUSIVE;
-    if (p.disagree || b.disagree) return *why = "FP8 seeds disagree at a decisive rung", RP_INCONCLUSIVE;
+        return *why = "neither ladder failed in low precision above its limit: extend the ladder upwards", RP_INCONCLUSIVE;
+    if (p.disagree || b.disagree) return *why = "the low-precision seeds disagree at a decisive rung", RP_INCONCLUSIVE;
     if (p.min_seeds < RP_E2_MIN_SEEDS || b.min_seeds < RP_E2_MIN_SEEDS)
         return *why = "too few seeds at a decisive rung", RP_INCONCLUSIVE;
     double lp = rp_ladder_lr(powlu, p.limit), lb = rp_ladder_lr(base, b.limit);
-    if (lp == lb) return *why = "the FP8 limits coincide", RP_INCONCLUSIVE;
+    if (lp == lb) return *why = "the low-precision limits coincide", RP_INCONCLUSIVE;
     if (lp > lb) {
-        if (b.fail < 0) return *why = "the baseline never failed under FP8 above its limit", RP_INCONCLUSIVE;
+        if (b.fail < 0) return *why = "the baseline never failed in low precision above its limit", RP_INCONCLUSIVE;
         if (!b.fail_attributable)
-            return *why = "the baseline's control fails at its FP8 fail rung too: not attributable to FP8",
+            return *why = "the baseline's control fails at its failing rung too: not attributable to the low precision",
                    RP_INCONCLUSIVE;
-        return *why = "PowLU's FP8 limit is higher and the baseline's failure is FP8's", RP_REPRODUCED;
+        return *why = "PowLU's limit is higher and the baseline's failure is the low precision's", RP_REPRODUCED;
     }
-    if (p.fail < 0) return *why = "PowLU never failed under FP8 above its limit", RP_INCONCLUSIVE;
+    if (p.fail < 0) return *why = "PowLU never failed in low precision above its limit", RP_INCONCLUSIVE;
     if (!p.fail_attributable)
-        return *why = "PowLU's control fails at its FP8 fail rung too: not attributable to FP8", RP_INCONCLUSIVE;
-    return *why = "PowLU's FP8 limit is lower and its failure is FP8's", RP_NOT_REPRODUCED;
+        return *why = "PowLU's control fails at its failing rung too: not attributable to the low precision", RP_INCONCLUSIVE;
+    return *why = "PowLU's limit is lower and its failure is the low precision's", RP_NOT_REPRODUCED;
 }

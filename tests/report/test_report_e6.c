@@ -282,7 +282,7 @@ static void test_e6_ladder(void **state) {
         rp_ctx c = {.s = &s, .a = a, .md = &md};
         rp_md_verdicts(&c);
         rp_md_e6(&c);
-        const char *want = flip ? "- E6-E2: inconclusive — " : "- E6-E2: reproduced — PowLU's FP8 limit is higher";
+        const char *want = flip ? "- E6-E2: inconclusive — " : "- E6-E2: reproduced — PowLU's limit is higher";
         if (!strstr(md.p, want)) fail_msg("the report lacks \"%s\"", want);
         assert_non_null(strstr(md.p, "| swiglu | delayed | 1024 | 0.04 | 3 / 3 |"));
         rp_buf_free(&md);
