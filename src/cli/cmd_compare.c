@@ -35,7 +35,7 @@ static void compare_help(void) {
            "E6: swiglu, powlu, polynorm with an MoE FFN (8 experts, top-2, 1 shared, the dense model's active\n"
            "width) at their tuned rates, seeds 1-8, and swiglu, powlu on the E2 ladder in FP8 and bf16 with 3\n"
            "seeds: E1, E2 and E3 with experts (~1 h more), and E7: swiglu, swiglu_clip, powlu in NVFP4/MXFP4\n"
-           "on the E2 ladder against E2's control (last; projected ~6 h more; docs/sweep.md);\n"
+           "on the E2 ladder against E2's control (last; projected ~2.5 h more; docs/sweep.md);\n"
            "--quick: every section with tiny models and runs, 2-3 minutes, a smoke test whose verdicts mean\n"
            "nothing.\n\n"
            "Interrupt it at any time: rerunning the same command continues where it stopped (finished runs\n"
