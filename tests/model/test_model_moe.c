@@ -19,6 +19,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "model_steps.h"
+
 static uint64_t g_seed;
 
 static moe_spec spec(int E, int k, int router, int renorm) {
@@ -274,31 +276,6 @@ static void test_bad_configs(void **state) {
 }
 
 // Loss, gradients and the routing bit-identical with 1 and 2 threads.
-static void run_once(model *m, const int32_t *tok, const int32_t *tgt, int B, int T, float *loss, float *grads) {
-    *loss = model_forward(m, tok, tgt, B, T);
-    model_zero_grad(m);
-    model_backward(m);
-    memcpy(grads, model_grads(m), sizeof(float) * model_num_params(m));
-}
-
-// The same step with 1 and 2 OpenMP threads: loss and every gradient bit-identical.
-static void expect_thread_invariant(model *m, const int32_t *tok, const int32_t *tgt, int B, int T, const char *what) {
-    size_t n = model_num_params(m);
-    float *g1 = malloc(sizeof(float) * n), *g2 = malloc(sizeof(float) * n), l1, l2;
-    int saved = omp_get_max_threads();
-    omp_set_num_threads(1);
-    run_once(m, tok, tgt, B, T, &l1, g1);
-    omp_set_num_threads(2);
-    run_once(m, tok, tgt, B, T, &l2, g2);
-    omp_set_num_threads(saved);
-    printf("  threads moe %s: loss 1 thread %.9g, 2 threads %.9g\n", what, l1, l2);
-    assert_memory_equal(&l1, &l2, sizeof l1);
-    for (size_t j = 0; j < n; j++)
-        if (memcmp(&g1[j], &g2[j], sizeof(float)))
-            fail_msg("%s: grad[%zu] %.9g (1 thread) vs %.9g (2 threads)", what, j, g1[j], g2[j]);
-    free(g1), free(g2);
-}
-
 static void test_thread_invariance(void **state) {
     (void)state;
     static const int routers[2] = {MOE_SOFTMAX, MOE_SIGMOID};

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "model_steps.h"
+
 static uint64_t g_seed;
 
 static void tiny_config(model_config *c, const char *act) {
@@ -81,13 +83,6 @@ static void test_overfit(void **state) {
 // Loss and every gradient bit-identical with 1 and 2 threads: parallel loops split rows or
 // parameter columns, never a sum, and matrix products are cut into shape-fixed tiles (linear.c),
 // so this holds whatever kernels OpenBLAS picked (OPENBLAS_CORETYPE=Haswell included).
-static void run_once(model *m, const int32_t *tok, const int32_t *tgt, int B, int T, float *loss, float *grads) {
-    *loss = model_forward(m, tok, tgt, B, T);
-    model_zero_grad(m);
-    model_backward(m);
-    memcpy(grads, model_grads(m), sizeof(float) * model_num_params(m));
-}
-
 static void threads_case(const char *act, int n_kv) {
     model_config c;
     model_config_default(&c);
@@ -96,22 +91,12 @@ static void threads_case(const char *act, int n_kv) {
     rng_t r;
     rng_seed(&r, g_seed ^ 0x5eed);
     model *m = model_create(&c, rng_u64(&r));
-    enum { B = 3, T = 80, N = B * T };  // T > 64: attention's second row block
+    enum { B = 3, T = 80, N = B * T };  // several attention row tiles and an odd number of 16-key blocks
     int32_t tok[N], tgt[N];
     random_batch(&r, tok, tgt, N, c.vocab_size);
-    size_t n = model_num_params(m);
-    float *g1 = malloc(sizeof(float) * n), *g2 = malloc(sizeof(float) * n), l1, l2;
-    int saved = omp_get_max_threads();
-    omp_set_num_threads(1);
-    run_once(m, tok, tgt, B, T, &l1, g1);
-    omp_set_num_threads(2);
-    run_once(m, tok, tgt, B, T, &l2, g2);
-    omp_set_num_threads(saved);
-    printf("  threads %-8s kv=%d loss 1 thread %.9g, 2 threads %.9g\n", act, n_kv, l1, l2);
-    assert_memory_equal(&l1, &l2, sizeof l1);
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(&g1[i], &g2[i], sizeof(float)) != 0) fail_msg("%s: grad[%zu] %.9g (1 thread) vs %.9g (2 threads)", act, i, g1[i], g2[i]);
-    free(g1), free(g2);
+    char what[48];
+    snprintf(what, sizeof what, "%s kv=%d", act, n_kv);
+    expect_thread_invariant(m, tok, tgt, B, T, what);
     model_free(m);
 }
 
