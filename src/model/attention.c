@@ -25,16 +25,21 @@ static int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
 // src: (T, D) rows of stride ld -> dst: (Tp, Dp) contiguous, times scale, zero-padded.
 static void pack_rows(float *dst, const float *src, int ld, int T, int D, int Tp, int Dp, float scale) {
-    memset(dst, 0, sizeof(float) * (size_t)Tp * Dp);
-    for (int t = 0; t < T; t++)
-        for (int c = 0; c < D; c++) dst[(size_t)t * Dp + c] = scale * src[(size_t)t * ld + c];
+    for (int t = 0; t < T; t++) {
+        float *d = dst + (size_t)t * Dp;
+        for (int c = 0; c < D; c++) d[c] = scale * src[(size_t)t * ld + c];
+        for (int c = D; c < Dp; c++) d[c] = 0.0f;  // only the padding is zeroed
+    }
+    memset(dst + (size_t)T * Dp, 0, sizeof(float) * (size_t)(Tp - T) * Dp);
 }
 
 // src: (T, D) rows of stride ld -> dst: (Dp, Tp) contiguous, the transpose, zero-padded.
 // In 16×16 blocks through a local tile: a column walk down the source would touch T rows whose
 // stride (a multiple of 1 KiB for the usual head sizes) maps them onto a few L1 sets, which thrash.
 static void pack_cols(float *dst, const float *src, int ld, int T, int D, int Tp, int Dp) {
-    memset(dst, 0, sizeof(float) * (size_t)Tp * Dp);
+    // only the padding is zeroed: each column's rows past T, and the columns past D
+    for (int c = 0; c < D; c++) memset(dst + (size_t)c * Tp + T, 0, sizeof(float) * (size_t)(Tp - T));
+    memset(dst + (size_t)D * Tp, 0, sizeof(float) * (size_t)(Dp - D) * Tp);
     float tile[ATT_W][ATT_W];
     for (int t0 = 0; t0 < T; t0 += ATT_W) {
         int nt = T - t0 < ATT_W ? T - t0 : ATT_W;
