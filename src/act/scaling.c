@@ -151,8 +151,15 @@ static void round_2d(void *y, size_t ldy, const float *x, size_t ldx, int rows, 
     size_t esz = kind == OUT_BF16 ? sizeof(uint16_t) : sizeof(float);
     uint64_t n_sat = 0, n_ftz = 0;
     uint32_t amax = 0;
-#pragma omp parallel for schedule(static) reduction(+ : n_sat, n_ftz) reduction(max : amax) \
-    if ((size_t)rows * (size_t)cols >= PAR_MIN_ELEMS && rows > 1)
+    // Small calls (a caller rounding its output piece by piece) skip OpenMP altogether: even a
+    // parallel region that runs on one thread costs microseconds, more than a few KiB of rounding.
+    if ((size_t)rows * (size_t)cols < PAR_MIN_ELEMS || rows == 1) {
+        blk_counts k = {0, 0, 0};
+        for (int r = 0; r < rows; r++) round_row((char *)y + (size_t)r * ldy * esz, x + (size_t)r * ldx, cols, q, scale, kind, &k);
+        if (st) num_qstats_merge(st, &(num_qstats){(uint64_t)rows * (uint64_t)cols, k.n_sat, k.n_ftz, bits_f32(k.amax_bits)});
+        return;
+    }
+#pragma omp parallel for schedule(static) reduction(+ : n_sat, n_ftz) reduction(max : amax)
     for (int r = 0; r < rows; r++) {
         blk_counts k = {0, 0, 0};
         round_row((char *)y + (size_t)r * ldy * esz, x + (size_t)r * ldx, cols, q, scale, kind, &k);

@@ -11,7 +11,7 @@
 
 // How the projection reading tensors (x, w, dy) runs (dy < 0: the forward, no gradient yet).
 static linear_prec prec(const ffn_lowp *q, int id_x, int id_w, int id_dy) {
-    return q ? lowp_linear(q->lp, id_x, id_w, id_dy) : (linear_prec){LIN_F32, 1, 1, 1, {NULL, NULL, 1, 1}};
+    return lowp_linear(q ? q->lp : NULL, id_x, id_w, id_dy);  // {LIN_F32} for q NULL
 }
 
 // The backward's: the same, plus the weight-gradient GEMM's own operands from x: (N,in) and

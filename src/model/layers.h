@@ -41,6 +41,7 @@ typedef struct {
     linear_kind kind;
     float sx, sw, sdy;  // LIN_FP8: the scales of x, w and dy
     linear_wgrad wg;
+    int ldy;            // the f32 row stride of y and dy when it is not out (0: out); codes: 2·ldy
 } linear_prec;
 // x: (N,in), w: (out,in) -> y: (N,out)
 void linear_forward(float *y, const float *x, const float *w, int N, int in, int out, linear_prec p);
@@ -190,11 +191,21 @@ void moe_backward(float *dxn, moe_grads *g, const moe_scratch *sc, const float *
                   int C, float aux_scale, float z_scale, const ffn_lowp *q, double *act_time);
 
 // ---- crossentropy.c ---------------------------------------------------------------------------
-// logits: (N,V), targets: (N) (< 0: ignored) -> lse: (N); returns the summed loss over valid rows
-// (in double, rows added in order) and their count in *n_valid.
-double crossentropy_forward(float *lse, const float *logits, const int32_t *targets, int N, int V, int *n_valid);
-// dlogits = (softmax(logits) − onehot(target)) · scale, 0 on ignored rows; dlogits may alias logits.
+// The logits are (N,V) with row stride ld >= V: the model pads V so that the LM head's weight
+// gradient, which reads them down the columns, does not hit the same cache sets row after row
+// (a stride of 8192 floats made that GEMM 25-35% slower; docs/model.md).
+// logits: (N,V) of stride ld, targets: (N) (< 0: ignored) -> lse: (N); returns the summed loss over
+// valid rows (in double, rows added in order) and their count in *n_valid.
+double crossentropy_forward(float *lse, const float *logits, const int32_t *targets, int N, int V, int ld,
+                            int *n_valid);
+// What crossentropy_backward leaves: f32 gradients, or (the LM head's input under low precision)
+// each row rounded to bf16 as soon as it is computed, while it is still in cache, instead of in a
+// second pass over the whole (N,V) array: bf16 values in f32 (the emulated product), or bf16 codes
+// in the first half of each row (the native one: code row i at (uint16_t *)(dlogits + i·ld)).
+typedef enum { CE_F32, CE_BF16_QDQ, CE_BF16_CODES } ce_out;
+// dlogits = (softmax(logits) − onehot(target)) · scale, 0 on ignored rows, same stride ld, then
+// rounded as `out` says; dlogits may alias logits. st (bf16 only) += the rounding's counts.
 void crossentropy_backward(float *dlogits, const float *logits, const float *lse, const int32_t *targets,
-                           int N, int V, float scale);
+                           int N, int V, int ld, float scale, ce_out out, num_qstats *st);
 
 #endif

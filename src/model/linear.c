@@ -25,14 +25,15 @@ static void mm(linear_prec p, gemm_op ta, gemm_op tb, int M, int N, int K, const
 
 // x: (N,in), w: (out,in) -> y: (N,out)
 void linear_forward(float *y, const float *x, const float *w, int N, int in, int out, linear_prec p) {
-    mm(p, GEMM_N, GEMM_T, N, out, in, x, ld_of(p, in), p.sx, w, ld_of(p, in), p.sw, 0.0f, y, out);
+    mm(p, GEMM_N, GEMM_T, N, out, in, x, ld_of(p, in), p.sx, w, ld_of(p, in), p.sw, 0.0f, y, p.ldy ? p.ldy : out);
 }
 
-// dy: (N,out) -> dx: (N,in) = dy·W (or +=), dw: (out,in) += dyᵀ·x (or wg.dyᵀ·wg.x)
+// dy: (N,out) -> dx: (N,in) = dy·W (or +=), dw: (out,in) += dyᵀ·x (or wg.dyᵀ·wg.x, lowp's own
+// contiguous buffers)
 void linear_backward(float *dx, float *dw, const float *dy, const float *x, const float *w,
                      int N, int in, int out, int accumulate_dx, linear_prec p) {
-    int ldy = ld_of(p, out), lin = ld_of(p, in);
+    int ldy = ld_of(p, p.ldy ? p.ldy : out), lin = ld_of(p, in);
     if (dx) mm(p, GEMM_N, GEMM_N, N, in, out, dy, ldy, p.sdy, w, lin, p.sw, accumulate_dx ? 1.0f : 0.0f, dx, in);
-    if (p.wg.dy) mm(p, GEMM_T, GEMM_N, out, in, N, p.wg.dy, ldy, p.wg.sdy, p.wg.x, lin, p.wg.sx, 1.0f, dw, in);
+    if (p.wg.dy) mm(p, GEMM_T, GEMM_N, out, in, N, p.wg.dy, ld_of(p, out), p.wg.sdy, p.wg.x, lin, p.wg.sx, 1.0f, dw, in);
     else mm(p, GEMM_T, GEMM_N, out, in, N, dy, ldy, p.sdy, x, lin, p.sx, 1.0f, dw, in);
 }

@@ -173,7 +173,7 @@ int lowp_head_id(const lowp *q, int which) { return q ? q->n_layers * q->per_lay
 void lowp_set_recording(lowp *q, int on) { q->recording = on; }
 
 linear_prec lowp_linear(const lowp *q, int id_x, int id_w, int id_dy) {
-    linear_prec p = {LIN_F32, 1, 1, 1, {NULL, NULL, 1, 1}};
+    linear_prec p = {LIN_F32, 1, 1, 1, {NULL, NULL, 1, 1}, 0};
     if (!q) return p;
     p.kind = kind_of(q, id_x, id_w, id_dy);
     // the quantisation wrote codes exactly where a native GEMM reads them (set_codes)
@@ -219,6 +219,15 @@ static float quantize_per_tensor(lowp *q, lp_tensor *t, float *out, const float 
     return scale;
 }
 
+// Tensor t was just rounded with this scale and these counts.
+static void record(lowp *q, lp_tensor *t, float scale, const num_qstats *st) {
+    t->scale = scale;
+    if (!q->recording) return;
+    t->last_scale = scale;
+    if (st->amax > t->step_amax) t->step_amax = st->amax;
+    num_qstats_merge(&t->acc, st);
+}
+
 void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int cols) {
     lp_tensor *t = &q->t[id];
     if (fmt_is_block(t->fmt)) {
@@ -228,11 +237,15 @@ void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int co
     num_qstats st;
     num_qstats_clear(&st);
     float scale = quantize_per_tensor(q, t, out, x, rows, cols, &st);
-    t->scale = scale;
-    if (!q->recording) return;
-    t->last_scale = scale;
-    if (st.amax > t->step_amax) t->step_amax = st.amax;
-    num_qstats_merge(&t->acc, &st);
+    record(q, t, scale, &st);
+}
+
+int lowp_is_codes(const lowp *q, int id) { return q->t[id].codes; }
+
+void lowp_record_bf16(lowp *q, int id, const num_qstats *st) {
+    lp_tensor *t = &q->t[id];
+    if (t->fmt != FMT_BF16) die(NULL, "lowp: tensor %s is not bf16, its producer cannot round it", t->name);
+    record(q, t, 1.0f, st);
 }
 
 void lowp_step_end(lowp *q) {
@@ -339,12 +352,47 @@ const ffn_lowp *model_moe_q(model *m, int l) {
     return m->moe_q;
 }
 
+// The parameter ranges model_quantize_weights has written into wq, [s, e) in floats: at most one per
+// parameter tensor (a layer's q, k and v are one range).
+typedef struct {
+    size_t s, e;
+} range;
+typedef struct {
+    range *r;
+    int n, cap;
+} ranges;
+
+// The (rows, cols) matrix at offset off: parameters -> wq, quantised as tensor id.
+static void quantize_matrix(model *m, ranges *done, int id, size_t off, int rows, int cols) {
+    lowp_quantize(m->lp, id, m->wq + off, m->params + off, rows, cols);
+    if (done->n == done->cap) die(NULL, "lowp: more quantised matrices than parameter tensors");
+    done->r[done->n++] = (range){off, off + (size_t)rows * (size_t)cols};
+}
+
 // The matrices of one FFN at offsets o: parameters -> the quantised copy wq, as unit u of layer l.
-static void quantize_ffn(model *m, int l, int u, const ffn_offsets *o, int h) {
+static void quantize_ffn(model *m, ranges *done, int l, int u, const ffn_offsets *o, int h) {
     int d = m->cfg.d_model;
-    if (o->gate != ABSENT) lowp_quantize(m->lp, lowp_ffn_id(m->lp, l, u, LP_GATE_W), m->wq + o->gate, m->params + o->gate, h, d);
-    lowp_quantize(m->lp, lowp_ffn_id(m->lp, l, u, LP_UP_W), m->wq + o->up, m->params + o->up, h, d);
-    lowp_quantize(m->lp, lowp_ffn_id(m->lp, l, u, LP_DOWN_W), m->wq + o->down, m->params + o->down, d, h);
+    if (o->gate != ABSENT) quantize_matrix(m, done, lowp_ffn_id(m->lp, l, u, LP_GATE_W), o->gate, h, d);
+    quantize_matrix(m, done, lowp_ffn_id(m->lp, l, u, LP_UP_W), o->up, h, d);
+    quantize_matrix(m, done, lowp_ffn_id(m->lp, l, u, LP_DOWN_W), o->down, d, h);
+}
+
+static int by_start(const void *a, const void *b) {
+    size_t x = ((const range *)a)->s, y = ((const range *)b)->s;
+    return x < y ? -1 : x > y;
+}
+
+// Every parameter outside the quantised ranges, copied as it is (norm gains, activation scalars, an
+// untied embedding, the MoE router): copying only those, rather than the whole array before the
+// matrices overwrite it, saves a pass over every parameter per step.
+static void copy_rest(model *m, ranges *done) {
+    qsort(done->r, (size_t)done->n, sizeof *done->r, by_start);  // a tied head is the embedding, at 0
+    size_t at = 0;
+    for (int k = 0; k <= done->n; k++) {
+        range r = k < done->n ? done->r[k] : (range){m->n_params, m->n_params};
+        if (r.s > at) memcpy(m->wq + at, m->params + at, sizeof(float) * (r.s - at));
+        if (r.e > at) at = r.e;
+    }
 }
 
 // wq = the parameters with every projection matrix quantised (norm gains and activation scalars
@@ -352,20 +400,22 @@ static void quantize_ffn(model *m, int l, int u, const ffn_offsets *o, int h) {
 // reads it as the head does; an untied one stays f32.
 const float *model_quantize_weights(model *m) {
     const model_config *c = &m->cfg;
-    memcpy(m->wq, m->params, sizeof(float) * m->n_params);
     int d = c->d_model, h = m->hidden;
+    ranges done = {xmalloc(sizeof(range) * (size_t)m->n_tensors), 0, m->n_tensors};
     for (int l = 0; l < c->n_layers; l++) {
         const layer_offsets *o = &m->lo[l];
-        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_QKV_W), m->wq + o->qkv, m->params + o->qkv, m->qkv_dim, d);
-        lowp_quantize(m->lp, lowp_id(m->lp, l, LP_O_W), m->wq + o->o, m->params + o->o, d, d);
+        quantize_matrix(m, &done, lowp_id(m->lp, l, LP_QKV_W), o->qkv, m->qkv_dim, d);
+        quantize_matrix(m, &done, lowp_id(m->lp, l, LP_O_W), o->o, d, d);
         if (!m->moe.E) {
-            quantize_ffn(m, l, 0, &o->ffn, h);
+            quantize_ffn(m, &done, l, 0, &o->ffn, h);
             continue;
         }
-        for (int e = 0; e < m->moe.E; e++) quantize_ffn(m, l, e, &o->moe.experts[e], m->moe.h);
-        if (m->moe.hs) quantize_ffn(m, l, m->moe.E, &o->moe.shared, m->moe.hs);
+        for (int e = 0; e < m->moe.E; e++) quantize_ffn(m, &done, l, e, &o->moe.experts[e], m->moe.h);
+        if (m->moe.hs) quantize_ffn(m, &done, l, m->moe.E, &o->moe.shared, m->moe.hs);
     }
-    lowp_quantize(m->lp, lowp_head_id(m->lp, LP_HEAD_W), m->wq + m->off_head, m->params + m->off_head, c->vocab_size, d);
+    quantize_matrix(m, &done, lowp_head_id(m->lp, LP_HEAD_W), m->off_head, c->vocab_size, d);
+    copy_rest(m, &done);
+    free(done.r);
     return m->wq;
 }
 

@@ -45,6 +45,11 @@ int lowp_head_id(const lowp *q, int which);
 // stride 2·cols, layers.h), so the GEMM reads them with no conversion.
 // Records the amax and counts unless recording is off.
 void lowp_quantize(lowp *q, int id, float *out, const float *x, int rows, int cols);
+// A bf16 tensor its producer rounds itself (the loss's gradient, crossentropy_backward): whether
+// it is to be bf16 codes (a native product reads it) or bf16 values in f32, and the counts to record
+// as lowp_quantize would have.
+int lowp_is_codes(const lowp *q, int id);
+void lowp_record_bf16(lowp *q, int id, const num_qstats *st);
 void lowp_set_recording(lowp *q, int on);
 // How the projection reading tensors id_x, id_w and id_dy (-1 in the forward) runs its GEMMs
 // (layers.h): natively in bf16 (bf16 values, or FP8 codes with their scales) where this CPU

@@ -230,6 +230,14 @@ double model_flops_per_token(const model *m, int T) {
 
 #define take model_ws_take
 
+// The logits' row stride: V in whole cache lines, one line more when that is a multiple of 2 KiB.
+// The LM head's weight gradient reads the logits down the columns, and at a stride of a large power
+// of two every row of a column block falls into the same few cache sets (V 8192: 25-35% slower).
+static int logits_ld(int V) {
+    int ld = (V + 15) / 16 * 16;
+    return ld % 512 ? ld : ld + 16;
+}
+
 // Points the activation arrays into base (or, with base NULL, only counts): returns the floats used.
 static size_t layout_workspace(model *m, float *base, size_t N) {
     const model_config *c = &m->cfg;
@@ -265,7 +273,8 @@ static size_t layout_workspace(model *m, float *base, size_t N) {
     m->dq = lp ? take(base, &u, N * wide) : NULL;
     m->xnf = take(base, &u, N * d);
     m->rstdf = take(base, &u, N);
-    m->logits = take(base, &u, N * V);
+    m->ld_logits = logits_ld((int)V);
+    m->logits = take(base, &u, N * (size_t)m->ld_logits);
     m->lse_ce = take(base, &u, N);
     m->dres = take(base, &u, N * d);
     m->dxn = take(base, &u, N * d);
@@ -361,10 +370,12 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
     TIMED(SEC_NORM, 0, rmsnorm_forward(m->xnf, m->rstdf, m->res[c->n_layers], P + m->off_norm, N, d, c->norm_eps));
     const float *xf;
     TIMED(SEC_CAST, 0, xf = model_q_act(m, m->lp ? lowp_head_id(m->lp, LP_HEAD_X) : 0, m->xqf, m->xnf, N, d));
-    TIMED(SEC_HEAD, 0, linear_forward(m->logits, xf, P + m->off_head, N, d, V, lowp_site_linear(m->lp, -1, LP_HEAD_X, LP_HEAD_W, -1)));
+    linear_prec ph = lowp_site_linear(m->lp, -1, LP_HEAD_X, LP_HEAD_W, -1);
+    ph.ldy = m->ld_logits;
+    TIMED(SEC_HEAD, 0, linear_forward(m->logits, xf, P + m->off_head, N, d, V, ph));
     if (!targets) return 0.0f;
     double total;
-    TIMED(SEC_CE, 0, total = crossentropy_forward(m->lse_ce, m->logits, targets, N, V, &m->n_valid));
+    TIMED(SEC_CE, 0, total = crossentropy_forward(m->lse_ce, m->logits, targets, N, V, m->ld_logits, &m->n_valid));
     return m->n_valid ? (float)(total / m->n_valid) : 0.0f;
 }
 
@@ -383,10 +394,17 @@ void model_backward(model *m) {
     // The logits buffer becomes dlogits: a second (N,V) array would cost 128 MiB at the anchor size.
     int count = m->loss_count > 0 ? m->loss_count : m->n_valid;
     float scale = count ? 1.0f / (float)count : 0.0f;
-    TIMED(SEC_CE, 1, crossentropy_backward(m->logits, m->logits, m->lse_ce, m->targets, N, V, scale));
-    if (m->lp) TIMED(SEC_CAST, 1, lowp_quantize(m->lp, lowp_head_id(m->lp, LP_HEAD_DY), m->logits, m->logits, N, V));
-    TIMED(SEC_HEAD, 1, linear_backward(m->dxn, G + m->off_head, m->logits, m->lp ? m->xqf : m->xnf, P + m->off_head, N, d, V, 0,
-                                       lowp_site_linear(m->lp, -1, LP_HEAD_X, LP_HEAD_W, LP_HEAD_DY)));
+    // the head's input gradient is bf16 under every low precision: rounded row by row inside the loss's
+    // backward (layers.h) rather than in a pass of its own over the (N,V) array
+    int id_dy = m->lp ? lowp_head_id(m->lp, LP_HEAD_DY) : 0;
+    ce_out ce = !m->lp ? CE_F32 : lowp_is_codes(m->lp, id_dy) ? CE_BF16_CODES : CE_BF16_QDQ;
+    num_qstats st;
+    num_qstats_clear(&st);
+    TIMED(SEC_CE, 1, crossentropy_backward(m->logits, m->logits, m->lse_ce, m->targets, N, V, m->ld_logits, scale, ce, &st));
+    if (m->lp) lowp_record_bf16(m->lp, id_dy, &st);
+    linear_prec ph = lowp_site_linear(m->lp, -1, LP_HEAD_X, LP_HEAD_W, LP_HEAD_DY);
+    ph.ldy = m->ld_logits;
+    TIMED(SEC_HEAD, 1, linear_backward(m->dxn, G + m->off_head, m->logits, m->lp ? m->xqf : m->xnf, P + m->off_head, N, d, V, 0, ph));
     memset(m->dres, 0, sizeof(float) * (size_t)N * d);
     TIMED(SEC_NORM, 1, rmsnorm_backward(m->dres, G + m->off_norm, m->dxn, m->res[c->n_layers], P + m->off_norm, m->rstdf, N, d));
     for (int l = c->n_layers - 1; l >= 0; l--) {
@@ -436,7 +454,10 @@ int model_timings(const model *m, model_timing *out, int max) {
 
 void model_timings_reset(model *m) { memset(m->prof, 0, sizeof m->prof); }
 
-const float *model_logits(const model *m) { return m->cap_rows && !m->backward_done ? m->logits : NULL; }
+const float *model_logits_row(const model *m, int row) {
+    if (!m->cap_rows || m->backward_done || row < 0 || row >= m->B * m->T) return NULL;
+    return m->logits + (size_t)row * m->ld_logits;
+}
 
 const float *model_ffn_act_out(const model *m, int l) {
     return m->cap_rows && l >= 0 && l < m->cfg.n_layers ? m->la[l].a : NULL;

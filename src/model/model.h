@@ -118,7 +118,9 @@ void model_zero_grad(model *m);
 // gradients of one rank's rows are then the very numbers a single process computes for them, fp8
 // underflow and saturation included.
 void model_set_loss_count(model *m, int n);
-const float *model_logits(const model *m);   // (B,T,V) of the last forward
+// Row `row` (b·T + t) of the last forward's logits (V values); NULL after the backward (which
+// reuses them) or for a row outside the batch.
+const float *model_logits_row(const model *m, int row);
 // (valid until model_backward, which reuses that buffer for the logits' gradient; NULL after it)
 
 // ---- Low precision (emulated): what FP8/bf16 training does to every matmul input ----------------

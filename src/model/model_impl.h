@@ -64,6 +64,7 @@ struct model {
     float **res;      // (n_layers+1) x (N,d): the residual stream entering each layer, then the final one
     layer_acts *la;
     float *xnf, *rstdf, *logits, *lse_ce;
+    int ld_logits;    // the logits' row stride (V padded: layers.h, crossentropy)
     float *dres, *dxn, *dqkv, *datt, *da;  // backward scratch
     lowp *lp;                  // NULL in fp32
     model_precision prec;

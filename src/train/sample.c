@@ -64,7 +64,7 @@ void sample_generate(model *m, int32_t *ids, size_t n_prompt, int n_new, const s
         // No KV cache: the whole window is recomputed, which is fine at the sizes trained here.
         size_t T = n < (size_t)cfg->max_seq_len ? n : (size_t)cfg->max_seq_len;
         model_forward(m, ids + n - T, NULL, 1, (int)T);
-        const float *logits = model_logits(m) + (T - 1) * (size_t)cfg->vocab_size;
+        const float *logits = model_logits_row(m, T - 1);
         ids[n] = sample_pick(logits, cfg->vocab_size, o, r.s);
         if (on_token) on_token(ctx, ids[n]);
         n++;

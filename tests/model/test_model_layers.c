@@ -198,6 +198,37 @@ static void ce_f(double *y, double *x, void *c_) {
     y[0] = ref_crossentropy(x, c->t, c->N, c->V);
 }
 
+// The model's use: rows of stride ld > V, and the gradient rounded to bf16 row by row (values, or
+// codes in the first half of each row) with the counts of one pass over the whole array.
+static void test_crossentropy_strided(const float *logits, const int32_t *t, int N, int V, double total,
+                                      const float *lse, const float *dl) {
+    int ld = V + 6;
+    float *pad = calloc((size_t)N * ld, sizeof(float)), *lse2 = calloc((size_t)N, sizeof(float));
+    float *want = malloc(sizeof(float) * (size_t)N * V);
+    uint16_t *codes = malloc(sizeof(uint16_t) * (size_t)N * V);
+    for (int i = 0; i < N; i++) memcpy(pad + (size_t)i * ld, logits + (size_t)i * V, sizeof(float) * (size_t)V);
+    int n_valid = 0;
+    assert_true(crossentropy_forward(lse2, pad, t, N, V, ld, &n_valid) == total);
+    assert_memory_equal(lse2, lse, sizeof(float) * (size_t)N);
+    float scale = 1.0f / (float)n_valid;
+    num_qstats want_st, st;
+    for (int mode = CE_F32; mode <= CE_BF16_CODES; mode++) {
+        for (int i = 0; i < N; i++) memcpy(pad + (size_t)i * ld, logits + (size_t)i * V, sizeof(float) * (size_t)V);
+        num_qstats_clear(&want_st), num_qstats_clear(&st);
+        if (mode == CE_BF16_QDQ) num_bf16_qdq(want, dl, (size_t)N * V, &want_st);
+        else memcpy(want, dl, sizeof(float) * (size_t)N * V);
+        if (mode == CE_BF16_CODES) num_bf16_encode(codes, (size_t)V, dl, (size_t)V, N, V, &want_st);
+        crossentropy_backward(pad, pad, lse, t, N, V, ld, scale, (ce_out)mode, &st);
+        for (int i = 0; i < N; i++) {
+            if (mode == CE_BF16_CODES)
+                assert_memory_equal(pad + (size_t)i * ld, codes + (size_t)i * V, sizeof(uint16_t) * (size_t)V);
+            else assert_memory_equal(pad + (size_t)i * ld, want + (size_t)i * V, sizeof(float) * (size_t)V);
+        }
+        assert_true(st.n == want_st.n && st.n_sat == want_st.n_sat && st.n_ftz == want_st.n_ftz && st.amax == want_st.amax);
+    }
+    free(pad), free(lse2), free(want), free(codes);
+}
+
 static void test_crossentropy(void **state) {
     (void)state;
     enum { N = 6, V = 50 };
@@ -206,21 +237,22 @@ static void test_crossentropy(void **state) {
     fill_normal(logits, N * V, 3.0f);
     for (int j = 0; j < V; j++) logits[2 * V + j] += 90.0f;  // exp would overflow without the max shift
     int n_valid = 0;
-    double total = crossentropy_forward(lse, logits, t, N, V, &n_valid);
+    double total = crossentropy_forward(lse, logits, t, N, V, V, &n_valid);
     assert_int_equal(n_valid, 4);
     double *xd = to_double(logits, N * V), one = 1.0, y;
     ce_ctx ctx = {t, N, V};
     ce_f(&y, xd, &ctx);
     if (fabs(total / n_valid - y) > 1e-5 * fabs(y)) fail_msg("cross-entropy %.9g vs reference %.9g", total / n_valid, y);
-    crossentropy_backward(dl, logits, lse, t, N, V, 1.0f / (float)n_valid);
+    crossentropy_backward(dl, logits, lse, t, N, V, V, 1.0f / (float)n_valid, CE_F32, NULL);
     for (int j = 0; j < V; j++) assert_true(dl[1 * V + j] == 0.0f && dl[4 * V + j] == 0.0f);
     scalar_fn s = {ce_f, &ctx, 1, &one, &y};
     fd_check("crossentropy dlogits", &s, xd, N * V, dl, 1000, 2e-4);
     // In place (the model's use): the same numbers.
     float inplace[N * V];
     memcpy(inplace, logits, sizeof inplace);
-    crossentropy_backward(inplace, inplace, lse, t, N, V, 1.0f / (float)n_valid);
+    crossentropy_backward(inplace, inplace, lse, t, N, V, V, 1.0f / (float)n_valid, CE_F32, NULL);
     assert_memory_equal(inplace, dl, sizeof dl);
+    test_crossentropy_strided(logits, t, N, V, total, lse, dl);
     free(xd);
 }
 

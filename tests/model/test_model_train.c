@@ -125,10 +125,10 @@ static void test_accumulate_and_workspace(void **state) {
     model_backward(m);
     model_zero_grad(m);
     l2 = model_forward(m, tok, tgt, 1, 12);
-    assert_non_null(model_logits(m));
+    assert_non_null(model_logits_row(m, 0));
     assert_null(model_ffn_grad_up(m, 0));
     model_backward(m);
-    assert_null(model_logits(m));  // reused for dlogits
+    assert_null(model_logits_row(m, 0));  // reused for dlogits
     assert_non_null(model_ffn_grad_up(m, 1));
     assert_non_null(model_ffn_grad_gate(m, 1));
     assert_non_null(model_ffn_act_out(m, 0));
