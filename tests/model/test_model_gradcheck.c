@@ -63,19 +63,46 @@ static void small_config(model_config *c, act_kind kind, int n_kv_heads, int tie
     assert_int_equal(act_spec_init(&c->act, act_desc_of(kind)->name), 0);
 }
 
+// The smallest distance of a dense FFN's gate pre-activation from the activation's kink at 0 (for
+// the activations whose derivative jumps there; +inf for the others and for MoE layers).
+static double kink_distance(const model *m, const model_config *c, int N) {
+    act_kind k = c->act.kind;
+    if (c->moe_experts || !(k == ACT_RELU || k == ACT_REGLU || k == ACT_POLYRELU || k == ACT_POWLU)) return INFINITY;
+    double d = INFINITY;
+    size_t n = (size_t)N * model_ffn_hidden(c);
+    for (int l = 0; l < c->n_layers; l++) {
+        const float *z = model_ffn_act_in(m, l);
+        for (size_t i = 0; i < n; i++) d = fabs(z[i]) < d ? fabs(z[i]) : d;
+    }
+    return d;
+}
+
 // The model of configuration c (described by label) against the reference.
 static void check_model(const model_config *cfg, const char *label, rng_t *rng) {
     model_config c = *cfg;
-    model *m = model_create(&c, rng_u64(rng));
-    randomise(m, rng);
     enum { B = 2, T = 6, N = B * T };
     int32_t tokens[N], targets[N];
-    for (int i = 0; i < N; i++) {
-        tokens[i] = (int32_t)(rng_u64(rng) % 37);
-        targets[i] = i % 5 == 3 ? -1 : (int32_t)(rng_u64(rng) % 37);  // some ignored targets
+    model *m = NULL;
+    double loss = 0;
+    // A pre-activation within f32's error of a kink may sit on one side of it in the f32 model and
+    // on the other in the double reference: the two then differentiate different functions, though
+    // neither is wrong (about 1 run in 50 failed so; the replay had one at 1.2e-6). Such a draw is
+    // replaced by the next one (about 1 in 12 draws of the kinked activations is).
+    for (int draw = 0;; draw++) {
+        if (draw == 20) fail_msg("%s: 20 draws in a row had a pre-activation within 1e-4 of a kink", label);
+        model_free(m);
+        m = model_create(&c, rng_u64(rng));
+        randomise(m, rng);
+        for (int i = 0; i < N; i++) {
+            tokens[i] = (int32_t)(rng_u64(rng) % 37);
+            targets[i] = i % 5 == 3 ? -1 : (int32_t)(rng_u64(rng) % 37);  // some ignored targets
+        }
+        // an MoE model's backward differentiates its auxiliary losses too
+        loss = model_forward(m, tokens, targets, B, T) + model_moe_aux_loss(m);
+        double kd = kink_distance(m, &c, N);
+        if (kd >= 1e-4) break;
+        printf("  %-40s draw %d replaced: a pre-activation %.2g from the kink\n", label, draw, kd);
     }
-    // an MoE model's backward differentiates its auxiliary losses too
-    double loss = model_forward(m, tokens, targets, B, T) + model_moe_aux_loss(m);
     model_zero_grad(m);
     model_backward(m);
 
