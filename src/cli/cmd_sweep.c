@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "exp/folder.h"
 #include "exp/sweep.h"
+#include "util/cpus.h"
 #include "util/fileio.h"
 #include "train/dist.h"
 
@@ -12,7 +13,7 @@
 #include <unistd.h>
 
 static void sweep_help(void) {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long cores = cpus_for_rank(1);
     printf("usage: actlab sweep SPEC.json --out DIR [--jobs N|auto] [--force] [--retry-failed] [--dry-run]\n\n"
            "Runs every training run of a grid, each in DIR/runs/<name>/ (config.json, metrics.jsonl,\n"
            "checkpoint.bin, and run.json once it ended). Rerunning the same command skips finished runs and\n"
@@ -30,7 +31,7 @@ static void sweep_help(void) {
            "  with identical resolved configs are one run. Run names: e3-swiglu-seed1, e4-m3, e5-xs-powlu.\n\n"
            "options:\n"
            "  --out DIR          the sweep folder (spec.json, plan.json, runs/, timing.json)\n"
-           "  --jobs N|auto      runs at once, each with cores/N threads (auto: %d on this %ld-core machine)\n"
+           "  --jobs N|auto      runs at once, each with cores/N threads (auto: %d for the %ld core%s this process may use)\n"
            "  --force            the spec differs from DIR/spec.json: replace the plan; finished runs whose\n"
            "                     resolved config is unchanged are kept, changed ones start over\n"
            "  --retry-failed     run again the runs whose run.json says \"failed\"\n"
@@ -41,7 +42,7 @@ static void sweep_help(void) {
            "killed or stopped sweep continues on any number of ranks.\n\n"
            "Exit status: 0 all runs ended (done, diverged or stopped), 1 a bad spec or failed runs,\n"
            "2 usage error, 130 interrupted (rerun the same command to continue). See docs/sweep.md.\n",
-           sweep_jobs_auto((int)cores), cores);
+           sweep_jobs_auto((int)cores), cores, cores == 1 ? "" : "s");
 }
 
 static int sweep_main(int argc, char **argv);

@@ -3,6 +3,7 @@
 #include "exp/sweep.h"
 #include "train/dist.h"
 #include "util/atomic.h"
+#include "util/cpus.h"
 #include "util/fileio.h"
 
 #include <jansson.h>
@@ -91,10 +92,7 @@ int sweep_prepare_ranks(const sweep_plan *p, const char *dir, const char *spec_t
     return dist_max_int(bad) ? -1 : 0;
 }
 
-int sweep_rank_cores(void) {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN), local = dist_local_size();
-    return cores / local > 1 ? (int)(cores / local) : 1;
-}
+int sweep_rank_cores(void) { return cpus_for_rank(dist_local_size()); }
 
 int sweep_finish_ranks(int rc) {
     // A status that only this rank may have (an error before the ranks agreed) must not wait in

@@ -5,6 +5,7 @@
 // signal to any one rank stops them all.
 #include "exp/child.h"
 #include "exp/folder.h"
+#include "util/cpus.h"
 #include "util/fileio.h"
 #include "exp/runinfo.h"
 #include "exp/sweep.h"
@@ -355,7 +356,7 @@ int sweep_run(const sweep_plan *p, const char *dir, const sweep_opts *o) {
         free(s.watch);
         return 0;
     }
-    long cores = o->cores > 0 ? o->cores : sysconf(_SC_NPROCESSORS_ONLN);
+    long cores = o->cores > 0 ? o->cores : cpus_for_rank(1);
     s.threads = cores / s.jobs > 1 ? (int)(cores / s.jobs) : 1;
     size_t total = 0;
     for (int i = 0; i < n; i++) total += (size_t)p->runs[todo[i]].cfg.steps;

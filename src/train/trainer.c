@@ -13,6 +13,7 @@
 #include "train/optim.h"
 #include "train/stats.h"
 #include "util/check.h"
+#include "util/cpus.h"
 #include "util/fileio.h"
 #include "util/progress.h"
 #include "util/rng.h"
@@ -53,9 +54,8 @@ static void on_signal(int sig) {
 }
 
 int train_set_threads(int n) {
-    // Ranks on one host share its cores: by default each takes its share.
-    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN) / dist_local_size();
-    if (n <= 0) n = 1;
+    // Ranks on one host share its cores: by default each takes its share (its binding, if any).
+    if (n <= 0) n = cpus_for_rank(dist_local_size());
     omp_set_num_threads(n);
     openblas_set_num_threads(n);
     return n;

@@ -51,6 +51,11 @@ grep -q "warmup_steps 100 exceeds steps 60" "$DIR/err.txt" || fail "explicit war
 "$ACTLAB" train --resume "$DIR/b/checkpoint.bin" --out "$DIR/b" 2>"$DIR/resume.txt"
 grep -q "resuming at step 4" "$DIR/resume.txt" || fail "resume banner"
 grep -q "threads: OpenMP 2, OpenBLAS 2" "$DIR/resume.txt" || fail "thread banner"
+# The default thread count follows a CPU binding (one core here), not the host's core count.
+if command -v taskset >/dev/null 2>&1; then
+    taskset -c 0 "$ACTLAB" train $TINY --threads 0 --steps 2 --eval-interval 0 --out "$DIR/bound" 2>"$DIR/bound.txt"
+    grep -q "threads: OpenMP 1, OpenBLAS 1" "$DIR/bound.txt" || { cat "$DIR/bound.txt" >&2; fail "threads under a binding"; }
+fi
 # --resume without --config: the checkpoint's settings (its resolved warmup included), then flags;
 # with --config: the file replaces them (and the trainer then checks the model keys against it).
 "$ACTLAB" train --resume "$DIR/b/checkpoint.bin" --steps 12 --print-config > "$DIR/p3.txt"
