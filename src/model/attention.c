@@ -23,11 +23,29 @@
 
 static int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
-// src: (T, D) rows of stride ld -> dst: (Tp, Dp) contiguous, times scale, zero-padded.
-static void pack_rows(float *dst, const float *src, int ld, int T, int D, int Tp, int Dp, float scale) {
+// The rotary tables (rope_table's), or none.
+typedef struct {
+    const float *cos_t, *sin_t;
+} rope_tabs;
+
+// The tables from position t0 on (for rows that start there).
+static rope_tabs tabs_from(rope_tabs r, int t0, int D) {
+    if (r.cos_t) r.cos_t += (size_t)t0 * (D / 2), r.sin_t += (size_t)t0 * (D / 2);
+    return r;
+}
+
+// src: (T, D) rows of stride ld -> dst: (Tp, Dp) contiguous, times scale, zero-padded; each row
+// first rotated to its position when r has tables (scale·(R·x), as rope_forward then the plain
+// packing computed it).
+static void pack_rows(float *dst, const float *src, int ld, int T, int D, int Tp, int Dp, float scale, rope_tabs r) {
     for (int t = 0; t < T; t++) {
         float *d = dst + (size_t)t * Dp;
-        for (int c = 0; c < D; c++) d[c] = scale * src[(size_t)t * ld + c];
+        const float *x = src + (size_t)t * ld;
+        if (r.cos_t) {
+            rope_rotate(d, x, D, r.cos_t + (size_t)t * (D / 2), r.sin_t + (size_t)t * (D / 2), 1.0f);
+            x = d;
+        }
+        for (int c = 0; c < D; c++) d[c] = scale * x[c];
         for (int c = D; c < Dp; c++) d[c] = 0.0f;  // only the padding is zeroed
     }
     memset(dst + (size_t)T * Dp, 0, sizeof(float) * (size_t)(Tp - T) * Dp);
@@ -53,10 +71,15 @@ static void pack_cols(float *dst, const float *src, int ld, int T, int D, int Tp
     }
 }
 
-// src: (T, Dp) packed -> dst: (T, D) rows of stride ld, times scale.
-static void unpack_rows(float *dst, int ld, const float *src, int T, int D, int Dp, float scale) {
-    for (int t = 0; t < T; t++)
-        for (int c = 0; c < D; c++) dst[(size_t)t * ld + c] = scale * src[(size_t)t * Dp + c];
+// src: (T, Dp) packed -> dst: (T, D) rows of stride ld, times scale, then rotated back with r's
+// tables (Rᵀ·(scale·x), as the plain unpacking then rope_backward computed it); row t is at
+// position t of the tables (tabs_from for rows further on).
+static void unpack_rows(float *dst, int ld, const float *src, int T, int D, int Dp, float scale, rope_tabs r) {
+    for (int t = 0; t < T; t++) {
+        float *d = dst + (size_t)t * ld;
+        for (int c = 0; c < D; c++) d[c] = scale * src[(size_t)t * Dp + c];
+        if (r.cos_t) rope_rotate(d, d, D, r.cos_t + (size_t)t * (D / 2), r.sin_t + (size_t)t * (D / 2), -1.0f);
+    }
 }
 
 // Softmax of the causal prefix of one score row, in place: s[0..len) -> probabilities,
@@ -100,8 +123,10 @@ static void work_free(att_work *w) {
 }
 
 // qkv: (B,T,(H+2Hkv)·D) -> out: (B,T,H·D), lse: (B,H,T)
-void attention_forward(float *out, float *lse, const float *qkv, int B, int T, int H, int Hkv, int D) {
+void attention_forward(float *out, float *lse, const float *qkv, int B, int T, int H, int Hkv, int D,
+                       const float *cos_t, const float *sin_t) {
     int ld = (H + 2 * Hkv) * D, od = H * D, grp = H / Hkv;
+    rope_tabs rot = {cos_t, sin_t}, none = {NULL, NULL};
     int Tp = round_up(T, ATT_W), Dp = round_up(D, ATT_W);
     float scale = 1.0f / sqrtf((float)D);
 #pragma omp parallel if ((size_t)B * H * T * T * D >= 64 * PAR_MIN)
@@ -111,9 +136,10 @@ void attention_forward(float *out, float *lse, const float *qkv, int B, int T, i
         for (int bh = 0; bh < B * H; bh++) {
             int b = bh / H, h = bh % H, kvh = h / grp;
             const float *base = qkv + (size_t)b * T * ld;
-            pack_rows(w.q, base + (size_t)h * D, ld, T, D, Tp, Dp, scale);  // S = (scale·Q)·Kᵀ
-            pack_cols(w.kt, base + (size_t)(H + kvh) * D, ld, T, D, Tp, Dp);
-            pack_rows(w.v, base + (size_t)(H + Hkv + kvh) * D, ld, T, D, Tp, Dp, 1.0f);
+            pack_rows(w.q, base + (size_t)h * D, ld, T, D, Tp, Dp, scale, rot);  // S = (scale·Q)·Kᵀ
+            pack_rows(w.k, base + (size_t)(H + kvh) * D, ld, T, D, Tp, Dp, 1.0f, rot);
+            pack_cols(w.kt, w.k, Dp, T, D, Tp, Dp);
+            pack_rows(w.v, base + (size_t)(H + Hkv + kvh) * D, ld, T, D, Tp, Dp, 1.0f, none);
             float *o = out + (size_t)b * T * od + (size_t)h * D, *L = lse + (size_t)bh * T;
             for (int i0 = 0; i0 < T; i0 += ATT_R) {
                 int rows = T - i0 < ATT_R ? T - i0 : ATT_R, n = i0 + rows, nb = (n + ATT_W - 1) / ATT_W;
@@ -124,7 +150,7 @@ void attention_forward(float *out, float *lse, const float *qkv, int B, int T, i
                     else memset(s, 0, sizeof(float) * (size_t)nb * ATT_W);  // padding rows add nothing
                 }
                 att_tile_ab(w.tile, Dp, w.s, Tp, w.v, Dp, n, Dp);
-                unpack_rows(o + (size_t)i0 * od, od, w.tile, rows, D, Dp, 1.0f);
+                unpack_rows(o + (size_t)i0 * od, od, w.tile, rows, D, Dp, 1.0f, none);
             }
         }
         work_free(&w);
@@ -152,8 +178,10 @@ static void tile_probs(float *s, int Tp, int i0, int rows, int n8, const float *
 // Threads split (batch, kv head) pairs, so the query heads sharing a kv head add their dK, dV
 // contributions in a fixed order on one thread.
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *out,
-                        const float *lse, int B, int T, int H, int Hkv, int D) {
+                        const float *lse, int B, int T, int H, int Hkv, int D, const float *cos_t,
+                        const float *sin_t) {
     int ld = (H + 2 * Hkv) * D, od = H * D, grp = H / Hkv;
+    rope_tabs rot = {cos_t, sin_t}, none = {NULL, NULL};
     int Tp = round_up(T, ATT_W), Dp = round_up(D, ATT_W);
     float scale = 1.0f / sqrtf((float)D);
 #pragma omp parallel if ((size_t)B * H * T * T * D >= 64 * PAR_MIN)
@@ -164,8 +192,8 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
         for (int bk = 0; bk < B * Hkv; bk++) {
             int b = bk / Hkv, kvh = bk % Hkv;
             size_t base = (size_t)b * T * ld;
-            pack_rows(w.k, qkv + base + (size_t)(H + kvh) * D, ld, T, D, Tp, Dp, 1.0f);
-            pack_cols(w.kt, qkv + base + (size_t)(H + kvh) * D, ld, T, D, Tp, Dp);
+            pack_rows(w.k, qkv + base + (size_t)(H + kvh) * D, ld, T, D, Tp, Dp, 1.0f, rot);
+            pack_cols(w.kt, w.k, Dp, T, D, Tp, Dp);
             pack_cols(w.vt, qkv + base + (size_t)(H + Hkv + kvh) * D, ld, T, D, Tp, Dp);
             memset(w.dk, 0, sizeof(float) * (size_t)Tp * Dp);
             memset(w.dv, 0, sizeof(float) * (size_t)Tp * Dp);
@@ -173,8 +201,8 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
                 const float *o = out + (size_t)b * T * od + (size_t)h * D;
                 const float *dO = dout + (size_t)b * T * od + (size_t)h * D;
                 const float *L = lse + ((size_t)b * H + h) * T;
-                pack_rows(w.q, qkv + base + (size_t)h * D, ld, T, D, Tp, Dp, scale);
-                pack_rows(w.dout, dO, od, T, D, Tp, Dp, 1.0f);
+                pack_rows(w.q, qkv + base + (size_t)h * D, ld, T, D, Tp, Dp, scale, rot);
+                pack_rows(w.dout, dO, od, T, D, Tp, Dp, 1.0f, none);
                 for (int t = 0; t < T; t++) {
                     const float *orow = o + (size_t)t * od, *grow = dO + (size_t)t * od;
                     float dd = 0.0f;
@@ -198,13 +226,13 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
                         for (int j = 0; j < n8; j++) ds[j] = p[j] * (ds[j] - dr);  // 0 wherever P is
                     }
                     att_tile_ab(w.tile, Dp, w.ds, Tp, w.k, Dp, n, Dp);  // dQ = scale·dS·K
-                    unpack_rows(dq + (size_t)i0 * ld, ld, w.tile, rows, D, Dp, scale);
+                    unpack_rows(dq + (size_t)i0 * ld, ld, w.tile, rows, D, Dp, scale, tabs_from(rot, i0, D));
                     att_tile_atb_acc(w.dv, Dp, w.s, Tp, gr, Dp, n, Dp);   // dV += Pᵀ·dO
                     att_tile_atb_acc(w.dk, Dp, w.ds, Tp, qr, Dp, n, Dp);  // dK += dSᵀ·(scale·Q)
                 }
             }
-            unpack_rows(dqkv + base + (size_t)(H + kvh) * D, ld, w.dk, T, D, Dp, 1.0f);
-            unpack_rows(dqkv + base + (size_t)(H + Hkv + kvh) * D, ld, w.dv, T, D, Dp, 1.0f);
+            unpack_rows(dqkv + base + (size_t)(H + kvh) * D, ld, w.dk, T, D, Dp, 1.0f, rot);
+            unpack_rows(dqkv + base + (size_t)(H + Hkv + kvh) * D, ld, w.dv, T, D, Dp, 1.0f, none);
         }
         free(Drow);
         work_free(&w);

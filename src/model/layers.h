@@ -76,15 +76,24 @@ void rope_table(float *cos_t, float *sin_t, int max_T, int D, float theta);
 void rope_forward(float *x, int B, int T, int n_heads, int D, int ld, const float *cos_t, const float *sin_t);
 // dx: same layout, in place: the transpose (inverse) rotation.
 void rope_backward(float *dx, int B, int T, int n_heads, int D, int ld, const float *cos_t, const float *sin_t);
+// One head's row at position t: y = R(t)·x (sign +1) or R(t)ᵀ·x (sign −1), c and s the table rows
+// of t (D/2 each); y may alias x. rope_forward/backward's arithmetic, element for element.
+void rope_rotate(float *y, const float *x, int D, const float *c, const float *s, float sign);
 
 // ---- attention.c: causal softmax attention, grouped-query heads -----------------------------
 // qkv: (B,T,(H+2·Hkv)·D) rows [q heads | k heads | v heads], query head h reads kv head
 // h / (H/Hkv). -> out: (B,T,H·D), lse: (B,H,T) the log-sum-exp of each score row (kept instead
 // of the (T,T) probabilities: the backward recomputes them, so memory stays O(T) per head).
-void attention_forward(float *out, float *lse, const float *qkv, int B, int T, int H, int Hkv, int D);
-// dout: (B,T,H·D) -> dqkv: (B,T,(H+2·Hkv)·D) (overwritten)
+// With rope tables (cos_t, sin_t as rope_table's; NULL for none) q and k are rotated as they are
+// packed, as rope_forward would have rotated them in qkv beforehand (same bits), which saves a
+// pass over q and k in each direction.
+void attention_forward(float *out, float *lse, const float *qkv, int B, int T, int H, int Hkv, int D,
+                       const float *cos_t, const float *sin_t);
+// dout: (B,T,H·D) -> dqkv: (B,T,(H+2·Hkv)·D) (overwritten), the gradient with respect to the
+// unrotated qkv when the tables are given (rope_backward applied as dq and dk are unpacked).
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *out,
-                        const float *lse, int B, int T, int H, int Hkv, int D);
+                        const float *lse, int B, int T, int H, int Hkv, int D, const float *cos_t,
+                        const float *sin_t);
 
 // ---- ffn.c: the feed-forward block around a libactlab activation ------------------------------
 typedef struct {

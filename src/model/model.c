@@ -26,7 +26,7 @@
 #include <string.h>
 
 static const char *const sec_names[SEC_COUNT] = {
-    "embedding", "rmsnorm", "attention matmuls (qkv, o)", "rope", "attention core", "ffn matmuls",
+    "embedding", "rmsnorm", "attention matmuls (qkv, o)", "attention core (with rope)", "ffn matmuls",
     "activation", "residual adds", "lm head matmul", "cross-entropy", "low-precision casts (not ffn)"};
 
 #define TIMED(sec, dir, call)                          \
@@ -347,9 +347,8 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
         const float *x1;
         TIMED(SEC_CAST, 0, x1 = model_q_act(m, lowp_id(m->lp, l, LP_QKV_X), a->xq1, a->xn1, N, d));
         TIMED(SEC_ATTN_MM, 0, linear_forward(a->qkv, x1, P + o->qkv, N, d, m->qkv_dim, lowp_site_linear(m->lp, l, LP_QKV_X, LP_QKV_W, -1)));
-        // q and k heads are adjacent in a qkv row: one pass rotates both
-        TIMED(SEC_ROPE, 0, rope_forward(a->qkv, B, T, H + Hkv, D, m->qkv_dim, m->rope_cos, m->rope_sin));
-        TIMED(SEC_ATTN, 0, attention_forward(a->att, a->lse, a->qkv, B, T, H, Hkv, D));
+        // q and k are rotated (RoPE) as the attention packs them: qkv stays unrotated
+        TIMED(SEC_ATTN, 0, attention_forward(a->att, a->lse, a->qkv, B, T, H, Hkv, D, m->rope_cos, m->rope_sin));
         const float *x2;
         TIMED(SEC_CAST, 0, x2 = model_q_act(m, lowp_id(m->lp, l, LP_O_X), a->attq, a->att, N, d));
         TIMED(SEC_ATTN_MM, 0, linear_forward(a->mid, x2, P + o->o, N, d, d, lowp_site_linear(m->lp, l, LP_O_X, LP_O_W, -1)));
@@ -428,8 +427,8 @@ void model_backward(model *m) {
         linear_prec po = lowp_site_linear(m->lp, l, LP_O_X, LP_O_W, LP_O_DY);
         po.wg = lowp_site_wgrad(m->lp, l, LP_O_X, LP_O_DY, a->att, m->dres, N, d, d);
         TIMED(SEC_ATTN_MM, 1, linear_backward(m->datt, G + o->o, dyo, m->lp ? a->attq : a->att, P + o->o, N, d, d, 0, po));
-        TIMED(SEC_ATTN, 1, attention_backward(m->dqkv, m->datt, a->qkv, a->att, a->lse, B, T, H, Hkv, D));
-        TIMED(SEC_ROPE, 1, rope_backward(m->dqkv, B, T, H + Hkv, D, m->qkv_dim, m->rope_cos, m->rope_sin));
+        TIMED(SEC_ATTN, 1, attention_backward(m->dqkv, m->datt, a->qkv, a->att, a->lse, B, T, H, Hkv, D, m->rope_cos,
+                                              m->rope_sin));
         // block formats: the wgrad operands come from the f32 gradient, before it is quantised in place
         linear_wgrad wq = lowp_site_wgrad(m->lp, l, LP_QKV_X, LP_QKV_DY, a->xn1, m->dqkv, N, d, m->qkv_dim);
         TIMED(SEC_CAST, 1, model_q_act(m, lowp_id(m->lp, l, LP_QKV_DY), m->dqkv, m->dqkv, N, m->qkv_dim));  // in place: scratch

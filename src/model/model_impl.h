@@ -11,7 +11,7 @@
 #define ABSENT ((size_t)-1)
 
 // Profile sections (wall time, forward and backward separately; see model_timings).
-enum { SEC_EMBED, SEC_NORM, SEC_ATTN_MM, SEC_ROPE, SEC_ATTN, SEC_FFN_MM, SEC_ACT, SEC_RESID, SEC_HEAD, SEC_CE, SEC_CAST,
+enum { SEC_EMBED, SEC_NORM, SEC_ATTN_MM, SEC_ATTN, SEC_FFN_MM, SEC_ACT, SEC_RESID, SEC_HEAD, SEC_CE, SEC_CAST,
        SEC_COUNT };
 
 typedef struct {  // one FFN's tensors: offsets into the flat parameter (and gradient) array

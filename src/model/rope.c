@@ -18,6 +18,15 @@ void rope_table(float *cos_t, float *sin_t, int max_T, int D, float theta) {
         }
 }
 
+void rope_rotate(float *y, const float *x, int D, const float *c, const float *s, float sign) {
+    int half = D / 2;
+    for (int i = 0; i < half; i++) {
+        float si = sign * s[i], ai = x[i], bi = x[i + half];
+        y[i] = ai * c[i] - bi * si;
+        y[i + half] = bi * c[i] + ai * si;
+    }
+}
+
 // sign = +1 rotates forward, −1 applies the transpose (the backward of a rotation).
 static void rope_apply(float *x, int B, int T, int n_heads, int D, int ld, const float *cos_t,
                        const float *sin_t, float sign) {
@@ -25,14 +34,9 @@ static void rope_apply(float *x, int B, int T, int n_heads, int D, int ld, const
 #pragma omp parallel for schedule(static) if ((size_t)B * T * n_heads * D >= PAR_MIN)
     for (int row = 0; row < B * T; row++) {
         int t = row % T;
-        const float *c = cos_t + (size_t)t * half, *s = sin_t + (size_t)t * half;
         for (int h = 0; h < n_heads; h++) {
-            float *a = x + (size_t)row * ld + (size_t)h * D, *b = a + half;
-            for (int i = 0; i < half; i++) {
-                float si = sign * s[i], ai = a[i], bi = b[i];
-                a[i] = ai * c[i] - bi * si;
-                b[i] = bi * c[i] + ai * si;
-            }
+            float *a = x + (size_t)row * ld + (size_t)h * D;
+            rope_rotate(a, a, D, cos_t + (size_t)t * half, sin_t + (size_t)t * half, sign);
         }
     }
 }

@@ -160,7 +160,7 @@ static void check_attention(int B, int T, int H, int Hkv, int D, const char *lab
     float *qkv = xmalloc(sizeof(float) * nin), *out = xmalloc(sizeof(float) * nout), *lse = xmalloc(sizeof(float) * B * H * T);
     float *w = xmalloc(sizeof(float) * nout), *dqkv = xmalloc(sizeof(float) * nin);
     fill_normal(qkv, nin, 1.2f), fill_normal(w, nout, 1.0f);
-    attention_forward(out, lse, qkv, B, T, H, Hkv, D);
+    attention_forward(out, lse, qkv, B, T, H, Hkv, D, NULL, NULL);
     double *xd = to_double(qkv, nin), *wd = to_double(w, nout), *yd = xmalloc(sizeof(double) * nout);
     att_ctx ctx = {B, T, H, Hkv, D};
     att_f(yd, xd, &ctx);
@@ -168,7 +168,7 @@ static void check_attention(int B, int T, int H, int Hkv, int D, const char *lab
     // that cancel to near 0 (the 1e-3 floor of the other layers failed ~10% of seeds at D 48).
     assert_close_f("attention out", out, yd, nout, 1e-4, 1e-2);
     for (size_t i = 0; i < nin; i++) dqkv[i] = NAN;  // the backward must overwrite every element
-    attention_backward(dqkv, w, qkv, out, lse, B, T, H, Hkv, D);
+    attention_backward(dqkv, w, qkv, out, lse, B, T, H, Hkv, D, NULL, NULL);
     scalar_fn s = {att_f, &ctx, nout, wd, yd};
     char what[64];
     snprintf(what, sizeof what, "attention dqkv (%s)", label);
@@ -189,6 +189,38 @@ static void test_attention(void **state) {
     check_attention(1, 9, 3, 1, 6, "GQA 3:1, T 9");
     check_attention(1, 37, 2, 1, 48, "GQA 2:1, D 48");
     check_attention(1, 33, 1, 1, 32, "D 32, T 33");
+}
+
+// The model's use: RoPE applied as the heads are packed and unpacked equals rope_forward on qkv, the
+// plain attention, then rope_backward on dqkv, bit for bit (the same arithmetic in the same order).
+static void check_attention_rope(int B, int T, int H, int Hkv, int D) {
+    size_t ld = (size_t)(H + 2 * Hkv) * D, nin = (size_t)B * T * ld, nout = (size_t)B * T * H * D;
+    size_t nt = (size_t)T * D / 2;
+    float *qkv = xmalloc(sizeof(float) * nin), *rot = xmalloc(sizeof(float) * nin), *w = xmalloc(sizeof(float) * nout);
+    float *out1 = xmalloc(sizeof(float) * nout), *out2 = xmalloc(sizeof(float) * nout);
+    float *lse1 = xmalloc(sizeof(float) * B * H * T), *lse2 = xmalloc(sizeof(float) * B * H * T);
+    float *d1 = xmalloc(sizeof(float) * nin), *d2 = xmalloc(sizeof(float) * nin);
+    float *cs = xmalloc(sizeof(float) * nt), *sn = xmalloc(sizeof(float) * nt);
+    fill_normal(qkv, nin, 1.2f), fill_normal(w, nout, 1.0f);
+    rope_table(cs, sn, T, D, 10000.0f);
+    memcpy(rot, qkv, sizeof(float) * nin);
+    rope_forward(rot, B, T, H + Hkv, D, (int)ld, cs, sn);
+    attention_forward(out1, lse1, rot, B, T, H, Hkv, D, NULL, NULL);
+    attention_backward(d1, w, rot, out1, lse1, B, T, H, Hkv, D, NULL, NULL);
+    rope_backward(d1, B, T, H + Hkv, D, (int)ld, cs, sn);
+    attention_forward(out2, lse2, qkv, B, T, H, Hkv, D, cs, sn);
+    attention_backward(d2, w, qkv, out2, lse2, B, T, H, Hkv, D, cs, sn);
+    assert_memory_equal(out1, out2, sizeof(float) * nout);
+    assert_memory_equal(lse1, lse2, sizeof(float) * B * H * T);
+    assert_memory_equal(d1, d2, sizeof(float) * nin);
+    float *all[] = {qkv, rot, w, out1, out2, lse1, lse2, d1, d2, cs, sn};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+}
+
+static void test_attention_rope(void **state) {
+    (void)state;
+    check_attention_rope(2, 70, 4, 2, 8);
+    check_attention_rope(1, 37, 2, 1, 48);  // half 24: a 16-column block straddles the halves
 }
 
 // ---- cross-entropy ----------------------------------------------------------------------------
@@ -280,7 +312,7 @@ static void test_embedding(void **state) {
 int main(void) {
     rng_seed(&g_rng, test_seed("test_model_layers"));
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rmsnorm),   cmocka_unit_test(test_rope),      cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_rmsnorm),   cmocka_unit_test(test_rope),      cmocka_unit_test(test_attention), cmocka_unit_test(test_attention_rope),
         cmocka_unit_test(test_crossentropy), cmocka_unit_test(test_embedding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
