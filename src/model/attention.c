@@ -109,12 +109,27 @@ typedef struct {
     float *s, *ds, *tile;                         // (ATT_R, Tp), (ATT_R, Tp), (ATT_R, Dp)
 } att_work;
 
-static att_work work_alloc(int Tp, int Dp) {
+// The forward uses q, k, kt, v, s and tile; the backward all of them.
+static att_work work_alloc(int Tp, int Dp, int backward) {
     size_t head = sizeof(float) * (size_t)Tp * Dp, row = sizeof(float) * ATT_R * (size_t)Tp;
-    att_work w = {xaligned(head), xaligned(head), xaligned(head), xaligned(head), xaligned(head),
-                  xaligned(head), xaligned(head), xaligned(head), xaligned(row), xaligned(row),
-                  xaligned(sizeof(float) * ATT_R * (size_t)Dp)};
+    att_work w = {xaligned(head), xaligned(head), xaligned(head), xaligned(head), NULL, NULL, NULL, NULL,
+                  xaligned(row), NULL, xaligned(sizeof(float) * ATT_R * (size_t)Dp)};
+    if (backward) w.vt = xaligned(head), w.dout = xaligned(head), w.dk = xaligned(head), w.dv = xaligned(head),
+                  w.ds = xaligned(row);
     return w;
+}
+
+// A call's sizes: qkv and out row strides, query heads per kv head, the padded head (Tp, Dp), the
+// score scale 1/√D and the rotary tables.
+typedef struct {
+    int ld, od, grp, Tp, Dp;
+    float scale;
+    rope_tabs rot;
+} att_shape;
+
+static att_shape shape_of(int T, int H, int Hkv, int D, const float *cos_t, const float *sin_t) {
+    return (att_shape){(H + 2 * Hkv) * D, H * D, H / Hkv, round_up(T, ATT_W), round_up(D, ATT_W),
+                       1.0f / sqrtf((float)D), {cos_t, sin_t}};
 }
 
 static void work_free(att_work *w) {
@@ -125,13 +140,13 @@ static void work_free(att_work *w) {
 // qkv: (B,T,(H+2Hkv)·D) -> out: (B,T,H·D), lse: (B,H,T)
 void attention_forward(float *out, float *lse, const float *qkv, int B, int T, int H, int Hkv, int D,
                        const float *cos_t, const float *sin_t) {
-    int ld = (H + 2 * Hkv) * D, od = H * D, grp = H / Hkv;
-    rope_tabs rot = {cos_t, sin_t}, none = {NULL, NULL};
-    int Tp = round_up(T, ATT_W), Dp = round_up(D, ATT_W);
-    float scale = 1.0f / sqrtf((float)D);
+    att_shape a = shape_of(T, H, Hkv, D, cos_t, sin_t);
+    int ld = a.ld, od = a.od, grp = a.grp, Tp = a.Tp, Dp = a.Dp;
+    float scale = a.scale;
+    rope_tabs rot = a.rot, none = {NULL, NULL};
 #pragma omp parallel if ((size_t)B * H * T * T * D >= 64 * PAR_MIN)
     {
-        att_work w = work_alloc(Tp, Dp);
+        att_work w = work_alloc(Tp, Dp, 0);
 #pragma omp for schedule(static)
         for (int bh = 0; bh < B * H; bh++) {
             int b = bh / H, h = bh % H, kvh = h / grp;
@@ -180,13 +195,13 @@ static void tile_probs(float *s, int Tp, int i0, int rows, int n8, const float *
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *out,
                         const float *lse, int B, int T, int H, int Hkv, int D, const float *cos_t,
                         const float *sin_t) {
-    int ld = (H + 2 * Hkv) * D, od = H * D, grp = H / Hkv;
-    rope_tabs rot = {cos_t, sin_t}, none = {NULL, NULL};
-    int Tp = round_up(T, ATT_W), Dp = round_up(D, ATT_W);
-    float scale = 1.0f / sqrtf((float)D);
+    att_shape a = shape_of(T, H, Hkv, D, cos_t, sin_t);
+    int ld = a.ld, od = a.od, grp = a.grp, Tp = a.Tp, Dp = a.Dp;
+    float scale = a.scale;
+    rope_tabs rot = a.rot, none = {NULL, NULL};
 #pragma omp parallel if ((size_t)B * H * T * T * D >= 64 * PAR_MIN)
     {
-        att_work w = work_alloc(Tp, Dp);
+        att_work w = work_alloc(Tp, Dp, 1);
         float *Drow = xmalloc(sizeof(float) * (size_t)Tp);
 #pragma omp for schedule(static)
         for (int bk = 0; bk < B * Hkv; bk++) {

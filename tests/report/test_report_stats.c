@@ -96,6 +96,14 @@ static void put(const char *dir, const char *name, const char *text) {
     assert_int_equal(test_write_file(dir, name, text), 0);
 }
 
+// The folder dir/runs/<name> (path in sub) with its run.json and config.json.
+static void put_run(char *sub, size_t cap, const char *dir, const char *name, const char *run, const char *config) {
+    snprintf(sub, cap, "%s/runs", dir), mkdir(sub, 0777);
+    snprintf(sub, cap, "%s/runs/%s", dir, name), mkdir(sub, 0777);
+    put(sub, "run.json", run);
+    put(sub, "config.json", config);
+}
+
 static void test_load(void **state) {
     (void)state;
     char dir[256], sub[600], err[1024];
@@ -109,10 +117,8 @@ static void test_load(void **state) {
     assert_non_null(strstr(err, "E1..E7"));
     put(dir, "plan.json", "{\"version\":1,\"name\":\"t\",\"runs\":[{\"name\":\"a\",\"dir\":\"runs/a\",\"experiments\":"
                           "[\"E3\",\"E1\"],\"steps\":4},{\"name\":\"b\",\"experiments\":[\"E2\"],\"steps\":4}]}");
-    snprintf(sub, sizeof sub, "%s/runs", dir), mkdir(sub, 0777);
-    snprintf(sub, sizeof sub, "%s/runs/a", dir), mkdir(sub, 0777);
-    put(sub, "run.json", "{\"status\":\"done\",\"steps_done\":4,\"n_params\":100,\"n_params_nonembed\":40}");
-    put(sub, "config.json", "{\"act\":\"powlu\",\"act_hyper\":{\"m\":2.0},\"lr\":0.01,\"seed\":3}");
+    put_run(sub, sizeof sub, dir, "a", "{\"status\":\"done\",\"steps_done\":4,\"n_params\":100,\"n_params_nonembed\":40}",
+            "{\"act\":\"powlu\",\"act_hyper\":{\"m\":2.0},\"lr\":0.01,\"seed\":3}");
     put(sub, "metrics.jsonl",
         "{\"step\":1,\"loss\":4.0}\n"
         "{\"step\":2,\"loss\":3.5,\"layers\":[{\"layer\":0,\"act_out\":{\"min\":-1,\"max\":2,\"amax\":2,\"p1\":-0.5,"
@@ -173,12 +179,10 @@ static void test_load_new_keys(void **state) {
     test_tmpdir(dir, sizeof dir, "rptest");
     put(dir, "plan.json", "{\"version\":1,\"runs\":[{\"name\":\"a\",\"dir\":\"runs/a\",\"experiments\":"
                           "[\"E2.h16\",\"tune\"],\"steps\":4}]}");
-    snprintf(sub, sizeof sub, "%s/runs", dir), mkdir(sub, 0777);
-    snprintf(sub, sizeof sub, "%s/runs/a", dir), mkdir(sub, 0777);
-    put(sub, "run.json", "{\"status\":\"done\",\"steps_done\":4,\"n_params\":100,\"n_params_nonembed\":40}");
-    put(sub, "config.json", "{\"act\":\"swiglu\",\"lr\":0.01,\"seed\":3,\"precision\":\"fp8\",\"fp8_scaling\":"
-                            "\"delayed\",\"amax_history\":16,\"vocab_size\":300,\"n_heads\":4,\"n_kv_heads\":2,"
-                            "\"tied_embeddings\":1,\"steps\":4}");
+    put_run(sub, sizeof sub, dir, "a", "{\"status\":\"done\",\"steps_done\":4,\"n_params\":100,\"n_params_nonembed\":40}",
+            "{\"act\":\"swiglu\",\"lr\":0.01,\"seed\":3,\"precision\":\"fp8\",\"fp8_scaling\":"
+            "\"delayed\",\"amax_history\":16,\"vocab_size\":300,\"n_heads\":4,\"n_kv_heads\":2,"
+            "\"tied_embeddings\":1,\"steps\":4}");
     put(sub, "metrics.jsonl",
         "{\"step\":2,\"loss\":3.5,\"layers\":["
         "{\"layer\":0,\"act_out\":{\"min\":-1,\"max\":2,\"amax\":2,\"p1\":-0.5,\"p50\":0,\"p99\":0.5,\"p999\":1,"
@@ -218,10 +222,8 @@ static void test_load_block_keys(void **state) {
     test_tmpdir(dir, sizeof dir, "rptest");
     put(dir, "plan.json", "{\"version\":1,\"runs\":[{\"name\":\"b\",\"dir\":\"runs/b\",\"experiments\":"
                           "[\"E7.norht\"],\"steps\":4}]}");
-    snprintf(sub, sizeof sub, "%s/runs", dir), mkdir(sub, 0777);
-    snprintf(sub, sizeof sub, "%s/runs/b", dir), mkdir(sub, 0777);
-    put(sub, "run.json", "{\"status\":\"done\",\"steps_done\":4}");
-    put(sub, "config.json", "{\"act\":\"powlu\",\"lr\":0.01,\"seed\":1,\"precision\":\"nvfp4\",\"rht\":0}");
+    put_run(sub, sizeof sub, dir, "b", "{\"status\":\"done\",\"steps_done\":4}",
+            "{\"act\":\"powlu\",\"lr\":0.01,\"seed\":1,\"precision\":\"nvfp4\",\"rht\":0}");
     put(sub, "metrics.jsonl",
         "{\"step\":2,\"loss\":3.5,\"lowp\":{\"n\":10,\"sat\":0,\"ftz\":2,\"tensors\":["
         "{\"name\":\"L0.ffn_down.x\",\"n\":64,\"sat\":0,\"ftz\":8,\"blk\":{\"n\":64,\"blocks\":4,"

@@ -13,6 +13,20 @@
 #include <string.h>
 #include <cmocka.h>
 
+// dir/model.safetensors read whole into *buf (*n bytes): its JSON header, whose length is *hlen
+// (a multiple of 8 that fits the file); the tensor data start at *buf + 8 + *hlen.
+static json_t *read_safetensors(const char *dir, unsigned char **buf, size_t *n, uint64_t *hlen) {
+    char path[320];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    *buf = test_slurp(path, n);
+    memcpy(hlen, *buf, 8);
+    assert_true(*hlen % 8 == 0 && 8 + *hlen <= *n);
+    json_error_t je;
+    json_t *h = json_loadb((const char *)*buf + 8, *hlen, 0, &je);
+    assert_non_null(h);
+    return h;
+}
+
 // act: actlab's name; stock: the hidden_act transformers' LlamaMLP computes it with, or NULL
 // (then the folder carries modeling_actlab.py and config.json an auto_map to it).
 static void check_export(const char *act, const char *stock, int tied) {
@@ -26,15 +40,10 @@ static void check_export(const char *act, const char *stock, int tied) {
     model *m = model_create(&c, test_seed(__func__));
     assert_int_equal(export_safetensors(m, "bpe:300", 99, dir, err, sizeof err), 0);
 
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
     size_t n;
-    unsigned char *buf = test_slurp(path, &n);
     uint64_t hlen;
-    memcpy(&hlen, buf, 8);
-    assert_true(hlen % 8 == 0 && 8 + hlen <= n);
-    json_error_t je;
-    json_t *h = json_loadb((const char *)buf + 8, hlen, 0, &je);
-    assert_non_null(h);
+    unsigned char *buf;
+    json_t *h = read_safetensors(dir, &buf, &n, &hlen);
     const unsigned char *data = buf + 8 + hlen;
     size_t data_len = n - 8 - hlen, covered = 0;
     assert_int_equal(json_object_size(h), (size_t)model_num_tensors(m) + 1);  // + __metadata__
@@ -62,6 +71,7 @@ static void check_export(const char *act, const char *stock, int tied) {
     free(buf);
 
     snprintf(path, sizeof path, "%s/config.json", dir);
+    json_error_t je;
     json_t *cfg = json_load_file(path, 0, &je);
     assert_non_null(cfg);
     assert_string_equal(json_string_value(json_object_get(cfg, "hidden_act")), stock ? stock : act);
@@ -119,14 +129,10 @@ static void check_export_moe(int shared, int router) {
     c.moe_experts = 4, c.moe_top_k = 2, c.moe_shared = shared, c.moe_router = router, c.moe_hidden = 16;
     model *m = model_create(&c, 3);
     assert_int_equal(export_safetensors(m, "bpe:300", 99, dir, err, sizeof err), 0);
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
     size_t n;
-    unsigned char *buf = test_slurp(path, &n);
     uint64_t hlen;
-    memcpy(&hlen, buf, 8);
-    json_error_t je;
-    json_t *h = json_loadb((const char *)buf + 8, hlen, 0, &je);
-    assert_non_null(h);
+    unsigned char *buf;
+    json_t *h = read_safetensors(dir, &buf, &n, &hlen);
     assert_non_null(json_object_get(h, "model.layers.1.mlp.gate.weight"));
     assert_non_null(json_object_get(h, "model.layers.1.mlp.experts.3.down_proj.weight"));
     assert_true((json_object_get(h, "model.layers.0.mlp.shared_expert.up_proj.weight") != NULL) == (shared > 0));
@@ -134,6 +140,7 @@ static void check_export_moe(int shared, int router) {
     json_decref(h);
     free(buf);
     snprintf(path, sizeof path, "%s/config.json", dir);
+    json_error_t je;
     json_t *cfg = json_load_file(path, 0, &je);
     assert_non_null(cfg);
     assert_int_equal(json_integer_value(json_object_get(cfg, "num_experts")), 4);

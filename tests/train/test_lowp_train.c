@@ -169,6 +169,31 @@ static void test_deterministic_and_resume(void **state) {
     }
 }
 
+// Resuming c's run from its checkpoint with c's (changed) settings exits with status 1, and the
+// message names want (and want2, if not NULL). train_run exits on that error, so it runs in a child.
+static void expect_resume_refused(const train_config *c, const train_hooks *h, const char *want, const char *want2) {
+    char ck[TC_PATH + 32], errpath[TC_PATH + 32];
+    snprintf(ck, sizeof ck, "%s/checkpoint.bin", c->out_dir);
+    snprintf(errpath, sizeof errpath, "%s/stderr.txt", c->out_dir);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(errpath, "w", stderr)) _exit(99);
+        train_config cc = *c;
+        train_run(&cc, ck, h);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    size_t n;
+    char *text = (char *)test_slurp(errpath, &n);
+    printf("refused as expected: %s", text);
+    assert_non_null(strstr(text, want));
+    if (want2) assert_non_null(strstr(text, want2));
+    free(text);
+}
+
 // A checkpoint of one precision is refused by a resume in another (its scaling state would be
 // missing), with a message saying why. train_run exits on that error, so it runs in a child.
 static void test_resume_other_precision_refused(void **state) {
@@ -179,27 +204,9 @@ static void test_resume_other_precision_refused(void **state) {
     c.steps = c.sched.total_steps = 4;
     c.sched.warmup_steps = 1;
     assert_int_equal(train_run(&c, NULL, &h), 0);
-    char ck[TC_PATH + 32], errpath[TC_PATH + 32];
-    snprintf(ck, sizeof ck, "%s/checkpoint.bin", c.out_dir);
-    snprintf(errpath, sizeof errpath, "%s/stderr.txt", c.out_dir);
     c.prec.precision = PREC_FP32;
     c.steps = c.sched.total_steps = 6;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (!freopen(errpath, "w", stderr)) _exit(99);
-        train_run(&c, ck, &h);
-        _exit(0);
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-    size_t n;
-    char *text = (char *)test_slurp(errpath, &n);
-    printf("refused as expected: %s", text);
-    assert_non_null(strstr(text, "trainer state"));
-    assert_non_null(strstr(text, "hint"));
-    free(text);
+    expect_resume_refused(&c, &h, "trainer state", "hint");
 }
 
 // Block formats: every quantised tensor of a telemetry step carries its block telemetry ("blk":
@@ -237,26 +244,9 @@ static void test_block_fields_and_recipe_refused(void **state) {
         }
     }
     json_decref(m);
-    char ck[TC_PATH + 32], errpath[TC_PATH + 32];
-    snprintf(ck, sizeof ck, "%s/checkpoint.bin", c.out_dir);
-    snprintf(errpath, sizeof errpath, "%s/stderr.txt", c.out_dir);
     c.prec.rht = 0;
     c.steps = c.sched.total_steps = 12;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (!freopen(errpath, "w", stderr)) _exit(99);
-        train_run(&c, ck, &h);
-        _exit(0);
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-    size_t n;
-    char *text = (char *)test_slurp(errpath, &n);
-    printf("refused as expected: %s", text);
-    assert_non_null(strstr(text, "rht"));
-    free(text);
+    expect_resume_refused(&c, &h, "rht", NULL);
 }
 
 // Divergence: a loss above divergence_loss stops the run at that step with status 2 and a
