@@ -51,26 +51,6 @@ static void pack_rows(float *dst, const float *src, int ld, int T, int D, int Tp
     memset(dst + (size_t)T * Dp, 0, sizeof(float) * (size_t)(Tp - T) * Dp);
 }
 
-// src: (T, D) rows of stride ld -> dst: (Dp, Tp) contiguous, the transpose, zero-padded.
-// In 16×16 blocks through a local tile: a column walk down the source would touch T rows whose
-// stride (a multiple of 1 KiB for the usual head sizes) maps them onto a few L1 sets, which thrash.
-static void pack_cols(float *dst, const float *src, int ld, int T, int D, int Tp, int Dp) {
-    // only the padding is zeroed: each column's rows past T, and the columns past D
-    for (int c = 0; c < D; c++) memset(dst + (size_t)c * Tp + T, 0, sizeof(float) * (size_t)(Tp - T));
-    memset(dst + (size_t)D * Tp, 0, sizeof(float) * (size_t)(Dp - D) * Tp);
-    float tile[ATT_W][ATT_W];
-    for (int t0 = 0; t0 < T; t0 += ATT_W) {
-        int nt = T - t0 < ATT_W ? T - t0 : ATT_W;
-        for (int c0 = 0; c0 < D; c0 += ATT_W) {
-            int nc = D - c0 < ATT_W ? D - c0 : ATT_W;
-            for (int t = 0; t < nt; t++)
-                for (int c = 0; c < nc; c++) tile[c][t] = src[(size_t)(t0 + t) * ld + c0 + c];
-            for (int c = 0; c < nc; c++)
-                for (int t = 0; t < nt; t++) dst[(size_t)(c0 + c) * Tp + t0 + t] = tile[c][t];
-        }
-    }
-}
-
 // src: (T, Dp) packed -> dst: (T, D) rows of stride ld, times scale, then rotated back with r's
 // tables (Rᵀ·(scale·x), as the plain unpacking then rope_backward computed it); row t is at
 // position t of the tables (tabs_from for rows further on).
@@ -153,7 +133,7 @@ void attention_forward(float *out, float *lse, const float *qkv, int B, int T, i
             const float *base = qkv + (size_t)b * T * ld;
             pack_rows(w.q, base + (size_t)h * D, ld, T, D, Tp, Dp, scale, rot);  // S = (scale·Q)·Kᵀ
             pack_rows(w.k, base + (size_t)(H + kvh) * D, ld, T, D, Tp, Dp, 1.0f, rot);
-            pack_cols(w.kt, w.k, Dp, T, D, Tp, Dp);
+            att_transpose(w.kt, Tp, w.k, Dp, Tp, Dp);
             pack_rows(w.v, base + (size_t)(H + Hkv + kvh) * D, ld, T, D, Tp, Dp, 1.0f, none);
             float *o = out + (size_t)b * T * od + (size_t)h * D, *L = lse + (size_t)bh * T;
             for (int i0 = 0; i0 < T; i0 += ATT_R) {
@@ -208,8 +188,9 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
             int b = bk / Hkv, kvh = bk % Hkv;
             size_t base = (size_t)b * T * ld;
             pack_rows(w.k, qkv + base + (size_t)(H + kvh) * D, ld, T, D, Tp, Dp, 1.0f, rot);
-            pack_cols(w.kt, w.k, Dp, T, D, Tp, Dp);
-            pack_cols(w.vt, qkv + base + (size_t)(H + Hkv + kvh) * D, ld, T, D, Tp, Dp);
+            att_transpose(w.kt, Tp, w.k, Dp, Tp, Dp);
+            pack_rows(w.v, qkv + base + (size_t)(H + Hkv + kvh) * D, ld, T, D, Tp, Dp, 1.0f, none);
+            att_transpose(w.vt, Tp, w.v, Dp, Tp, Dp);
             memset(w.dk, 0, sizeof(float) * (size_t)Tp * Dp);
             memset(w.dv, 0, sizeof(float) * (size_t)Tp * Dp);
             for (int h = kvh * grp; h < (kvh + 1) * grp; h++) {

@@ -23,4 +23,10 @@ void att_tile_ab(float *C, int ldc, const float *A, int lda, const float *B, int
 // -> Acc: (n, Dp) rows of stride lda, Acc += Pᵀ·X (rows of the tile added in order 0..ATT_R-1)
 void att_tile_atb_acc(float *Acc, int lda, const float *P, int ldp, const float *X, int ldx, int n, int Dp);
 
+// src: (rows, cols) rows of stride lds -> dst: (cols, rows) rows of stride ldd, the transpose;
+// rows and cols multiples of ATT_W (the packed, zero-padded heads). In ATT_W × ATT_W blocks
+// transposed in registers: a scalar copy through a local tile cost as much as the products at
+// head sizes 32–64.
+void att_transpose(float *dst, int ldd, const float *src, int lds, int rows, int cols);
+
 #endif
