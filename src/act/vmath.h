@@ -51,13 +51,12 @@ static inline float am_expf(float x) {
     float k = AM_FMAF(xc, 1.44269504088896341f, 12582912.0f) - 12582912.0f;
     float r = AM_FMAF(k, -0.693359375f, xc);
     r = AM_FMAF(k, 2.12194440e-4f, r);
-    float p = 1.9875691500e-4f;
-    p = AM_FMAF(p, r, 1.3981999507e-3f);
-    p = AM_FMAF(p, r, 8.3334519073e-3f);
-    p = AM_FMAF(p, r, 4.1665795894e-2f);
-    p = AM_FMAF(p, r, 1.6666665459e-1f);
-    p = AM_FMAF(p, r, 5.0000001201e-1f);
-    p = AM_FMAF(p, r * r, r + 1.0f);
+    // Pairs of terms in r² (a chain of 4 dependent fmas instead of 7): these loops are latency-bound.
+    float r2 = r * r;
+    float p = AM_FMAF(AM_FMAF(AM_FMAF(1.9875691500e-4f, r, 1.3981999507e-3f), r2,
+                              AM_FMAF(8.3334519073e-3f, r, 4.1665795894e-2f)), r2,
+                      AM_FMAF(1.6666665459e-1f, r, 5.0000001201e-1f));
+    p = AM_FMAF(p, r2, r + 1.0f);
     int32_t ki = (int32_t)k, k1 = ki / 2, k2 = ki - k1;
     float y = p * am_f32_from_bits((uint32_t)(k1 + 127) << 23) * am_f32_from_bits((uint32_t)(k2 + 127) << 23);
     y = x > 88.72283f ? INFINITY : y;
@@ -81,13 +80,11 @@ static inline float am_expf_nonpos(float x) {
     // am_expf's polynomial with every coefficient (and the 1 + r) scaled by 2^−64: each step's
     // value is the unscaled one times 2^−64 exactly (all stay normal), so ps = p·2^−64 bit for bit
     // and the ×2^−64 below costs no extra multiplication.
-    float ps = 0x1p-64f * 1.9875691500e-4f;
-    ps = AM_FMAF(ps, r, 0x1p-64f * 1.3981999507e-3f);
-    ps = AM_FMAF(ps, r, 0x1p-64f * 8.3334519073e-3f);
-    ps = AM_FMAF(ps, r, 0x1p-64f * 4.1665795894e-2f);
-    ps = AM_FMAF(ps, r, 0x1p-64f * 1.6666665459e-1f);
-    ps = AM_FMAF(ps, r, 0x1p-64f * 5.0000001201e-1f);
-    ps = AM_FMAF(ps, r * r, AM_FMAF(r, 0x1p-64f, 0x1p-64f));
+    float r2 = r * r;  // the same pairs as am_expf
+    float ps = AM_FMAF(AM_FMAF(AM_FMAF(0x1p-64f * 1.9875691500e-4f, r, 0x1p-64f * 1.3981999507e-3f), r2,
+                               AM_FMAF(0x1p-64f * 8.3334519073e-3f, r, 0x1p-64f * 4.1665795894e-2f)), r2,
+                       AM_FMAF(0x1p-64f * 1.6666665459e-1f, r, 0x1p-64f * 5.0000001201e-1f));
+    ps = AM_FMAF(ps, r2, AM_FMAF(r, 0x1p-64f, 0x1p-64f));
     // k ∈ [−150, 0]: k + 191 ∈ [41, 191] sits in kd's low 9 bits (two's complement), and the shift
     // drops everything above them, so this is the exponent field of 2^(k+64) with a clear sign bit.
     // One rounding: a subnormal result is rounded once, as am_expf's two-step scaling does.
