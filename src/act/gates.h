@@ -90,12 +90,14 @@ AM_INLINE void gate_powlu(float z, const float *hp, float *f, float *df) {
     float s, oms;
     am_sigmoid2f(zz, &s, &oms);
     float fn = zz * s, dfn = s * (1.0f + zz * oms);
-    // Non-positive lanes compute on the harmless |z|: no select on z > 0 (GCC turns a select with a
-    // constant arm into selects on every value derived from it), and no subnormal intermediates,
-    // which cost microcode assists, for typical z.
-    // The clamp at 1e-30 is an integer max on the bits, which GCC does not specialise either.
-    uint32_t zb = am_bits_of_f32(fabsf(zz)), lb = 0x0da24260u;  // 1e-30f
-    float zp = am_f32_from_bits(zb > lb ? zb : lb);
+    // The positive branch works on |z| clamped to [1e-30, 1e30] (NaN lands on 1e30 and takes the SiLU
+    // branch anyway): non-positive lanes compute on a harmless |z|, not on a constant, and the clamps
+    // are integer min/max on the bits. GCC turns a float select with a constant arm into selects on
+    // every value derived from it (a third of this loop's instructions, before); and a constant
+    // 1e-30 in half the lanes gave subnormal intermediates, which cost microcode assists.
+    uint32_t zb = am_bits_of_f32(fabsf(z)), lo = 0x0da24260u, hi = 0x7149f2cau;  // 1e-30f, 1e30f
+    zb = zb > lo ? zb : lo;
+    float zp = am_f32_from_bits(zb < hi ? zb : hi);
     float r = sqrtf(zp);
     float dh = 1.0f + r, dl = r - (dh - 1.0f);       // 1 + r = dh + dl exactly (r < 2^24)
     float w = 1.0f / (zp * dh), q = zp * w;          // 1/(z(1+r)), 1/(1+r)
