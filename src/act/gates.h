@@ -67,38 +67,63 @@ AM_INLINE void gate_gelu_erf(float x, const float *hp, float *f, float *df) {
     *df = cdf + xd * 0.3989422804014327f * gauss;
 }
 
-// PowLU's gate f_m(z) (hp[0] = m):
+// PowLU's gate f_m(z) (hp[0] = m, at most 10):
 //   z > 0:  z^(m/(√z+1))·σ(z)     f' = f·(a/z + a'·ln z + (1 − σ)),  a = m/(√z+1), a' = −m/(2√z(√z+1)²)
 //   z ≤ 0:  z·σ(z) (SiLU)         f' = σ·(1 + z(1 − σ))
-// The positive branch needs more than f32 in two places: the exponent a·ln z reaches ±20 at
-// z = 0.001 (and ±100 further out), where f32 would lose ~1e-6 relative in f; and f′ cancels near the
-// peak (z ≈ 12.9), where a/z + a'·ln z = a·(1/√z)·(1/√z − ½·ln z/(√z+1)) is ~1e-4 of its terms. So
-// a, 1/√z and ln z are carried in f64, but without f64 square roots: an f32 root t and one f32
-// reciprocal w ≈ 1/(t(t+1)) = 1/(z+t) seed everything. √z is t plus the exactly computed residual
-// times 1/(2t); one Newton step in f64 takes w to ~1e-14, and 1/(√z+1) = √z·w, 1/√z = (√z+1)·w.
-// Conversions between f32 and f64 cost about as much as a division here, so only z, t, w and 1 − σ
-// cross (σ = 1 − (1 − σ) in f64: as accurate as the f32 σ for z > 0, where σ ≥ ½). e^x needs only
-// ~3e-9 (am_exp_short), the exponent itself ~1e-9. z down to the smallest subnormal keeps every
-// factor finite (no 0·∞); z is capped at 1e30, where f = 1 and f' ≈ −1e-43 in f32 already.
+// All in f32, with two places that need more than f32 gives directly:
+//  - the exponent E = m·ln z/(1+√z) reaches −100 for tiny z, where an f32 E would be off by 4e-6
+//    (so would f, relatively): ln z and 1 + √z are carried as exact f32 pairs (am_logf_dd), and E
+//    as E_hi + E_lo with E_lo the residual of the division; e^E = e^(E_hi)·(1 + E_lo).
+//  - f' cancels near the peak z* = 12.896 (r* = √z* = 3.5911): with r = √z,
+//    a/z + a'·ln z = m·N(r)/(z(1+r)²), N(r) = r + 1 − r·ln r, and N(r*) = 0 means ln r* = (r*+1)/r*,
+//    so N = −ε − r·ln(1+ε) with ε = r/r* − 1: two terms of one sign, no cancellation. ε comes
+//    from r − r* computed exactly (the f32 root's residual z − r² supplies √z − r); ln(1+ε) from a
+//    short series where |ε| < 0.05 and from ln z/2 − ln r* (both pairs) elsewhere.
+// Measured against the f64 reference: ≤ 1e-6 relative in f and f' at the reference points
+// (tests/act). z is clamped to [1e-30, 1e30] for this branch: below, f and f' are 0 in f32 already
+// (e^E underflows at z < 1e-15); above, f = 1 and f' ≈ −1e-43. z·(1+√z) overflows for z > 5e25
+// and takes w, q, E and the f' term to exactly 0 there: f = σ = 1, f' = 0.
 AM_INLINE void gate_powlu(float z, const float *hp, float *f, float *df) {
     // One σ serves both branches, taken on z clamped to [AM_SILU_FLOOR, 1e30] (NaN passes).
-    float zz = z > 1e30f ? 1e30f : z;
+    float m = hp[0], zz = z > 1e30f ? 1e30f : z;
     zz = zz < AM_SILU_FLOOR ? AM_SILU_FLOOR : zz;
     float s, oms;
     am_sigmoid2f(zz, &s, &oms);
     float fn = zz * s, dfn = s * (1.0f + zz * oms);
-    float zp = z > 0.0f ? zz : 1.0f;                 // the other lane computes on a harmless 1
-    float tf = sqrtf(zp), w0 = 1.0f / (zp + tf);
-    double zd = (double)zp, td0 = (double)tf, wd = (double)w0, m = (double)hp[0];
-    double ir0 = (td0 + 1.0) * wd;                   // 1/√z to ~2e-7: enough for the correction
-    double r = AM_FMA(AM_FMA(-td0, td0, zd), 0.5 * ir0, td0);        // √z
-    double w = AM_FMA(wd, AM_FMA(-(zd + r), wd, 1.0), wd);           // 1/(√z(√z+1))
-    double q = r * w, ir = (r + 1.0) * w;            // 1/(√z+1), 1/√z
-    double a = m * q, lz = am_logf_wide(zp), omsd = (double)oms;
-    double fp = am_exp_short(a * lz) * (1.0 - omsd);
-    double dfp = fp * AM_FMA(a * ir, AM_FMA(-0.5 * q, lz, ir), omsd);
-    *f = z > 0.0f ? (float)fp : fn;                  // z == 0 and NaN take the SiLU branch
-    *df = z > 0.0f ? (float)dfp : dfn;
+    // The positive branch works on |z| clamped to [1e-30, 1e30] (NaN lands on 1e30 and takes the SiLU
+    // branch anyway): non-positive lanes compute on a harmless |z|, not on a constant, and the clamps
+    // are integer min/max on the bits. GCC turns a float select with a constant arm into selects on
+    // every value derived from it (a third of this loop's instructions, before); and a constant
+    // 1e-30 in half the lanes gave subnormal intermediates, which cost microcode assists.
+    uint32_t zb = am_bits_of_f32(fabsf(z)), lo = 0x0da24260u, hi = 0x7149f2cau;  // 1e-30f, 1e30f
+    zb = zb > lo ? zb : lo;
+    float zp = am_f32_from_bits(zb < hi ? zb : hi);
+    float r = sqrtf(zp);
+    float dh = 1.0f + r, dl = r - (dh - 1.0f);       // 1 + r = dh + dl exactly (r < 2^24)
+    float w = 1.0f / (zp * dh), q = zp * w;          // 1/(z(1+r)), 1/(1+r)
+    float lh, ll;
+    am_logf_dd(zp, &lh, &ll);
+    // m·ln z = ph + pl with ph its rounding (lh + ll is not normalised: ll holds the series' tail).
+    float ph = m * (lh + ll), pl = AM_FMAF(m, ll, AM_FMAF(m, lh, -ph));
+    float eh = ph * q;
+    float el = (AM_FMAF(-eh, dh, ph) + AM_FMAF(-eh, dl, pl)) * q;      // (m·ln z − eh·(1+r))/(1+r)
+    float fp = am_expf_mul(eh, AM_FMAF(s, el, s));
+    // f': ε = (r − r*)/r*. Within 5% of r* (where N is small) √z = r + (z − r²)/(2r) with
+    // 1/(2r) ≈ 1/(2r*) (exact enough there); further out the f32 root's 3e-8 are harmless.
+    float d = r - 3.591121435e+00f;
+    int near = fabsf(d) < 0.1795560718f;
+    float eps = (d + ((near ? AM_FMAF(-r, r, zp) * 1.392322779e-01f : 0.0f) - 4.150321686e-08f)) * 2.784645557e-01f;
+    float c = -1.0f / 6.0f;
+    c = AM_FMAF(c, eps, 0.2f);
+    c = AM_FMAF(c, eps, -0.25f);
+    c = AM_FMAF(c, eps, 1.0f / 3.0f);
+    c = AM_FMAF(c, eps, -0.5f);
+    float l1e = near ? AM_FMAF(eps * c, eps, eps)                    // ln(1+ε), ≤ 3e-9 relative
+                     : (0.5f * lh - 1.278464556e+00f) + (0.5f * ll + 1.297928254e-08f);
+    float nn = AM_FMAF(-r, l1e, -eps);
+    float dfp = fp * AM_FMAF(m * w, q * nn, oms);  // m·w·q underflows for z > 1e19, q·nn does not
+    *f = z > 0.0f ? fp : fn;                         // z == 0 and NaN take the SiLU branch
+    *df = z > 0.0f ? dfp : dfn;
 }
 
 // PowLU's scalar form x·f_m(x): grows linearly at +∞ (SwiGLU's scalar form grows like x²).

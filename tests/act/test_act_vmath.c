@@ -110,9 +110,53 @@ static void test_exp_short(void **state) {
     assert_true(am_exp_short(0.0) == 1.0);
 }
 
+// PowLU's f32 ln z as a pair: within 3e-8 absolute over every normal float (its exponent E = m·ln z/(1+√z)
+// reaches −100 for tiny z, and f = e^E·σ must stay within 1e-6 relative).
+static void test_logf_pair(void **state) {
+    (void)state;
+    rng_t rng;
+    rng_seed(&rng, g_seed ^ 0x1d);
+    double worst = 0;
+    for (int i = 0; i < 400000; i++) {
+        float z = i < 200000 ? (float)exp(-87.0 + 175.0 * rng_uniform(&rng)) : (float)(0.5 + 1.5 * rng_uniform(&rng));
+        float hi, lo;
+        am_logf_dd(z, &hi, &lo);
+        double e = fabs((double)hi + (double)lo - log((double)z));
+        if (e > worst) worst = e;
+        if (!(e <= 3e-8)) {
+            print_error("am_logf_dd(%.9g) = %.17g, libm %.17g; seed %llu\n", z, (double)hi + lo, log((double)z),
+                        (unsigned long long)g_seed);
+            fail();
+        }
+    }
+    printf("am_logf_dd: worst %.3g absolute\n", worst);
+}
+
+// t·e^x with one final rounding: within 2.5 ulp of the f32 spacing at the true value on x ≤ 60, subnormal
+// results included; 0 below −104.
+static void test_expf_mul(void **state) {
+    (void)state;
+    rng_t rng;
+    rng_seed(&rng, g_seed ^ 0xe7);
+    double worst = 0;
+    for (int i = 0; i < 400000; i++) {
+        float x = (float)(-104.0 + 164.0 * rng_uniform(&rng)), t = (float)(0.25 + 0.75 * rng_uniform(&rng));
+        double want = (double)t * exp((double)x), e = ulps(am_expf_mul(x, t), want);
+        if (e > worst) worst = e;
+        if (!(e <= 2.5)) {
+            print_error("am_expf_mul(%.9g, %.9g) = %.9g, libm %.9g (%.2f ulp); seed %llu\n", x, t, am_expf_mul(x, t),
+                        want, e, (unsigned long long)g_seed);
+            fail();
+        }
+    }
+    printf("am_expf_mul: worst %.2f ulp\n", worst);
+    assert_true(am_expf_mul(-105.0f, 1.0f) == 0.0f && am_expf_mul(0.0f, 0.75f) == 0.75f);
+}
+
 int main(void) {
     g_seed = test_seed("test_act_vmath");
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_ncdf_matches_libm), cmocka_unit_test(test_expf_nonpos_matches_libm),
-                                       cmocka_unit_test(test_wide_log), cmocka_unit_test(test_exp_short)};
+                                       cmocka_unit_test(test_wide_log), cmocka_unit_test(test_exp_short),
+                                       cmocka_unit_test(test_logf_pair), cmocka_unit_test(test_expf_mul)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
