@@ -8,8 +8,7 @@
 // f32: am_expf is a Cephes-style range reduction + degree-7 polynomial, ≤ 2 ulp on its range;
 // am_ncdf_f is the normal CDF (GELU's exact form) without erfc.
 // PowLU's positive branch (gates.h): am_expf_mul (t·e^x, one final rounding) and am_logf_dd (ln z
-// as an f32 pair). f64: am_exp_short (≈ 3e-9) and am_logf_wide (≈ 1e-13), which PowLU used before its
-// f32 rewrite; test_act_vmath still holds them to their bounds.
+// as an f32 pair), which let it run in f32 throughout.
 #ifndef ACTLAB_VMATH_H
 #define ACTLAB_VMATH_H
 
@@ -18,8 +17,6 @@
 #include <string.h>
 
 static inline float am_f32_from_bits(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
-static inline double am_f64_from_bits(uint64_t u) { double d; memcpy(&d, &u, 8); return d; }
-static inline uint64_t am_bits_of_f64(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
 static inline uint32_t am_bits_of_f32(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 
 // The span loops vectorise only if every function is inlined into them; the larger ones (PowLU's
@@ -32,14 +29,10 @@ static inline uint32_t am_bits_of_f32(float f) { uint32_t u; memcpy(&u, &f, 4); 
 
 // Explicit fused multiply-add. fma rounds once, exactly as IEEE specifies, so a vector body and its
 // scalar tail still agree bit for bit (-ffp-contract=off only forbids the compiler's own contraction).
-// Without hardware FMA (portable builds) a*b+c is used: every caller below stays accurate with either.
-#if defined(__FMA__)
-#define AM_FMA(a, b, c) fma((a), (b), (c))
+// PowLU's f32 pairs (am_logf_dd, am_expf_mul, gates.h) need that single rounding to recover the
+// residuals exactly, so it is fmaf everywhere: one instruction with hardware FMA, libm's correctly
+// rounded (slow, scalar) fmaf in a portable build without it.
 #define AM_FMAF(a, b, c) fmaf((a), (b), (c))
-#else
-#define AM_FMA(a, b, c) ((a) * (b) + (c))
-#define AM_FMAF(a, b, c) ((a) * (b) + (c))
-#endif
 
 // e^x in f32. NaN -> NaN, x > 88.72 -> +inf, x < -104 -> 0, subnormal results rounded correctly
 // enough (two-step scaling keeps each factor a normal number).
@@ -145,47 +138,6 @@ AM_INLINE void am_logf_dd(float z, float *hi, float *lo) {
     *lo = AM_FMAF(ef, 1.428606765e-06f, tail) + (f - (sh - a));
 }
 
-
-// e^x in f64 to ≈ 3e-9 relative (a degree-6 fit), for x ≤ 709; below −708 it returns e^−708, so
-// that 2^k stays a normal double. PowLU's value needs the exponent itself to ~1e-9 relative (it
-// reaches ±100), but its e^x only to well under f32's 6e-8, so the fit is no longer than that needs.
-AM_INLINE double am_exp_short(double x) {
-    double xc = x > -708.0 ? x : -708.0;
-    double kd = AM_FMA(xc, 1.4426950408889634, 6755399441055744.0);
-    double k = kd - 6755399441055744.0;
-    // k·ln2 to within |k|·2e-17 (fma; 1e-13 from plain products without FMA): negligible here.
-    double r = AM_FMA(k, -0.6931471805599453, xc);
-    // Chebyshev fit of e^r on |r| <= ln2/2: 2.5e-9 relative.
-    double r2 = r * r, r4 = r2 * r2;
-    double p01 = AM_FMA(1.000000037716214, r, 1.0), p23 = AM_FMA(0.16666415514653277, r, 0.5000000047117757);
-    double p46 = AM_FMA(0.0013941108433972674, r2, AM_FMA(0.008375126398153335, r, 0.04166635289677516));
-    double p = AM_FMA(p46, r4, AM_FMA(p23, r2, p01));
-    uint64_t kb = am_bits_of_f64(kd) + 1023u;
-    return p * am_f64_from_bits(kb << 52);
-}
-
-// ln z in f64 (≈ 1e-13 relative) for a positive float z, subnormals included: z = 2^e·m,
-// m in [√½, √2); ln m = 2·atanh(s), s = (m−1)/(m+1), |s| ≤ 0.1716. z is split as a double, where
-// every float (subnormals too) is normal, so e and m come from its bit fields without the
-// rescaling a float subnormal needs. One f64 division for s: measured faster than an f32 seed with a
-// Newton step, whose two conversions between f32 and f64 cost more than the division saves.
-AM_INLINE double am_logf_wide(float z) {
-    uint64_t b = am_bits_of_f64((double)z);
-    double m = am_f64_from_bits((b & 0x000fffffffffffffull) | 0x3ff0000000000000ull);  // [1, 2)
-    // e + 1023 from the exponent field, as the low bits of 2^52 (exact; no integer conversion).
-    double e = am_f64_from_bits((b >> 52) | 0x4330000000000000ull) - (4503599627370496.0 + 1023.0);
-    int big = m > 1.4142135623730951;
-    m = big ? 0.5 * m : m;
-    e = big ? e + 1.0 : e;
-    double s = (m - 1.0) / (m + 1.0);  // m ± 1 exact
-    // ln m = 2s + 2s·s²·g(s²), g Chebyshev-fitted (degree 4) to within 4e-12, i.e. 1e-13 in ln m.
-    double u = s * s, u2 = u * u, s_2 = 2.0 * s;
-    double g01 = AM_FMA(0.19999999397609577, u, 0.33333333333688325);
-    double g24 = AM_FMA(0.096815934660808817, u2, AM_FMA(0.11095686690472316, u, 0.14285877484175175));
-    double lm = AM_FMA(s_2 * u, AM_FMA(g24, u2, g01), s_2);
-    // |e| ≤ 150: ln2's f64 rounding (2e-17) costs at most 3.5e-15 absolute.
-    return AM_FMA(e, 0.6931471805599453, lm);
-}
 
 // The standard normal CDF Φ(x) in f32 and e^(−x²/2) (for the density), at 16 lanes: no erfc call.
 // For y = |x|: Φ(−y) = t·Q(t)·e^(−y²/2), t = 4/(4+y), Q a degree-9 polynomial (in t − 0.6) fitted to
