@@ -16,7 +16,10 @@
 // forward and 2.7× forward+backward.
 #include "kernels.h"
 
+#include "util/check.h"
+
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define POLYNORM_EPS 1e-6
@@ -29,9 +32,19 @@
 typedef float vf __attribute__((vector_size(4 * VW)));
 typedef double vd __attribute__((vector_size(8 * VW)));
 
-static inline vf vload(const float *p) {
+typedef uint16_t vh __attribute__((vector_size(2 * VW)));
+typedef uint32_t vu __attribute__((vector_size(4 * VW)));
+
+// VW elements from i of an f32 or bf16 row, as f32 (a bf16 is the high half of its f32).
+AM_INLINE vf vload(const void *p, size_t i, act_dtype dt) {
     vf v;
-    memcpy(&v, p, sizeof v);
+    if (dt == ACT_F32) {
+        memcpy(&v, (const float *)p + i, sizeof v);
+    } else {
+        vh h;
+        memcpy(&h, (const uint16_t *)p + i, sizeof h);
+        v = (vf)(__builtin_convertvector(h, vu) << 16);
+    }
     return v;
 }
 
@@ -55,23 +68,29 @@ AM_INLINE void flush(vd *acc, vf *a, int k) {
 
 // out[k] = the row's sum k (k < nsum), always added in the same order; dy is read only if nsum = 8.
 // The tail is zero-padded: a zero adds exactly nothing to any sum.
-AM_INLINE void row_sums(const float *restrict x, const float *restrict dy, size_t d, int nsum, double *out) {
+AM_INLINE void row_sums(const void *restrict x, const void *restrict dy, size_t d, int nsum, double *out,
+                        act_dtype dt) {
     vd acc[NSUM] = {{0}};
     vf a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
-    float tx[VW] = {0}, tg[VW] = {0};
     for (size_t i = 0; i < d; i += VW) {
-        const float *px = x + i, *pg = dy + i;
-        if (d - i < VW) {
-            memcpy(tx, px, (d - i) * sizeof(float));
-            if (nsum > 3) memcpy(tg, pg, (d - i) * sizeof(float));
-            px = tx, pg = tg;
+        vf v, g = {0};
+        if (d - i >= VW) {
+            v = vload(x, i, dt);
+            if (nsum > 3) g = vload(dy, i, dt);
+        } else {
+            float tx[VW] = {0}, tg[VW] = {0};
+            for (size_t j = i; j < d; j++) {
+                tx[j - i] = act_ld(x, j, dt);
+                if (nsum > 3) tg[j - i] = act_ld(dy, j, dt);
+            }
+            v = vload(tx, 0, ACT_F32), g = vload(tg, 0, ACT_F32);
         }
-        vf v = vload(px), v2 = v * v, v3 = v2 * v;
+        vf v2 = v * v, v3 = v2 * v;
         a0 += v2;
         a1 = vfma(v2, v2, a1);
         a2 = vfma(v3, v3, a2);
         if (nsum > 3) {
-            vf g = vload(pg), gv = g * v;
+            vf gv = g * v;
             a3 += g;
             a4 += gv;
             a5 = vfma(gv, v, a5);
@@ -196,28 +215,49 @@ static void backward_wide(const float *restrict x, const float *restrict dy, flo
     dparams[3] += S0;
 }
 
-void polynorm_row_forward(const float *restrict x, float *restrict y, size_t d, const float *w) {
+// A bf16 row on the double path is widened first (such rows are rare; this path was never fast).
+static float *widen(const void *p, size_t d) {
+    float *b = xmalloc(d * sizeof(float));
+    num_bf16_to_f32_array(p, b, d);
+    return b;
+}
+
+void polynorm_row_forward(const void *restrict x, void *restrict y, size_t d, const float *w, act_dtype dt) {
     double s[3];
-    row_sums(x, NULL, d, 3, s);
+    row_sums(x, NULL, d, 3, s, dt);
     if (!f32_row_ok(s, 3, d, w)) {
-        forward_wide(x, y, d, w);
+        if (dt == ACT_F32) {
+            forward_wide(x, y, d, w);
+        } else {
+            float *bx = widen(x, d), *by = xmalloc(d * sizeof(float));
+            forward_wide(bx, by, d, w);
+            num_f32_to_bf16_array(by, y, d);
+            free(bx), free(by);
+        }
         return;
     }
     const float c3 = (float)(w[0] * rstd_of(s[2], d)), c2 = (float)(w[1] * rstd_of(s[1], d));
     const float c1 = (float)(w[2] * rstd_of(s[0], d)), b = w[3];
 #pragma omp simd
     for (size_t i = 0; i < d; i++) {
-        float v = x[i];
-        y[i] = AM_FMAF(AM_FMAF(AM_FMAF(c3, v, c2), v, c1), v, b);
+        float v = act_ld(x, i, dt);
+        act_st(y, i, AM_FMAF(AM_FMAF(AM_FMAF(c3, v, c2), v, c1), v, b), dt);
     }
 }
 
-void polynorm_row_backward(const float *restrict x, const float *restrict dy, float *restrict dx, size_t d,
-                           const float *w, double *dparams) {
+void polynorm_row_backward(const void *restrict x, const void *restrict dy, void *restrict dx, size_t d,
+                           const float *w, double *dparams, act_dtype dt) {
     double s[NSUM];
-    row_sums(x, dy, d, NSUM, s);
+    row_sums(x, dy, d, NSUM, s, dt);
     if (!f32_row_ok(s, NSUM, d, w)) {
-        backward_wide(x, dy, dx, d, w, dparams);
+        if (dt == ACT_F32) {
+            backward_wide(x, dy, dx, d, w, dparams);
+        } else {
+            float *bx = widen(x, d), *bdy = widen(dy, d), *bdx = xmalloc(d * sizeof(float));
+            backward_wide(bx, bdy, bdx, d, w, dparams);
+            num_f32_to_bf16_array(bdx, dx, d);
+            free(bx), free(bdy), free(bdx);
+        }
         return;
     }
     const double r1 = rstd_of(s[0], d), r2 = rstd_of(s[1], d), r3 = rstd_of(s[2], d), dd = (double)d;
@@ -228,10 +268,10 @@ void polynorm_row_backward(const float *restrict x, const float *restrict dy, fl
     const float k3 = (float)(3.0 * w[0] * (r3 * S3) * r3 * r3 / dd);
 #pragma omp simd
     for (size_t j = 0; j < d; j++) {
-        float v = x[j], v2 = v * v;
+        float v = act_ld(x, j, dt), v2 = v * v;
         float direct = AM_FMAF(AM_FMAF(g3, v, g2), v, g1);  // ·g below
         float coupled = v * AM_FMAF(AM_FMAF(k3, v2, k2), v2, k1);
-        dx[j] = AM_FMAF(direct, dy[j], -coupled);
+        act_st(dx, j, AM_FMAF(direct, act_ld(dy, j, dt), -coupled), dt);
     }
     dparams[0] += r3 * S3;
     dparams[1] += r2 * S2;

@@ -219,6 +219,33 @@ static void test_polynorm_long_rows(void **state) {
     for (int k = 0; k < 4; k++) compare("dparam", "polynorm (long rows)", k, dw[k], dw_want[k], 1e-3 * fabs(dw_want[k]));
 }
 
+// PolyNorm's double path (rows the f32 path cannot take: here one element of 1e20) with bf16
+// storage: still the f32-storage result rounded once, bitwise.
+static void test_polynorm_bf16_double_path(void **state) {
+    (void)state;
+    enum { R = 2, C = 300, M = R * C };
+    static float x[M], dy[M], y[M], dx[M];
+    static uint16_t xb[M], dyb[M], yb[M], dxb[M];
+    act_spec s;
+    act_spec_init(&s, "polynorm");
+    float w[4] = {0.3f, -0.2f, 0.4f, 0.1f}, dw32[4] = {0}, dw16[4] = {0};
+    for (int i = 0; i < M; i++) {
+        xb[i] = num_f32_to_bf16(i == 17 ? 1e20f : (float)((i * 37) % 11) - 5.0f);
+        dyb[i] = num_f32_to_bf16((float)((i * 13) % 7) - 3.0f);
+        x[i] = num_bf16_to_f32(xb[i]), dy[i] = num_bf16_to_f32(dyb[i]);
+    }
+    act_forward(&s, ACT_F32, R, C, x, NULL, w, y);
+    act_forward(&s, ACT_BF16, R, C, xb, NULL, w, yb);
+    act_backward(&s, ACT_F32, R, C, x, NULL, w, dy, dx, NULL, dw32);
+    act_backward(&s, ACT_BF16, R, C, xb, NULL, w, dyb, dxb, NULL, dw16);
+    for (int i = 0; i < M; i++) {
+        assert_true(yb[i] == num_f32_to_bf16(y[i]));
+        assert_true(dxb[i] == num_f32_to_bf16(dx[i]));
+        assert_false(isnan(y[i]) || isnan(dx[i]));
+    }
+    assert_memory_equal(dw32, dw16, sizeof dw32);
+}
+
 int main(void) {
     g_seed = test_seed("test_act_gradcheck");
     const struct CMUnitTest tests[] = {
@@ -226,6 +253,7 @@ int main(void) {
         cmocka_unit_test(test_gradcheck_hyperparameters),
         cmocka_unit_test(test_bf16_storage_is_f32_compute_rounded),
         cmocka_unit_test(test_polynorm_long_rows),
+        cmocka_unit_test(test_polynorm_bf16_double_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
