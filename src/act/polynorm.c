@@ -29,6 +29,9 @@
 #define FLUSH 256  // elements per f32 partial sum: 16 terms in each of VW lanes
 #define LANES 8    // double path: independent partial sums, so the order never changes
 
+// Vectors are passed only between static always-inline functions, so no ABI is crossed; a portable
+// build (no AVX-512) would otherwise warn that passing them changes the ABI.
+#pragma GCC diagnostic ignored "-Wpsabi"
 typedef float vf __attribute__((vector_size(4 * VW)));
 typedef double vd __attribute__((vector_size(8 * VW)));
 
