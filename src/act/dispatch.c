@@ -47,22 +47,6 @@ static const act_desc *check_call(const char *fn, const act_spec *s, act_dtype d
     return d;
 }
 
-// PolyNorm's bf16 rows are staged through per-thread f32 row buffers (its row passes read x twice).
-static const float *stage_in(act_dtype dt, const void *p, size_t off, size_t n, float *buf) {
-    if (!p) return NULL;
-    if (dt == ACT_F32) return (const float *)p + off;
-    num_bf16_to_f32_array((const uint16_t *)p + off, buf, n);
-    return buf;
-}
-
-static float *stage_out(act_dtype dt, void *p, size_t off, float *buf) {
-    return dt == ACT_F32 ? (float *)p + off : buf;
-}
-
-static void commit_out(act_dtype dt, void *p, size_t off, size_t n, const float *buf) {
-    if (dt == ACT_BF16) num_f32_to_bf16_array(buf, (uint16_t *)p + off, n);
-}
-
 // Element off of an array of dt, or NULL for an absent (non-gated) one.
 static const void *at(act_dtype dt, const void *p, size_t off) {
     return p ? (const char *)p + off * act_dtype_size(dt) : NULL;
@@ -72,46 +56,18 @@ static void *at_out(act_dtype dt, void *p, size_t off) { return p ? (char *)p + 
 
 static size_t elem_size(act_dtype dt) { return dt == ACT_F32 ? 4 : 2; }
 
-// PolyNorm: one row per iteration; bf16 rows are staged through per-thread row buffers.
+// PolyNorm: one row per iteration (bf16 is widened inside the row kernels).
 static void polynorm_forward_rows(act_dtype dt, size_t rows, size_t cols, const void *x, const float *w, void *y) {
-#pragma omp parallel
-    {
-        float *bx = dt == ACT_BF16 ? xaligned(cols * sizeof(float)) : NULL;
-        float *by = dt == ACT_BF16 ? xaligned(cols * sizeof(float)) : NULL;
-#pragma omp for schedule(static)
-        for (size_t r = 0; r < rows; r++) {
-            size_t off = r * cols;
-            float *out = stage_out(dt, y, off, by);
-            polynorm_row_forward(stage_in(dt, x, off, cols, bx), out, cols, w);
-            commit_out(dt, y, off, cols, out);
-        }
-        free(bx);
-        free(by);
-    }
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < rows; r++) polynorm_row_forward(at(dt, x, r * cols), at_out(dt, y, r * cols), cols, w, dt);
 }
 
 static void polynorm_backward_rows(act_dtype dt, size_t rows, size_t cols, const void *x, const float *w,
                                    const void *dy, void *dx, double *partial /* (rows, 4) */) {
-#pragma omp parallel
-    {
-        float *bx = NULL, *bdy = NULL, *bdx = NULL;
-        if (dt == ACT_BF16) {
-            bx = xaligned(cols * sizeof(float));
-            bdy = xaligned(cols * sizeof(float));
-            bdx = xaligned(cols * sizeof(float));
-        }
-#pragma omp for schedule(static)
-        for (size_t r = 0; r < rows; r++) {
-            size_t off = r * cols;
-            float *out = stage_out(dt, dx, off, bdx);
-            polynorm_row_backward(stage_in(dt, x, off, cols, bx), stage_in(dt, dy, off, cols, bdy), out, cols, w,
-                                  partial + 4 * r);
-            commit_out(dt, dx, off, cols, out);
-        }
-        free(bx);
-        free(bdy);
-        free(bdx);
-    }
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < rows; r++)
+        polynorm_row_backward(at(dt, x, r * cols), at(dt, dy, r * cols), at_out(dt, dx, r * cols), cols, w,
+                              partial + 4 * r, dt);
 }
 
 // bf16 through an f32 span kernel on L1-sized blocks (span_kernels.stage_bf16): widen, compute,

@@ -63,10 +63,12 @@ AM_INLINE void act_st(void *restrict p, size_t i, float v, act_dtype dt) {
     }                                                                                                               \
     const span_kernels act_span_##NAME = {{NAME##_fwd_f32, NAME##_fwd_bf16}, {NAME##_bwd_f32, NAME##_bwd_bf16}, STAGE};
 
-// PolyNorm over one row of d elements. w: (4) = cubic, square, linear weights and bias.
-void polynorm_row_forward(const float *x, float *y, size_t d, const float *w);
+// PolyNorm over one row of d elements of dt (bf16 is widened in registers; the result is the f32
+// computation rounded once). w: (4) = cubic, square, linear weights and bias.
+void polynorm_row_forward(const void *x, void *y, size_t d, const float *w, act_dtype dt);
 // dparams: (4) accumulated (+=) for this row.
-void polynorm_row_backward(const float *x, const float *dy, float *dx, size_t d, const float *w, double *dparams);
+void polynorm_row_backward(const void *x, const void *dy, void *dx, size_t d, const float *w, double *dparams,
+                           act_dtype dt);
 
 // Non-gated elementwise activation from a gate function fn(x, hp, &f, &df) of gates.h:
 // y = f(x), dx = dy·f'(x). STAGE: stage_bf16.

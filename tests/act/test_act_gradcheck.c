@@ -176,12 +176,84 @@ static void test_bf16_storage_is_f32_compute_rounded(void **state) {
     }
 }
 
+// PolyNorm on rows as long as an FFN's (d = 2085: many vector blocks and a ragged tail) against
+// the spec's formulas in double. The kernel's f32 path sums in f32 lanes; the bar is compare()'s
+// 2e-5 relative plus the f32 rounding of the terms an element adds: 1e-6 × their total size
+// (forward) or 2e-6 × the row's largest (dx, whose terms couple the row).
+static void test_polynorm_long_rows(void **state) {
+    (void)state;
+    rng_t rng;
+    rng_seed(&rng, g_seed ^ 0x9017);
+    enum { R = 3, C = 2085, M = R * C };
+    static float x[M], dy[M], y[M], dx[M];
+    act_spec s;
+    act_spec_init(&s, "polynorm");
+    float w[4], dw[4] = {0};
+    for (int i = 0; i < M; i++) x[i] = ((i % 7 == 0) ? 12.0f : 2.5f) * rng_normal(&rng), dy[i] = rng_normal(&rng);
+    for (int k = 0; k < 4; k++) w[k] = (k < 3 ? 1.0f / 3 : 0.0f) + 0.3f * rng_normal(&rng);
+    act_forward(&s, ACT_F32, R, C, x, NULL, w, y);
+    act_backward(&s, ACT_F32, R, C, x, NULL, w, dy, dx, NULL, dw);
+    double dw_want[4] = {0};
+    for (int r = 0; r < R; r++) {
+        const float *xr = x + r * C, *gr = dy + r * C;
+        double ms[4] = {0}, S[4] = {0}, rstd[4], big = 0;
+        for (int i = 0; i < C; i++)
+            for (int p = 0; p < 4; p++) ms[p] += pow(xr[i], 2 * p) / C, S[p] += gr[i] * pow(xr[i], p);
+        for (int p = 1; p < 4; p++) rstd[p] = 1 / sqrt(ms[p] + 1e-6), dw_want[3 - p] += rstd[p] * S[p];
+        dw_want[3] += S[0];
+        double dxw[C];
+        for (int i = 0; i < C; i++) {
+            double v = xr[i], want = w[3], size = fabs(w[3]), gw = 0, gs = 0;
+            for (int p = 1; p < 4; p++) {
+                double t = w[3 - p] * pow(v, p) * rstd[p];
+                double t1 = w[3 - p] * p * pow(v, p - 1) * rstd[p] * gr[i];
+                double t2 = w[3 - p] * p / C * pow(v, 2 * p - 1) * pow(rstd[p], 3) * S[p];
+                want += t, size += fabs(t), gw += t1 - t2, gs += fabs(t1) + fabs(t2);
+            }
+            compare("y", "polynorm (long rows)", r * C + i, y[r * C + i], want, 0.5 * size);
+            dxw[i] = gw;
+            big = fmax(big, gs);
+        }
+        for (int i = 0; i < C; i++) compare("dx", "polynorm (long rows)", r * C + i, dx[r * C + i], dxw[i], big);
+    }
+    for (int k = 0; k < 4; k++) compare("dparam", "polynorm (long rows)", k, dw[k], dw_want[k], 1e-3 * fabs(dw_want[k]));
+}
+
+// PolyNorm's double path (rows the f32 path cannot take: here one element of 1e20) with bf16
+// storage: still the f32-storage result rounded once, bitwise.
+static void test_polynorm_bf16_double_path(void **state) {
+    (void)state;
+    enum { R = 2, C = 300, M = R * C };
+    static float x[M], dy[M], y[M], dx[M];
+    static uint16_t xb[M], dyb[M], yb[M], dxb[M];
+    act_spec s;
+    act_spec_init(&s, "polynorm");
+    float w[4] = {0.3f, -0.2f, 0.4f, 0.1f}, dw32[4] = {0}, dw16[4] = {0};
+    for (int i = 0; i < M; i++) {
+        xb[i] = num_f32_to_bf16(i == 17 ? 1e20f : (float)((i * 37) % 11) - 5.0f);
+        dyb[i] = num_f32_to_bf16((float)((i * 13) % 7) - 3.0f);
+        x[i] = num_bf16_to_f32(xb[i]), dy[i] = num_bf16_to_f32(dyb[i]);
+    }
+    act_forward(&s, ACT_F32, R, C, x, NULL, w, y);
+    act_forward(&s, ACT_BF16, R, C, xb, NULL, w, yb);
+    act_backward(&s, ACT_F32, R, C, x, NULL, w, dy, dx, NULL, dw32);
+    act_backward(&s, ACT_BF16, R, C, xb, NULL, w, dyb, dxb, NULL, dw16);
+    for (int i = 0; i < M; i++) {
+        assert_true(yb[i] == num_f32_to_bf16(y[i]));
+        assert_true(dxb[i] == num_f32_to_bf16(dx[i]));
+        assert_false(isnan(y[i]) || isnan(dx[i]));
+    }
+    assert_memory_equal(dw32, dw16, sizeof dw32);
+}
+
 int main(void) {
     g_seed = test_seed("test_act_gradcheck");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradcheck_every_activation),
         cmocka_unit_test(test_gradcheck_hyperparameters),
         cmocka_unit_test(test_bf16_storage_is_f32_compute_rounded),
+        cmocka_unit_test(test_polynorm_long_rows),
+        cmocka_unit_test(test_polynorm_bf16_double_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
