@@ -54,6 +54,10 @@ static void overfit(const char *act) {
     enum { B = 2, T = 16, N = B * T };
     int32_t tokens[N], targets[N];
     random_batch(&r, tokens, targets, N, c.vocab_size);
+    // Two sequences opening with the same token and different targets see the same context at
+    // position 0: the loss cannot go below 2·ln 2 / N = 0.043 there, and Adam's oscillation around
+    // that floor failed ~1 seed in 300 (ACTLAB_SEED=6823070996894174931). The batch must be learnable.
+    while (tokens[T] == tokens[0]) tokens[T] = (int32_t)(rng_u64(&r) % (uint64_t)c.vocab_size);
     size_t n = model_num_params(m);
     float *mom = calloc(n, sizeof(float)), *vel = calloc(n, sizeof(float));
     float first = 0, loss = 0;
@@ -139,12 +143,14 @@ static void test_accumulate_and_workspace(void **state) {
     model_backward(m);  // accumulates on top
     // Not bitwise 2·g1: a parameter that gets several contributions in one backward (an embedding row
     // used by several tokens) sums them in another order when they land on a nonzero gradient, so
-    // a few ulp of the contributions' size may differ. Allow 1e-6 of |g1| plus 1e-6 of the RMS.
+    // a few ulp of the contributions' size may differ, and contributions that cancel can be larger
+    // than g1 and the RMS (1e-6 of them failed 1 seed in 300: ACTLAB_SEED=7864757972919452683, 1.03e-6).
+    // Allow 1e-5 of |g1| plus 1e-5 of the RMS: a lost or doubled accumulation is off by O(1).
     double ss = 0;
     for (size_t i = 0; i < n; i++) ss += (double)g1[i] * g1[i];
     float rms = (float)sqrt(ss / (double)n);
     for (size_t i = 0; i < n; i++)
-        if (fabsf(model_grads(m)[i] - 2 * g1[i]) > 1e-6f * (fabsf(g1[i]) + rms))
+        if (fabsf(model_grads(m)[i] - 2 * g1[i]) > 1e-5f * (fabsf(g1[i]) + rms))
             fail_msg("accumulated grad[%zu]: %.9g vs 2 x %.9g (rms %.3g)", i, model_grads(m)[i], g1[i], rms);
     free(g1);
     model_free(m);
