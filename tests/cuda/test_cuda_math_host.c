@@ -65,9 +65,12 @@ static int check_kind(act_kind kind, int fast) {
     int bad = cmp_arrays("y", d->name, variant, rtol, arel, y0, y1, n, x);
     bad += cmp_arrays("dx", d->name, variant, rtol, arel, dx0, dx1, n, x);
     if (d->gated) bad += cmp_arrays("du", d->name, variant, rtol, arel, du0, du1, n, u);
+    // Parameter gradients: the CPU sums 16-term f32 partials into double (src/act/polyrelu.c), the
+    // host evaluation sums in double: 1e-5 (1e-6 failed ~5% of seeds once the CPU moved to f32
+    // partials); a wrong term is off by O(1).
     for (int k = 0; k < d->n_params; k++) {
         float got = (float)dp1[k];
-        if (!(got == dp0[k] || fabsf(got - dp0[k]) <= 1e-6f * (fabsf(dp0[k]) + 1.0f)) && !(isnan(got) && isnan(dp0[k])))
+        if (!(got == dp0[k] || fabsf(got - dp0[k]) <= 1e-5f * (fabsf(dp0[k]) + 1.0f)) && !(isnan(got) && isnan(dp0[k])))
             printf("  %s dparams[%d]: got %.9g, reference %.9g\n", d->name, k, got, dp0[k]), bad++;
     }
     if (bad) printf("FAIL %s %s (seed %llu)\n", d->name, variant, (unsigned long long)g_seed);
@@ -107,12 +110,16 @@ static void test_polynorm(void **state) {
     act_forward(&s, ACT_F32, rows, cols, x, NULL, w, y0);
     act_backward(&s, ACT_F32, rows, cols, x, NULL, w, dy, dx0, NULL, dp0);
     actlab_cuda_host_eval_polynorm(w, rows, cols, x, dy, y1, dx1, dp1);
-    // Same double formulas, sums in another order: a few f32 ulps, more where dx cancels.
-    int bad = cmp_arrays("y", "polynorm", "host", 2e-6, 1e-7, y0, y1, n, x);
+    // The CPU's row pass is f32 with fmaf (src/act/polynorm.c, double only for the row sums and rows
+    // it cannot handle in f32), the host evaluation double: y = Σ w_k·x^k/rms_k cancels to ~1e-3 of
+    // its unit-sized terms on some elements, where one f32 ulp of the terms is 1e-4 of y, so the
+    // floor is 1e-6 of the rms (1e-7 failed ~5% of seeds with the f32 pass); parameter gradients 1e-5
+    // as above. A wrong formula is off by O(1).
+    int bad = cmp_arrays("y", "polynorm", "host", 2e-6, 1e-6, y0, y1, n, x);
     bad += cmp_arrays("dx", "polynorm", "host", 2e-6, 1e-6, dx0, dx1, n, x);
     for (int k = 0; k < 4; k++) {
         float got = (float)dp1[k];
-        if (!(got == dp0[k] || fabsf(got - dp0[k]) <= 1e-6f * (fabsf(dp0[k]) + 1.0f)) && !(isnan(got) && isnan(dp0[k])))
+        if (!(got == dp0[k] || fabsf(got - dp0[k]) <= 1e-5f * (fabsf(dp0[k]) + 1.0f)) && !(isnan(got) && isnan(dp0[k])))
             printf("  polynorm dparams[%d]: got %.9g, reference %.9g\n", k, got, dp0[k]), bad++;
     }
     // ACTIVATIONS.md: w = (1/3, 1/3, 1/3), b = 0 on (0.5, −1, 2, −0.25).
