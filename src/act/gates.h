@@ -80,9 +80,13 @@ AM_INLINE void gate_gelu_erf(float x, const float *hp, float *f, float *df) {
 //    from r − r* computed exactly (the f32 root's residual z − r² supplies √z − r); ln(1+ε) from a
 //    short series where |ε| < 0.05 and from ln z/2 − ln r* (both pairs) elsewhere.
 // Measured against the f64 reference: ≤ 1e-6 relative in f and f' at the reference points
-// (tests/act). z is clamped to [1e-30, 1e30] for this branch: below, f and f' are 0 in f32 already
-// (e^E underflows at z < 1e-15); above, f = 1 and f' ≈ −1e-43. z·(1+√z) overflows for z > 5e25
-// and takes w, q, E and the f' term to exactly 0 there: f = σ = 1, f' = 0.
+// (tests/act). z is clamped to [1e-30, 1e30] for this branch (1/(z(1+√z)) and m times it must stay
+// finite). Above, f = 1 and f' ≈ −1e-43. Below, f ≈ ½·z^m and f' ≈ ½·m·z^(m−1), which the clamp
+// gets right only where they are 0 in f32 anyway: f for m ≥ 1.5, f' for m ≥ 2.6. For smaller m
+// (the registry allows 0.01–10; the papers use 2–4) an input 0 < z < 1e-30 gets f(1e-30), f'(1e-30)
+// instead: KNOWN LIMITATION, values a pre-activation never takes in practice (the f64 version was
+// exact there; fixing it needs the 1/z of f' folded into the exponent). z·(1+√z) overflows for
+// z > 5e25 and takes w, q, E and the f' term to exactly 0 there: f = σ = 1, f' = 0.
 AM_INLINE void gate_powlu(float z, const float *hp, float *f, float *df) {
     // One σ serves both branches, taken on z clamped to [AM_SILU_FLOOR, 1e30] (NaN passes).
     float m = hp[0], zz = z > 1e30f ? 1e30f : z;

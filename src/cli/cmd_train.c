@@ -34,7 +34,7 @@ static void train_help(void) {
            "Data parallel: 'mpirun -np N actlab train ...' (or srun) splits every micro-batch's rows over the\n"
            "N ranks (--batch a multiple of N), sums the gradients in rank order and trains the same model as\n"
            "one process would; rank 0 writes the run folder (docs/train.md). --threads is per rank (default:\n"
-           "the cores the rank is bound to, else the host's cores divided by its ranks).\n"
+           "the host's cores divided by its ranks, or the rank's CPU binding when narrower).\n"
            "Exit status: 0 done, 1 runtime error or interrupted, 2 usage error, 3 diverged.\n\n"
            "options:\n"
            "  --config FILE             JSON settings (keys as below with '_'; \"act_hyper\": {\"m\": 3})\n"

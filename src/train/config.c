@@ -73,7 +73,7 @@ static const key_desc KEYS[] = {
     {"telemetry_interval", K_INT, OFF(telemetry_interval), 0, 1e9, "per-layer outlier statistics every K steps (0: off)", NULL},
     {"ckpt_interval", K_INT, OFF(ckpt_interval), 0, 1e9, "checkpoint every C steps (0: at the end only)", NULL},
     {"max_bad_steps", K_INT, OFF(max_bad_steps), 1, 1e6, "stop after this many consecutive NaN/Inf steps", NULL},
-    {"threads", K_INT, OFF(threads), 0, 4096, "OpenMP and OpenBLAS threads per rank (0: the cores the rank is bound to, else the host's over its ranks)", NULL},
+    {"threads", K_INT, OFF(threads), 0, 4096, "OpenMP and OpenBLAS threads per rank (0: the host's cores over its ranks, or the rank's binding if narrower)", NULL},
     {"seed", K_U64, OFF(seed), 0, 9.2e18, "seed for initialisation and data order", NULL},
     {"precision", K_ENUM, OFF(prec.precision), 0, 0,
      "matmul inputs: fp32, bf16, fp8, or block-scaled mxfp8, mxfp4, nvfp4 (emulated; see docs/lowp.md)", precision_names},
