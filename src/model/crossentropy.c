@@ -52,8 +52,9 @@ static void grad_piece(float *d, const float *l, float li, int32_t t, int j0, in
 }
 
 // dlogits: (N,V) of stride ld = (softmax − onehot) · scale, rounded as `out` says; may alias logits.
-// Rounded piece by piece, the gradient never exists in memory in f32: the codes, half its size, are
-// all that is written (in place, each piece's codes land on logits already read).
+// With CE_BF16_CODES the gradient never exists in memory in f32: each piece is computed into an L1
+// buffer and only its codes, half its size, are written (in place, on logits already read).
+// CE_BF16_QDQ writes each piece in f32 and rounds it while it is in L1.
 void crossentropy_backward(float *dlogits, const float *logits, const float *lse, const int32_t *targets,
                            int N, int V, int ld, float scale, ce_out out, num_qstats *st) {
     uint64_t n_sat = 0, n_ftz = 0;

@@ -252,6 +252,7 @@ static void test_crossentropy_strided(const float *logits, const int32_t *t, int
         if (mode == CE_BF16_CODES) num_bf16_encode(codes, (size_t)V, dl, (size_t)V, N, V, &want_st);
         crossentropy_backward(pad, pad, lse, t, N, V, ld, scale, (ce_out)mode, &st);
         for (int i = 0; i < N; i++) {
+            for (int c = V; c < ld; c++) assert_true(pad[(size_t)i * ld + c] == 0.0f);  // the padding untouched
             if (mode == CE_BF16_CODES)
                 assert_memory_equal(pad + (size_t)i * ld, codes + (size_t)i * V, sizeof(uint16_t) * (size_t)V);
             else assert_memory_equal(pad + (size_t)i * ld, want + (size_t)i * V, sizeof(float) * (size_t)V);
@@ -286,6 +287,17 @@ static void test_crossentropy(void **state) {
     assert_memory_equal(inplace, dl, sizeof dl);
     test_crossentropy_strided(logits, t, N, V, total, lse, dl);
     free(xd);
+    // Rows of several 1024-column pieces (a later piece's codes land on an earlier piece's logits),
+    // and enough of them for the threaded loop.
+    enum { N2 = 8, V2 = 2500 };
+    float *l2 = malloc(sizeof(float) * N2 * V2), *lse2 = malloc(sizeof(float) * N2), *dl2 = malloc(sizeof(float) * N2 * V2);
+    int32_t t2[N2];
+    fill_normal(l2, N2 * V2, 4.0f);
+    for (int i = 0; i < N2; i++) t2[i] = i == 5 ? -1 : (int32_t)(rng_u64(&g_rng) % V2);
+    double total2 = crossentropy_forward(lse2, l2, t2, N2, V2, V2, &n_valid);
+    crossentropy_backward(dl2, l2, lse2, t2, N2, V2, V2, 1.0f / (float)n_valid, CE_F32, NULL);
+    test_crossentropy_strided(l2, t2, N2, V2, total2, lse2, dl2);
+    free(l2), free(lse2), free(dl2);
 }
 
 // ---- embedding --------------------------------------------------------------------------------
