@@ -34,6 +34,23 @@ static rope_tabs tabs_from(rope_tabs r, int t0, int D) {
     return r;
 }
 
+// A head's rows lie one token's width apart (3 KiB in the anchor's qkv), and packing, unpacking
+// and the backward's row dot products touch each once and briefly: a stride the hardware
+// prefetchers followed poorly, so the row ATT_AHEAD further on is requested explicitly (measured on
+// one thread at the anchor's shape, with the rotation vectorised too: forward 7.0 -> 6.3 ms,
+// backward 14 -> 13 ms).
+enum { ATT_AHEAD = 6 };
+
+// Row t + ATT_AHEAD of rows of stride ld from base, if there is one (w: it is about to be written).
+static void prefetch_ahead(const float *base, size_t ld, int t, int T, int D, int w) {
+    if (t + ATT_AHEAD >= T) return;
+    const float *x = base + (size_t)(t + ATT_AHEAD) * ld;
+    for (int c = 0; c < D; c += 16) {
+        if (w) __builtin_prefetch(x + c, 1);
+        else __builtin_prefetch(x + c, 0);
+    }
+}
+
 // src: (T, D) rows of stride ld -> dst: (Tp, Dp) contiguous, times scale, zero-padded; each row
 // first rotated to its position when r has tables (scale·(R·x), as rope_forward then the plain
 // packing computed it).
@@ -41,6 +58,7 @@ static void pack_rows(float *dst, const float *src, int ld, int T, int D, int Tp
     for (int t = 0; t < T; t++) {
         float *d = dst + (size_t)t * Dp;
         const float *x = src + (size_t)t * ld;
+        prefetch_ahead(src, (size_t)ld, t, T, D, 0);
         if (r.cos_t) {
             rope_rotate(d, x, D, r.cos_t + (size_t)t * (D / 2), r.sin_t + (size_t)t * (D / 2), 1.0f);
             x = d;
@@ -57,6 +75,7 @@ static void pack_rows(float *dst, const float *src, int ld, int T, int D, int Tp
 static void unpack_rows(float *dst, int ld, const float *src, int T, int D, int Dp, float scale, rope_tabs r) {
     for (int t = 0; t < T; t++) {
         float *d = dst + (size_t)t * ld;
+        prefetch_ahead(dst, (size_t)ld, t, T, D, 1);
         for (int c = 0; c < D; c++) d[c] = scale * src[(size_t)t * Dp + c];
         if (r.cos_t) rope_rotate(d, d, D, r.cos_t + (size_t)t * (D / 2), r.sin_t + (size_t)t * (D / 2), -1.0f);
     }
@@ -201,6 +220,7 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
                 pack_rows(w.dout, dO, od, T, D, Tp, Dp, 1.0f, none);
                 for (int t = 0; t < T; t++) {
                     const float *orow = o + (size_t)t * od, *grow = dO + (size_t)t * od;
+                    prefetch_ahead(o, (size_t)od, t, T, D, 0);
                     float dd = 0.0f;
 #pragma omp simd reduction(+ : dd)
                     for (int c = 0; c < D; c++) dd += orow[c] * grow[c];
