@@ -147,7 +147,7 @@ static double time_steps(model *m, const train_bench_opts *o, const int32_t *tok
     for (long s = 0; s <= o->steps; s++) {
         double t0 = now_seconds();
         model_zero_grad(m);
-        *loss = model_forward(m, tok, tgt, (int)o->batch, (int)o->seq);
+        *loss = model_forward_train(m, tok, tgt, (int)o->batch, (int)o->seq);
         model_backward(m);
         double norm = optim_grad_norm(model_grads(m), model_num_params(m));
         adamw_step(&opt, &ac, model_params(m), model_grads(m), optim_clip_scale(norm, ac.grad_clip), ac.lr);

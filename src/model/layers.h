@@ -216,5 +216,11 @@ typedef enum { CE_F32, CE_BF16_QDQ, CE_BF16_CODES } ce_out;
 // rounded as `out` says; dlogits may alias logits. st (bf16 only) += the rounding's counts.
 void crossentropy_backward(float *dlogits, const float *logits, const float *lse, const int32_t *targets,
                            int N, int V, int ld, float scale, ce_out out, num_qstats *st);
+// Both at once, for a training step (one pass over the logits instead of two, one exp per logit
+// instead of two): returns crossentropy_forward's sum and fills lse and n_valid as it does, and
+// leaves in logits what crossentropy_backward would, with scale = 1/count (count > 0) or
+// 1/n_valid. The gradient differs from the backward's in rounding only (e^(l−max)/Σ for e^(l−lse)).
+double crossentropy_fused(float *logits, float *lse, const int32_t *targets, int N, int V, int ld, int count,
+                          ce_out out, num_qstats *st, int *n_valid);
 
 #endif

@@ -324,7 +324,15 @@ static void check_ids(const int32_t *ids, int N, int V, int allow_negative, cons
                 "%s[%d] = %d is outside the vocabulary [0, %d)", what, i, ids[i], V);
 }
 
-float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int B, int T) {
+// How the loss's gradient, the LM head's input gradient, is stored: bf16 under every low precision,
+// rounded row by row inside the loss (layers.h) rather than in a pass of its own over the (N,V) array.
+static ce_out head_dy_out(const model *m, int *id_dy) {
+    *id_dy = m->lp ? lowp_head_id(m->lp, LP_HEAD_DY) : 0;
+    return !m->lp ? CE_F32 : lowp_is_codes(m->lp, *id_dy) ? CE_BF16_CODES : CE_BF16_QDQ;
+}
+
+// fuse: also leave the loss's gradient in the logits (model_forward_train).
+static float forward(model *m, const int32_t *tokens, const int32_t *targets, int B, int T, int fuse) {
     const model_config *c = &m->cfg;
     if (B <= 0 || T <= 0 || T > c->max_seq_len)
         die("use 1 <= T <= max_seq_len and B >= 1", "model_forward: B = %d, T = %d (max_seq_len %d)", B, T, c->max_seq_len);
@@ -334,7 +342,7 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
     ensure_workspace(m, (size_t)N);
     memcpy(m->tokens, tokens, sizeof(int32_t) * N);
     if (targets) memcpy(m->targets, targets, sizeof(int32_t) * N);
-    m->B = B, m->T = T, m->has_targets = targets != NULL, m->backward_done = 0;
+    m->B = B, m->T = T, m->has_targets = targets != NULL, m->backward_done = 0, m->loss_grad_ready = 0;
     blas_set_threads(1);
 
     const float *P = m->params;
@@ -374,8 +382,27 @@ float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int
     TIMED(SEC_HEAD, 0, linear_forward(m->logits, xf, P + m->off_head, N, d, V, ph));
     if (!targets) return 0.0f;
     double total;
-    TIMED(SEC_CE, 0, total = crossentropy_forward(m->lse_ce, m->logits, targets, N, V, m->ld_logits, &m->n_valid));
+    if (fuse) {
+        int id_dy;
+        ce_out ce = head_dy_out(m, &id_dy);
+        num_qstats st;
+        num_qstats_clear(&st);
+        TIMED(SEC_CE, 0, total = crossentropy_fused(m->logits, m->lse_ce, targets, N, V, m->ld_logits, m->loss_count,
+                                                    ce, &st, &m->n_valid));
+        if (m->lp) lowp_record_bf16(m->lp, id_dy, &st);
+        m->loss_grad_ready = 1;
+    } else
+        TIMED(SEC_CE, 0, total = crossentropy_forward(m->lse_ce, m->logits, targets, N, V, m->ld_logits, &m->n_valid));
     return m->n_valid ? (float)(total / m->n_valid) : 0.0f;
+}
+
+float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int B, int T) {
+    return forward(m, tokens, targets, B, T, 0);
+}
+
+float model_forward_train(model *m, const int32_t *tokens, const int32_t *targets, int B, int T) {
+    if (!targets) die("pass the targets to model_forward_train", "model_forward_train: targets is NULL");
+    return forward(m, tokens, targets, B, T, 1);
 }
 
 void model_backward(model *m) {
@@ -391,16 +418,16 @@ void model_backward(model *m) {
     float *G = m->grads;
 
     // The logits buffer becomes dlogits: a second (N,V) array would cost 128 MiB at the anchor size.
-    int count = m->loss_count > 0 ? m->loss_count : m->n_valid;
-    float scale = count ? 1.0f / (float)count : 0.0f;
-    // the head's input gradient is bf16 under every low precision: rounded row by row inside the loss's
-    // backward (layers.h) rather than in a pass of its own over the (N,V) array
-    int id_dy = m->lp ? lowp_head_id(m->lp, LP_HEAD_DY) : 0;
-    ce_out ce = !m->lp ? CE_F32 : lowp_is_codes(m->lp, id_dy) ? CE_BF16_CODES : CE_BF16_QDQ;
-    num_qstats st;
-    num_qstats_clear(&st);
-    TIMED(SEC_CE, 1, crossentropy_backward(m->logits, m->logits, m->lse_ce, m->targets, N, V, m->ld_logits, scale, ce, &st));
-    if (m->lp) lowp_record_bf16(m->lp, id_dy, &st);
+    if (!m->loss_grad_ready) {
+        int count = m->loss_count > 0 ? m->loss_count : m->n_valid, id_dy;
+        float scale = count ? 1.0f / (float)count : 0.0f;
+        ce_out ce = head_dy_out(m, &id_dy);
+        num_qstats st;
+        num_qstats_clear(&st);
+        TIMED(SEC_CE, 1, crossentropy_backward(m->logits, m->logits, m->lse_ce, m->targets, N, V, m->ld_logits, scale,
+                                               ce, &st));
+        if (m->lp) lowp_record_bf16(m->lp, id_dy, &st);
+    }
     linear_prec ph = lowp_site_linear(m->lp, -1, LP_HEAD_X, LP_HEAD_W, LP_HEAD_DY);
     ph.ldy = m->ld_logits;
     TIMED(SEC_HEAD, 1, linear_backward(m->dxn, G + m->off_head, m->logits, m->lp ? m->xqf : m->xnf, P + m->off_head, N, d, V, 0, ph));
@@ -454,7 +481,7 @@ int model_timings(const model *m, model_timing *out, int max) {
 void model_timings_reset(model *m) { memset(m->prof, 0, sizeof m->prof); }
 
 const float *model_logits_row(const model *m, int row) {
-    if (!m->cap_rows || m->backward_done || row < 0 || row >= m->B * m->T) return NULL;
+    if (!m->cap_rows || m->backward_done || m->loss_grad_ready || row < 0 || row >= m->B * m->T) return NULL;
     return m->logits + (size_t)row * m->ld_logits;
 }
 

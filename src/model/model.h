@@ -110,6 +110,11 @@ void model_timings_reset(model *m);
 // tokens, targets: (B,T) int32. Returns the mean cross-entropy (targets may be NULL: then only the
 // logits are computed and 0 is returned). Activations are kept for model_backward.
 float model_forward(model *m, const int32_t *tokens, const int32_t *targets, int B, int T);
+// model_forward for a training step (targets required): the same loss, and the loss's gradient
+// is computed in the same pass over the logits and left in their place, so the logits themselves
+// are gone (model_logits_row gives NULL). Saves a pass over the (N,V) logits and their exps; the
+// gradients differ from model_forward's + model_backward's by rounding only.
+float model_forward_train(model *m, const int32_t *tokens, const int32_t *targets, int B, int T);
 // Accumulates (+=) d(mean loss)/d(params) into model_grads() for the last forward.
 void model_backward(model *m);
 void model_zero_grad(model *m);
@@ -119,7 +124,7 @@ void model_zero_grad(model *m);
 // underflow and saturation included.
 void model_set_loss_count(model *m, int n);
 // Row `row` (b·T + t) of the last forward's logits (V values); NULL after the backward (which
-// reuses them) or for a row outside the batch.
+// reuses them), after model_forward_train, or for a row outside the batch.
 const float *model_logits_row(const model *m, int row);
 // (valid until model_backward, which reuses that buffer for the logits' gradient; NULL after it)
 

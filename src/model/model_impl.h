@@ -59,6 +59,7 @@ struct model {
     // workspace for the last forward
     size_t cap_rows;  // rows the workspace holds
     int B, T, has_targets, backward_done, n_valid, loss_count;
+    int loss_grad_ready;  // the forward was model_forward_train's: the logits hold their gradient
     float *ws;
     int32_t *tokens, *targets;
     float **res;      // (n_layers+1) x (N,d): the residual stream entering each layer, then the final one

@@ -192,7 +192,7 @@ static int train_step(run *r, float lr, double *loss, double *norm) {
     for (int a = 0; a < c->grad_accum; a++) {
         if (loader_next(&r->ld, c->batch, c->seq, r->tokens, r->targets))
             die("use a shorter --seq", "the training shard is too short for seq %d", c->seq);
-        total += model_forward(r->m, r->tokens + skip, r->targets + skip, rows, c->seq);
+        total += model_forward_train(r->m, r->tokens + skip, r->targets + skip, rows, c->seq);
         model_backward(r->m);
     }
     size_t n = model_num_params(r->m);

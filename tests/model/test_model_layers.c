@@ -230,6 +230,41 @@ static void ce_f(double *y, double *x, void *c_) {
     y[0] = ref_crossentropy(x, c->t, c->N, c->V);
 }
 
+// crossentropy_fused against forward + backward (dl, f32): the same total and lse bit for bit;
+// the gradient within the backward's own error, which e^(l − lse) carries from lse's rounding (an
+// ulp of lse, relatively: 8e-6 on the row shifted by 90) plus a few f32 ulp; under bf16 the codes
+// of the two then differ by at most one.
+static void expect_fused_matches(const float *logits, const int32_t *t, int N, int V, int ld, double total,
+                                 const float *lse, const float *dl, int mode, int n_valid) {
+    float *pad = calloc((size_t)N * ld, sizeof(float)), *lse2 = calloc((size_t)N, sizeof(float));
+    for (int i = 0; i < N; i++) memcpy(pad + (size_t)i * ld, logits + (size_t)i * V, sizeof(float) * (size_t)V);
+    num_qstats st;
+    num_qstats_clear(&st);
+    int nv = 0;
+    assert_true(crossentropy_fused(pad, lse2, t, N, V, ld, 0, (ce_out)mode, &st, &nv) == total);
+    assert_int_equal(nv, n_valid);
+    assert_memory_equal(lse2, lse, sizeof(float) * (size_t)N);
+    assert_true(mode == CE_F32 || st.n == (uint64_t)N * V);
+    float scale = 1.0f / (float)n_valid;
+    for (int i = 0; i < N; i++) {
+        float a = fmaxf(fabsf(lse[i]), 1.0f), tol = 1e-6f + 2.0f * (nextafterf(a, INFINITY) - a);
+        for (int c = V; c < ld; c++) assert_true(pad[(size_t)i * ld + c] == 0.0f);
+        for (int j = 0; j < V; j++) {
+            float want = dl[(size_t)i * V + j], bound = tol * (fabsf(want) + scale);
+            if (mode == CE_BF16_CODES) {
+                uint16_t got = ((const uint16_t *)(pad + (size_t)i * ld))[j], w = num_f32_to_bf16(want);
+                if (abs((int)got - (int)w) > 1 && fabsf(num_bf16_to_f32(got) - want) > bound)
+                    fail_msg("fused ce codes row %d col %d: %#x vs %#x (%.9g)", i, j, got, w, want);
+                continue;
+            }
+            float got = pad[(size_t)i * ld + j];
+            if (mode == CE_BF16_QDQ) bound += 0x1p-8f * fabsf(want);
+            if (fabsf(got - want) > bound) fail_msg("fused ce mode %d row %d col %d: %.9g vs %.9g", mode, i, j, got, want);
+        }
+    }
+    free(pad), free(lse2);
+}
+
 // The model's use: rows of stride ld > V, and the gradient rounded to bf16 row by row (values, or
 // codes in the first half of each row) with the counts of one pass over the whole array.
 static void test_crossentropy_strided(const float *logits, const int32_t *t, int N, int V, double total,
@@ -258,6 +293,7 @@ static void test_crossentropy_strided(const float *logits, const int32_t *t, int
             else assert_memory_equal(pad + (size_t)i * ld, want + (size_t)i * V, sizeof(float) * (size_t)V);
         }
         assert_true(st.n == want_st.n && st.n_sat == want_st.n_sat && st.n_ftz == want_st.n_ftz && st.amax == want_st.amax);
+        expect_fused_matches(logits, t, N, V, ld, total, lse, dl, mode, n_valid);
     }
     free(pad), free(lse2), free(want), free(codes);
 }

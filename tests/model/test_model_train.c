@@ -157,12 +157,71 @@ static void test_accumulate_and_workspace(void **state) {
     model_free(fresh);
 }
 
+// The training step's forward (loss and gradient in one pass over the logits) against the plain
+// forward and backward: the same loss bit for bit (the same sums), and gradients equal up to the
+// rounding of e^(l−max)/Σ against e^(l−lse), in f32 and with the head's gradient in bf16 codes.
+static void fused_case(const char *act, precision_kind prec) {
+    model_config c;
+    model_config_default(&c);
+    c.vocab_size = 300, c.d_model = 64, c.n_layers = 2, c.n_heads = 4, c.n_kv_heads = 4, c.max_seq_len = 40;
+    assert_int_equal(act_spec_init(&c.act, act), 0);
+    rng_t r;
+    rng_seed(&r, g_seed ^ 0xf05e);
+    model *m = model_create(&c, rng_u64(&r));
+    model_precision mp;
+    model_precision_default(&mp);
+    mp.precision = prec;
+    model_set_precision(m, &mp);
+    enum { B = 2, T = 40, N = B * T };
+    int32_t tok[N], tgt[N];
+    random_batch(&r, tok, tgt, N, c.vocab_size);
+    tgt[3] = -1;  // an ignored row: no loss, no gradient
+    size_t n = model_num_params(m);
+    float *g1 = malloc(sizeof(float) * n), *g2 = malloc(sizeof(float) * n), l1, l2;
+    run_step(m, tok, tgt, B, T, &l1, g1, 0);
+    run_step(m, tok, tgt, B, T, &l2, g2, 1);
+    assert_null(model_logits_row(m, 0));  // overwritten by the gradient
+    printf("  fused %s %s: loss %.9g vs %.9g\n", act, precision_names[prec], l1, l2);
+    assert_memory_equal(&l1, &l2, sizeof l1);
+    double ss = 0, worst = 0;
+    for (size_t i = 0; i < n; i++) ss += (double)g1[i] * g1[i];
+    float rms = (float)sqrt(ss / (double)n);
+    // f32: elementwise, a few ulp in the head's gradient (test_model_layers bounds them) carried
+    // through the backward: 3e-6 of |g| + rms at worst seen. bf16: where the two f32 gradients
+    // straddle a rounding boundary their codes differ by one (2^−8 of that element), and a parameter
+    // whose gradient is one such contribution, or several that cancel, moves by up to that much of
+    // it (1.7e-2 of |g| + rms seen), so there the check is normwise (3.5e-4 at worst in 60 seeds).
+    // A wrong scale, target or row is off by O(1) either way.
+    double dd = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)g1[i] - g2[i], e = fabs(d) / (fabs(g1[i]) + rms);
+        dd += d * d;
+        worst = e > worst ? e : worst;
+        if (prec == PREC_FP32 && e > 1e-5)
+            fail_msg("fused %s %s: grad[%zu] %.9g vs %.9g (rms %.3g)", act, precision_names[prec], i, g1[i], g2[i], rms);
+    }
+    double normwise = sqrt(dd / ss);
+    printf("  fused %s %s: normwise gradient difference %.3g\n", act, precision_names[prec], normwise);
+    if (normwise > (prec == PREC_FP32 ? 1e-5 : 3e-3)) fail_msg("fused %s %s: gradients differ by %.3g normwise", act,
+                                                              precision_names[prec], normwise);
+    printf("  fused %s %s: worst gradient difference %.3g of (|g| + rms)\n", act, precision_names[prec], worst);
+    free(g1), free(g2);
+    model_free(m);
+}
+
+static void test_fused_loss(void **state) {
+    (void)state;
+    fused_case("swiglu", PREC_FP32);
+    fused_case("powlu", PREC_BF16);
+}
+
 int main(void) {
     g_seed = test_seed("test_model_train");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overfit),
         cmocka_unit_test(test_thread_invariance),
         cmocka_unit_test(test_accumulate_and_workspace),
+        cmocka_unit_test(test_fused_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
