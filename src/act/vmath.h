@@ -63,13 +63,27 @@ static inline float am_expf(float x) {
 // already rounds to 0, so the clamp changes no result), no NaN select (NaN flows through the
 // arithmetic), and no float-to-int conversion or halved exponent: 2^k comes from the low bits of the
 // rounding constant as the normal number 2^(k+64), and the ×2^−64 is folded into the polynomial.
-// x ≤ 0 and NaN only; x > 0 is not checked.
-static inline float am_expf_nonpos(float x) {
+// x ≤ 0 and NaN only; x > 0 is not checked. The reduction and the scaling are shared with
+// am_expf_nonpos_lite below (am_exp_reduce_nonpos, am_exp_scale_nonpos).
+static inline float am_exp_reduce_nonpos(float x, float *kd) {
     float xc = x < -104.0f ? -104.0f : x;  // NaN fails the comparison and passes through
-    float kd = AM_FMAF(xc, 1.44269504088896341f, 12582912.0f);  // 1.5·2^23 + k, k = round(x·log2 e)
-    float k = kd - 12582912.0f;
+    *kd = AM_FMAF(xc, 1.44269504088896341f, 12582912.0f);  // 1.5·2^23 + k, k = round(x·log2 e)
+    float k = *kd - 12582912.0f;
     float r = AM_FMAF(k, -0.693359375f, xc);
-    r = AM_FMAF(k, 2.12194440e-4f, r);
+    return AM_FMAF(k, 2.12194440e-4f, r);
+}
+
+// ps·2^(k+64) for kd from am_exp_reduce_nonpos. k ∈ [−150, 0]: k + 191 ∈ [41, 191] sits in kd's low
+// 9 bits (two's complement), and the shift drops everything above them, so this is the exponent
+// field of 2^(k+64) with a clear sign bit. One rounding: a subnormal result is rounded once, as
+// am_expf's two-step scaling does.
+static inline float am_exp_scale_nonpos(float ps, float kd) {
+    uint32_t field = (am_bits_of_f32(kd) + 191u) << 23;
+    return ps * am_f32_from_bits(field);
+}
+
+static inline float am_expf_nonpos(float x) {
+    float kd, r = am_exp_reduce_nonpos(x, &kd);
     // am_expf's polynomial with every coefficient (and the 1 + r) scaled by 2^−64: each step's
     // value is the unscaled one times 2^−64 exactly (all stay normal), so ps = p·2^−64 bit for bit
     // and the ×2^−64 below costs no extra multiplication.
@@ -78,16 +92,27 @@ static inline float am_expf_nonpos(float x) {
                                AM_FMAF(0x1p-64f * 8.3334519073e-3f, r, 0x1p-64f * 4.1665795894e-2f)), r2,
                        AM_FMAF(0x1p-64f * 1.6666665459e-1f, r, 0x1p-64f * 5.0000001201e-1f));
     ps = AM_FMAF(ps, r2, AM_FMAF(r, 0x1p-64f, 0x1p-64f));
-    // k ∈ [−150, 0]: k + 191 ∈ [41, 191] sits in kd's low 9 bits (two's complement), and the shift
-    // drops everything above them, so this is the exponent field of 2^(k+64) with a clear sign bit.
-    // One rounding: a subnormal result is rounded once, as am_expf's two-step scaling does.
-    uint32_t field = (am_bits_of_f32(kd) + 191u) << 23;
-    return ps * am_f32_from_bits(field);
+    return am_exp_scale_nonpos(ps, kd);
 }
 
-// σ(x) and 1 − σ(x) = σ(−x), both without cancellation, from one exp of −|x|.
+// e^x for x ≤ 0 (and NaN) to 2.5e-7 relative (≈ 4 ulp) instead of 2 ulp, for the activation gates,
+// whose bar is 1e-6 relative in f and f': the same reduction, a degree-5 polynomial instead of
+// degree 7 (two fewer fmas; these loops are bound by the FMA pipes). 1 + r + r²·P(r), P a minimax
+// fit of (e^r − 1 − r)/r² weighted for e^r's relative error on |r| ≤ ln2/2: 1.05e-7 relative, the
+// rest is f32 rounding (tests/act/test_act_vmath.c sweeps it). Coefficients scaled by 2^−64, as above.
+static inline float am_expf_nonpos_lite(float x) {
+    float kd, r = am_exp_reduce_nonpos(x, &kd);
+    float r2 = r * r;
+    float p = AM_FMAF(AM_FMAF(0x1p-64f * 8.312525228e-3f, r, 0x1p-64f * 4.189011455e-2f), r2,
+                      AM_FMAF(0x1p-64f * 1.666711420e-1f, r, 0x1p-64f * 4.999923110e-1f));
+    float ps = AM_FMAF(p, r2, AM_FMAF(r, 0x1p-64f, 0x1p-64f));
+    return am_exp_scale_nonpos(ps, kd);
+}
+
+// σ(x) and 1 − σ(x) = σ(−x), both without cancellation, from one exp of −|x|. The shorter exp
+// (≤ 2.1e-7 relative) keeps both within 3e-7 relative: the gates need 1e-6 in f and f'.
 static inline void am_sigmoid2f(float x, float *s, float *oms) {
-    float e = am_expf_nonpos(-fabsf(x));
+    float e = am_expf_nonpos_lite(-fabsf(x));
     float r = 1.0f / (1.0f + e);
     *s = x >= 0.0f ? r : e * r;
     *oms = x >= 0.0f ? e * r : r;
