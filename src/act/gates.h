@@ -66,7 +66,7 @@ AM_INLINE void gate_gelu_erf(float x, const float *hp, float *f, float *df) {
     am_ncdf_f(xc, &cdf, &gauss);
     float xd = xc > 30.0f ? 30.0f : xc;              // the density is 0 there: keeps f'(+inf) = 1
     *f = xc * cdf;
-    *df = cdf + xd * 0.3989422804014327f * gauss;
+    *df = AM_FMAF(xd * 0.3989422804014327f, gauss, cdf);
 }
 
 // PowLU's gate f_m(z) (hp[0] = m, at most 10):
@@ -151,7 +151,7 @@ static inline void gate_clip(float z, const float *hp, float *f, float *df) {
     float s, oms;
     am_sigmoid2f(alpha * zc, &s, &oms);
     *f = zc * s;
-    *df = z > L ? 0.0f : s + alpha * zc * s * oms;
+    *df = z > L ? 0.0f : AM_FMAF(alpha * zc, s * oms, s);
 }
 
 // Value transforms of the gated form y = v(u)·g(z).

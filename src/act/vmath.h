@@ -193,7 +193,7 @@ AM_INLINE void am_ncdf_f(float x, float *cdf, float *gauss) {
     float yh = am_f32_from_bits(am_bits_of_f32(y) & 0xfffff000u), yl = y - yh;
     float lo = ((yh * yh - hi) + 2.0f * yh * yl) + yl * yl;
 #endif
-    float g = am_expf_nonpos(-0.5f * hi) * (1.0f - 0.5f * lo);
+    float g = am_expf_nonpos(-0.5f * hi) * AM_FMAF(-0.5f, lo, 1.0f);
     float lower = t * q * g;  // Φ(−y)
     *cdf = x < 0.0f ? lower : 1.0f - lower;
     *gauss = g;
