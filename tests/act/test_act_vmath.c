@@ -75,9 +75,10 @@ static void test_expf_nonpos_matches_libm(void **state) {
     assert_true(am_expf_nonpos(-103.0f) > 0.0f && am_expf_nonpos(-104.0f) == 0.0f);  // last subnormal, then 0
 }
 
-// The gates' shorter exp (sigmoid, vmath.h): every 61st non-positive float, as above, within 2.5e-7
-// relative where the result is normal (the fit's 1.05e-7 plus f32 rounding; worst seen 2.1e-7) and
-// 2 units of the subnormal spacing below FLT_MIN. The gates' bar is 1e-6 relative in f and f'.
+// The gates' shorter exp (sigmoid, vmath.h): every 61st non-positive float, as above, where the
+// result is normal within 2.5e-7 relative for x ≥ −20 (the fit's 1.05e-7 plus f32 rounding; worst
+// seen 2.15e-7) and 4.5e-7 below (the one-fma reduction adds k·1.9e-9; worst seen 4.0e-7), and
+// within 3 units of the subnormal spacing below FLT_MIN. The gates' bar is 1e-6 relative in f and f'.
 static void test_expf_nonpos_lite(void **state) {
     (void)state;
     double worst = 0, worst_x = 0;
@@ -87,7 +88,7 @@ static void test_expf_nonpos_lite(void **state) {
         int normal = want >= 0x1p-126;
         double e = normal ? fabs(got - want) / want : ulps(got, want);
         if (normal && e > worst) worst = e, worst_x = x;
-        if (!(e <= (normal ? 2.5e-7 : 2.0))) {
+        if (!(e <= (!normal ? 3.0 : x >= -20.0f ? 2.5e-7 : 4.5e-7))) {
             print_error("am_expf_nonpos_lite(%.9g) = %.9g, libm %.9g (%.3g %s)\n", x, got, want, e,
                         normal ? "relative" : "subnormal spacings");
             fail();
