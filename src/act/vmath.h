@@ -72,7 +72,7 @@ static inline float am_exp_kd_nonpos(float x, float *xc) {
     return AM_FMAF(*xc, 1.44269504088896341f, 12582912.0f);
 }
 
-// ps·2^(k+64) for kd from am_exp_kd_nonpos. k ∈ [−150, 0]: k + 191 ∈ [41, 191] sits in kd's low
+// ps·2^(k+64) for kd = 1.5·2^23 + k. k ∈ [−190, 0]: k + 191 ∈ [1, 191] sits in kd's low
 // 9 bits (two's complement), and the shift drops everything above them, so this is the exponent
 // field of 2^(k+64) with a clear sign bit. One rounding: a subnormal result is rounded once, as
 // am_expf's two-step scaling does.
@@ -81,8 +81,11 @@ static inline float am_exp_scale_nonpos(float ps, float kd) {
     return ps * am_f32_from_bits(field);
 }
 
-static inline float am_expf_nonpos(float x) {
-    float xc, kd = am_exp_kd_nonpos(x, &xc), k = kd - 12582912.0f;
+// am_expf_nonpos without its clamp, for callers whose argument is known to lie in [−131, 0] (or is
+// NaN): there k ≥ −190 still leaves 2^(k+64) a normal number, and below −104 the result rounds to 0
+// exactly as with the clamp (checked on every float of [−131, −104]); Φ saves the two operations.
+static inline float am_expf_nonpos_core(float xc) {
+    float kd = AM_FMAF(xc, 1.44269504088896341f, 12582912.0f), k = kd - 12582912.0f;
     float r = AM_FMAF(k, -0.693359375f, xc);
     r = AM_FMAF(k, 2.12194440e-4f, r);
     // am_expf's polynomial with every coefficient (and the 1 + r) scaled by 2^−64: each step's
@@ -95,6 +98,8 @@ static inline float am_expf_nonpos(float x) {
     ps = AM_FMAF(ps, r2, AM_FMAF(r, 0x1p-64f, 0x1p-64f));
     return am_exp_scale_nonpos(ps, kd);
 }
+
+static inline float am_expf_nonpos(float x) { return am_expf_nonpos_core(x < -104.0f ? -104.0f : x); }
 
 // e^x for x ≤ 0 (and NaN) to 2.2e-7 relative for x ≥ −20 and 4e-7 down to the underflow end,
 // instead of 2 ulp, for the activation gates, whose bar is 1e-6 relative in f and f'. Each
@@ -201,7 +206,7 @@ AM_INLINE void am_ncdf_f(float x, float *cdf, float *gauss) {
     float yh = am_f32_from_bits(am_bits_of_f32(y) & 0xfffff000u), yl = y - yh;
     float lo = ((yh * yh - hi) + 2.0f * yh * yl) + yl * yl;
 #endif
-    float g = am_expf_nonpos(-0.5f * hi) * AM_FMAF(-0.5f, lo, 1.0f);
+    float g = am_expf_nonpos_core(-0.5f * hi) * AM_FMAF(-0.5f, lo, 1.0f);  // −y²/2 ≥ −112.5
     float lower = t * q * g;  // Φ(−y)
     *cdf = x < 0.0f ? lower : 1.0f - lower;
     *gauss = g;
