@@ -63,14 +63,7 @@ static inline float am_expf(float x) {
 // already rounds to 0, so the clamp changes no result), no NaN select (NaN flows through the
 // arithmetic), and no float-to-int conversion or halved exponent: 2^k comes from the low bits of the
 // rounding constant as the normal number 2^(k+64), and the ×2^−64 is folded into the polynomial.
-// x ≤ 0 and NaN only; x > 0 is not checked. The clamp, k and the scaling are shared with
-// am_expf_nonpos_lite below.
-
-// kd = 1.5·2^23 + k, k = round(x·log2 e), for x clamped to [−104, 0] (*xc).
-static inline float am_exp_kd_nonpos(float x, float *xc) {
-    *xc = x < -104.0f ? -104.0f : x;  // NaN fails the comparison and passes through
-    return AM_FMAF(*xc, 1.44269504088896341f, 12582912.0f);
-}
+// x ≤ 0 and NaN only; x > 0 is not checked. The scaling is shared with am_expf_nonpos_lite below.
 
 // ps·2^(k+64) for kd = 1.5·2^23 + k. k ∈ [−190, 0]: k + 191 ∈ [1, 191] sits in kd's low
 // 9 bits (two's complement), and the shift drops everything above them, so this is the exponent
@@ -85,7 +78,8 @@ static inline float am_exp_scale_nonpos(float ps, float kd) {
 // NaN): there k ≥ −190 still leaves 2^(k+64) a normal number, and below −104 the result rounds to 0
 // exactly as with the clamp (checked on every float of [−131, −104]); Φ saves the two operations.
 static inline float am_expf_nonpos_core(float xc) {
-    float kd = AM_FMAF(xc, 1.44269504088896341f, 12582912.0f), k = kd - 12582912.0f;
+    float kd = AM_FMAF(xc, 1.44269504088896341f, 12582912.0f);  // 1.5·2^23 + k, k = round(x·log2 e)
+    float k = kd - 12582912.0f;
     float r = AM_FMAF(k, -0.693359375f, xc);
     r = AM_FMAF(k, 2.12194440e-4f, r);
     // am_expf's polynomial with every coefficient (and the 1 + r) scaled by 2^−64: each step's
@@ -112,7 +106,8 @@ static inline float am_expf_nonpos(float x) { return am_expf_nonpos_core(x < -10
 //    error is k·(ln2 − ln2_f32) = k·1.9e-9, up to 2.9e-7 at k = −150 and 4e-8 for x ≥ −20.
 // Coefficients scaled by 2^−64, as above. tests/act/test_act_vmath.c sweeps it.
 static inline float am_expf_nonpos_lite(float x) {
-    float xc, kd = am_exp_kd_nonpos(x, &xc);
+    float xc = x < -104.0f ? -104.0f : x;  // as am_expf_nonpos; NaN passes
+    float kd = AM_FMAF(xc, 1.44269504088896341f, 12582912.0f);
     float r = AM_FMAF(kd - 12582912.0f, -0.693147182f, xc);
     float ps = AM_FMAF(0x1p-64f * 8.312525228e-3f, r, 0x1p-64f * 4.189011455e-2f);
     ps = AM_FMAF(ps, r, 0x1p-64f * 1.666711420e-1f);
