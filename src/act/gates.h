@@ -53,7 +53,9 @@ static inline void gate_gelu(float x, const float *hp, float *f, float *df) {
     float xf = x < -30.0f ? -30.0f : x;              // keeps +inf, maps −inf to the limit 0
     float xc = xf > 30.0f ? 30.0f : xf;
     *f = xf * s;
-    *df = s + xc * s * oms * 2.0f * c * (1.0f + 3.0f * k * xc * xc);
+    // σ(1 − σ)·d(2y)/dx, with d(2y)/dx = 2c + 6ck·x² as one fma: 4 roundings fewer than the
+    // product written out, and each one an operation in a loop bound by its operation count.
+    *df = AM_FMAF(xc * (s * oms), AM_FMAF(6.0f * c * k, xc * xc, 2.0f * c), s);
 }
 
 // GELU, exact form: x·Φ(x), with Φ and the density's e^(−x²/2) from am_ncdf_f (vmath.h), which
@@ -64,7 +66,7 @@ AM_INLINE void gate_gelu_erf(float x, const float *hp, float *f, float *df) {
     am_ncdf_f(xc, &cdf, &gauss);
     float xd = xc > 30.0f ? 30.0f : xc;              // the density is 0 there: keeps f'(+inf) = 1
     *f = xc * cdf;
-    *df = cdf + xd * 0.3989422804014327f * gauss;
+    *df = AM_FMAF(xd * 0.3989422804014327f, gauss, cdf);
 }
 
 // PowLU's gate f_m(z) (hp[0] = m, at most 10):
@@ -149,7 +151,7 @@ static inline void gate_clip(float z, const float *hp, float *f, float *df) {
     float s, oms;
     am_sigmoid2f(alpha * zc, &s, &oms);
     *f = zc * s;
-    *df = z > L ? 0.0f : s + alpha * zc * s * oms;
+    *df = z > L ? 0.0f : AM_FMAF(alpha * zc, s * oms, s);
 }
 
 // Value transforms of the gated form y = v(u)·g(z).

@@ -1,5 +1,6 @@
 // test_act_edge.c — edge inputs for every activation: ±0, subnormals, ±1e30, ±FLT_MAX, ±inf, NaN;
-// PowLU's tiny positive z and its branch point; PolyNorm's rows of zeros and rows of length 1.
+// PowLU's tiny positive z and its branch point; PolyNorm's rows of zeros and rows of length 1;
+// bf16 storage on edge inputs.
 #include "actlab.h"
 
 #include <float.h>
@@ -152,11 +153,56 @@ static void test_polynorm_zero_rows_and_length_one(void **state) {
     }
 }
 
+// bf16 bits b against the f32 result f rounded: equal, or both NaN (a NaN's sign and payload are
+// no part of the result: powlu_scalar's bf16 loop, vectorised differently, flips a NaN's sign).
+static int same_bf16(uint16_t b, float f) {
+    return isnan(f) ? (b & 0x7fffu) > 0x7f80u : b == num_f32_to_bf16(f);
+}
+
+// bf16 storage on edge inputs (NaN payloads, ±inf, subnormals, the exp's underflow region; 78
+// elements, so the last 16-lane block is partial) equals the f32 computation on the widened inputs
+// rounded with num_f32_to_bf16, bit for bit (NaN: a NaN). The exp-heavy gates round through their
+// own staging code (dispatch.c), which must agree with num_f32_to_bf16 on inf and subnormal results
+// too.
+static void test_bf16_edges_round_like_f32(void **state) {
+    (void)state;
+    static const uint16_t E[] = {0x0000, 0x8000, 0x0001, 0x8001, 0x007f, 0x0080, 0x8080, 0x3f80, 0xbf80,
+                                 0x40e0, 0xc0e0, 0x4148, 0xc2c8, 0xc34f, 0x7149, 0xf149, 0x7f7f, 0xff7f,
+                                 0x7f80, 0xff80, 0x7fc0, 0xffc0, 0x7f81, 0x42d0, 0xc2d0, 0xc2ae};
+    enum { NE = sizeof E / sizeof E[0], N = 3 * NE };
+    uint16_t xb[N], ub[N], dyb[N], yb[N], dxb[N], dub[N];
+    float x[N], u[N], dy[N], y[N], dx[N], du[N];
+    for (int i = 0; i < N; i++) {
+        xb[i] = E[i % NE], ub[i] = E[(i * 7 + 3) % NE], dyb[i] = E[(i * 5 + 1) % NE];
+        x[i] = num_bf16_to_f32(xb[i]), u[i] = num_bf16_to_f32(ub[i]), dy[i] = num_bf16_to_f32(dyb[i]);
+    }
+    for (int k = 0; k < ACT_COUNT; k++) {
+        const act_desc *d = act_desc_of((act_kind)k);
+        if (d->rowwise) continue;
+        act_spec s;
+        act_spec_init(&s, d->name);
+        float params[ACT_MAX_PARAMS], dp[ACT_MAX_PARAMS] = {0}, dp16[ACT_MAX_PARAMS] = {0};
+        act_params_init(s.kind, params);
+        act_forward(&s, ACT_F32, 1, N, x, d->gated ? u : NULL, params, y);
+        act_backward(&s, ACT_F32, 1, N, x, d->gated ? u : NULL, params, dy, dx, d->gated ? du : NULL, dp);
+        act_forward(&s, ACT_BF16, 1, N, xb, d->gated ? ub : NULL, params, yb);
+        act_backward(&s, ACT_BF16, 1, N, xb, d->gated ? ub : NULL, params, dyb, dxb, d->gated ? dub : NULL, dp16);
+        for (int i = 0; i < N; i++) {
+            if (!same_bf16(yb[i], y[i]) || !same_bf16(dxb[i], dx[i]) || (d->gated && !same_bf16(dub[i], du[i]))) {
+                print_error("%s: bf16 at x=%#06x u=%#06x dy=%#06x: y %#06x dx %#06x, f32 rounded %#06x %#06x\n",
+                            d->name, xb[i], ub[i], dyb[i], yb[i], dxb[i], num_f32_to_bf16(y[i]),
+                            num_f32_to_bf16(dx[i]));
+                fail();
+            }
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_finite_inputs_never_give_nan), cmocka_unit_test(test_nan_in_nan_out),
         cmocka_unit_test(test_infinities_give_limits),       cmocka_unit_test(test_powlu_tiny_positive_and_zero),
-        cmocka_unit_test(test_polynorm_zero_rows_and_length_one),
+        cmocka_unit_test(test_polynorm_zero_rows_and_length_one), cmocka_unit_test(test_bf16_edges_round_like_f32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,6 +75,31 @@ static void test_expf_nonpos_matches_libm(void **state) {
     assert_true(am_expf_nonpos(-103.0f) > 0.0f && am_expf_nonpos(-104.0f) == 0.0f);  // last subnormal, then 0
 }
 
+// The gates' shorter exp (sigmoid, vmath.h): every 61st non-positive float, as above, where the
+// result is normal within 2.5e-7 relative for x ≥ −20 (the fit's 1.05e-7 plus f32 rounding; worst
+// seen 2.15e-7) and 4.5e-7 below (the one-fma reduction adds k·1.9e-9; worst seen 4.0e-7), and
+// within 3 units of the subnormal spacing below FLT_MIN. The gates' bar is 1e-6 relative in f and f'.
+static void test_expf_nonpos_lite(void **state) {
+    (void)state;
+    double worst = 0, worst_x = 0;
+    for (uint64_t b = 0x80000000u; b <= 0xff800000u; b += 61) {
+        float x = am_f32_from_bits((uint32_t)b), got = am_expf_nonpos_lite(x);
+        double want = exp((double)x);
+        int normal = want >= 0x1p-126;
+        double e = normal ? fabs(got - want) / want : ulps(got, want);
+        if (normal && e > worst) worst = e, worst_x = x;
+        if (!(e <= (!normal ? 3.0 : x >= -20.0f ? 2.5e-7 : 4.5e-7))) {
+            print_error("am_expf_nonpos_lite(%.9g) = %.9g, libm %.9g (%.3g %s)\n", x, got, want, e,
+                        normal ? "relative" : "subnormal spacings");
+            fail();
+        }
+    }
+    printf("am_expf_nonpos_lite: worst %.3g relative (at %.9g)\n", worst, worst_x);
+    assert_true(am_expf_nonpos_lite(-INFINITY) == 0.0f && am_expf_nonpos_lite(0.0f) == 1.0f);
+    assert_true(am_expf_nonpos_lite(-0.0f) == 1.0f && isnan(am_expf_nonpos_lite(NAN)));
+    assert_true(am_expf_nonpos_lite(-103.0f) > 0.0f && am_expf_nonpos_lite(-104.0f) == 0.0f);
+}
+
 // PowLU's f32 ln z as a pair: within 3e-8 absolute over every normal float (its exponent E = m·ln z/(1+√z)
 // reaches −100 for tiny z, and f = e^E·σ must stay within 1e-6 relative).
 static void test_logf_pair(void **state) {
@@ -121,6 +146,7 @@ static void test_expf_mul(void **state) {
 int main(void) {
     g_seed = test_seed("test_act_vmath");
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_ncdf_matches_libm), cmocka_unit_test(test_expf_nonpos_matches_libm),
+                                       cmocka_unit_test(test_expf_nonpos_lite),
                                        cmocka_unit_test(test_logf_pair), cmocka_unit_test(test_expf_mul)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
