@@ -104,7 +104,8 @@ AM_INLINE void gate_powlu(float z, const float *hp, float *f, float *df) {
     zb = zb > 1u ? zb : 1u;
     float a = am_f32_from_bits(zb < 0x7149f2cau ? zb : 0x7149f2cau);   // 1e30f
     float r = sqrtf(a), ef, mz, l;
-    am_powlu_log2(a, &ef, &mz, &l);
+    int32_t e;
+    am_powlu_log2(a, &e, &ef, &mz, &l);
     float dh = 1.0f + r, dl = r - (dh - 1.0f);       // 1 + r = dh + dl exactly (r < 2^24)
     float w = 1.0f / (mz * dh), q = mz * w;          // 2^e/(z(1+r)), 1/(1+r)
     float ch = m * q, cl = AM_FMAF(-ch, dl, AM_FMAF(-ch, dh, m)) * q;   // m/(1+r) = ch + cl
@@ -120,10 +121,11 @@ AM_INLINE void gate_powlu(float z, const float *hp, float *f, float *df) {
     // f': ε = (r − r*)/r*. Within 50% of r* √z = r + (z − r²)/(2r) with 1/(2r) ≈ 1/(2r*) (the
     // correction is itself an f32 rounding, so half of it wrong is harmless); further out the f32
     // root's 3e-8 are below 7e-8 of ε.
+    // ε = (d + corr − δ*)/r* with d = r − r*_f32 exact and δ* = r*_f32 − r*, as one fma.
     float d = r - 3.591121435e+00f, ad = fabsf(d);
     int near = ad < 0.3591121435f;                   // |ε| < 0.1: the series
-    float eps = (d + ((ad < 1.795560718f ? AM_FMAF(-r, r, a) * 1.392322779e-01f : 0.0f) - 4.150321686e-08f)) *
-                2.784645557e-01f;
+    float eps = AM_FMAF(d, 2.784645557e-01f, ad < 1.795560718f ? AM_FMAF(-r, r, a) * 3.877124935e-02f - 1.155717388e-08f
+                                                               : -1.155717388e-08f);
     float c = -1.0f / 6.0f;
     c = AM_FMAF(c, eps, 0.2f);
     c = AM_FMAF(c, eps, -0.25f);
@@ -135,11 +137,14 @@ AM_INLINE void gate_powlu(float z, const float *hp, float *f, float *df) {
     float l1e = near ? AM_FMAF(eps * c, eps, eps) : far;   // ln(1+ε), the series ≤ 2e-8 relative
     float nn = AM_FMAF(-r, l1e, -eps);
     // f·m·N·q²/z = (2^x·σ·m·N·w·q)·2^(n − e); the power of two in two halves, each normal.
-    int32_t kg = (int32_t)(kb - 0x4b400000u) - (int32_t)ef;
-    kg = kg < -250 ? -250 : (kg > 170 ? 170 : kg);   // beyond: 0 or inf either way
-    int32_t k1 = (int32_t)((uint32_t)(kg + 512) >> 1) - 256, k2 = kg - k1;   // floor(kg/2), no signed shift
-    float fd = ((ps * am_f32_from_bits((uint32_t)(k1 + 167) << 23)) * ((m * w) * (q * nn))) *
-               am_f32_from_bits((uint32_t)(k2 + 127) << 23);
+    // g = n − e + 256 (kb − e − 0x4b3fff00), clamped to n − e in [−250, 170] (beyond, 0 or inf either
+    // way), is non-negative, so g/2 needs no signed shift: 2^(k1+40) with k1 = ⌊g/2⌋ − 128 and 2^k2 with
+    // k2 = g − 256 − k1, each in [−125, 85].
+    int32_t g = (int32_t)(kb - (uint32_t)e - 0x4b3fff00u);
+    g = g < 6 ? 6 : (g > 426 ? 426 : g);
+    uint32_t g1 = (uint32_t)g >> 1;
+    float fd = ((ps * am_f32_from_bits((g1 + 39u) << 23)) * ((m * w) * (q * nn))) *
+               am_f32_from_bits(((uint32_t)g - g1 - 1u) << 23);
     float dfp = AM_FMAF(fp, oms, fd);
     *f = z > 0.0f ? fp : fn;                         // z == 0 and NaN take the SiLU branch
     *df = z > 0.0f ? dfp : dfn;
