@@ -21,8 +21,10 @@ AM_INLINE void am_powlu_log2(float a, int32_t *ei, float *e, float *mz, float *l
     float m = am_f32_from_bits(zb - ((uint32_t)k << 23)), f = m - 1.0f;
     // Estrin's scheme: these loops are bound by latency more than by throughput.
     float f2 = f * f, f4 = f2 * f2;
-    float q01 = AM_FMAF(4.8091121750e-01f, f, -7.2134726049e-01f), q23 = AM_FMAF(2.8786978705e-01f, f, -3.6070969859e-01f);
-    float q45 = AM_FMAF(2.1610545680e-01f, f, -2.3879970896e-01f), q67 = AM_FMAF(1.2599958923e-01f, f, -2.0835226122e-01f);
+    float q01 = AM_FMAF(4.8091121750e-01f, f, -7.2134726049e-01f);
+    float q23 = AM_FMAF(2.8786978705e-01f, f, -3.6070969859e-01f);
+    float q45 = AM_FMAF(2.1610545680e-01f, f, -2.3879970896e-01f);
+    float q67 = AM_FMAF(1.2599958923e-01f, f, -2.0835226122e-01f);
     float q = AM_FMAF(AM_FMAF(q67, f2, q45), f4, AM_FMAF(q23, f2, q01));
     *l = AM_FMAF(f, 1.4426950216e+00f, AM_FMAF(f, 1.9259629891e-08f, f2 * q));   // 1/ln 2 = head + tail
     *ei = k - 24;

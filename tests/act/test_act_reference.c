@@ -151,9 +151,9 @@ static void test_powlu_sweep(void **state) {
         for (int i = 0; i < N; i++) {
             double wf, wdf;
             spec_powlu(z[i], m[k], &wf, &wdf);
-            if (!isfinite(wf) || !isfinite(wdf)) continue;   // pow overflows nothing here, but be safe
             if (!powlu_close(f[i], wf, 0) || !powlu_close(df[i], wdf, 1e-9 * fabs(wf))) {
-                print_error("powlu m=%g z=%.9g: f %.9g want %.9g, f' %.9g want %.9g\n", m[k], z[i], f[i], wf, df[i], wdf);
+                print_error("powlu m=%g z=%.9g: f %.9g want %.9g, f' %.9g want %.9g\n", m[k], z[i], f[i], wf, df[i],
+                            wdf);
                 fail();
             }
         }
