@@ -13,6 +13,7 @@
 #ifndef ACTLAB_GATES_H
 #define ACTLAB_GATES_H
 
+#include "powlu_math.h"
 #include "vmath.h"
 
 // Below this, z·σ(z) and its derivative are already 0 in f32 (σ underflows at −104), so clamping
@@ -70,64 +71,83 @@ AM_INLINE void gate_gelu_erf(float x, const float *hp, float *f, float *df) {
 }
 
 // PowLU's gate f_m(z) (hp[0] = m, at most 10):
-//   z > 0:  z^(m/(√z+1))·σ(z)     f' = f·(a/z + a'·ln z + (1 − σ)),  a = m/(√z+1), a' = −m/(2√z(√z+1)²)
-//   z ≤ 0:  z·σ(z) (SiLU)         f' = σ·(1 + z(1 − σ))
-// All in f32, with two places that need more than f32 gives directly:
-//  - the exponent E = m·ln z/(1+√z) reaches −100 for tiny z, where an f32 E would be off by 4e-6
-//    (so would f, relatively): ln z and 1 + √z are carried as exact f32 pairs (am_logf_dd), and E
-//    as E_hi + E_lo with E_lo the residual of the division; e^E = e^(E_hi)·(1 + E_lo).
-//  - f' cancels near the peak z* = 12.896 (r* = √z* = 3.5911): with r = √z,
-//    a/z + a'·ln z = m·N(r)/(z(1+r)²), N(r) = r + 1 − r·ln r, and N(r*) = 0 means ln r* = (r*+1)/r*,
+//   z > 0:  2^E·σ(z), E = m·log2 z/(1+√z)    f' = f·(m·N(r)/(z(1+r)²) + (1 − σ)),  N(r) = r + 1 − r·ln r
+//   z ≤ 0:  z·σ(z) (SiLU)                      f' = σ·(1 + z(1 − σ))
+// All in f32 (powlu_math.h: base-2 log and exp), with three places that need more than f32 gives:
+//  - E reaches −1500 for tiny z (and −100 where f is still normal), where an f32 E would be off by
+//    4e-6: log2 z = e + l with e an exact integer, c = m/(1+√z) as c_h + c_l (the division's residual,
+//    with 1 + √z as the exact pair dh + dl), c_h·e as an exact product pair; E is rounded to an
+//    integer n only through sums whose residuals are kept, and 2^E = 2^n·2^x with x in [−½, ½].
+//  - f' cancels near the peak z* = 12.896 (r* = √z* = 3.5911): N(r*) = 0 means ln r* = (r*+1)/r*,
 //    so N = −ε − r·ln(1+ε) with ε = r/r* − 1: two terms of one sign, no cancellation. ε comes
 //    from r − r* computed exactly (the f32 root's residual z − r² supplies √z − r); ln(1+ε) from a
-//    short series where |ε| < 0.05 and from ln z/2 − ln r* (both pairs) elsewhere.
-// Measured against the f64 reference: ≤ 1e-6 relative in f and f' at the reference points
-// (tests/act). z is clamped to [1e-30, 1e30] for this branch (1/(z(1+√z)) and m times it must stay
-// finite). Above, f = 1 and f' ≈ −1e-43. Below, f ≈ ½·z^m and f' ≈ ½·m·z^(m−1), which the clamp
-// gets right only where they are 0 in f32 anyway: f for m ≥ 1.5, f' for m ≥ 2.6. For smaller m
-// (the registry allows 0.01–10; the papers use 2–4) an input 0 < z < 1e-30 gets f(1e-30), f'(1e-30)
-// instead: KNOWN LIMITATION, values a pre-activation never takes in practice (the f64 version was
-// exact there; fixing it needs the 1/z of f' folded into the exponent). z·(1+√z) overflows for
-// z > 5e25 and takes w, q, E and the f' term to exactly 0 there: f = σ = 1, f' = 0.
+//    short series where |ε| < 0.1 and from ½·log2 z·ln 2 − ln r* (split constants) elsewhere.
+//  - the ends of the range: f' ≈ ½·m·z^(m−1) is a normal number at tiny z where f ≈ ½·z^m and 1/z
+//    are not (f underflows for m > 1, 1/z overflows below 3e-39, subnormal z are valid inputs), and
+//    at large z, z(1+√z) overflows above 5e25 where f' ≈ −m·ln z/(2z^1.5) is still normal. With
+//    z = 2^e·mz the f' term divides by mz(1+√z) only, and 2^−e joins the exponent n − e (scaled in
+//    two halves, so every intermediate stays normal and a subnormal f' is rounded once).
+// Measured against a long-double reference over every 1999th positive float, m = 0.01 … 10 (the
+// sweep in tests/act/test_act_reference.c runs a sparser one): f within 2.8e-7 relative for
+// m ≤ 4 (5e-7 at m = 10), f' within 6.5e-7 (7.6e-7), wherever the value is a normal f32; f' near
+// its zero at the peak within 7e-10 of f; subnormal results within 1e-6 relative plus one spacing.
+// z is clamped to 1e30 (NaN lands there and takes the SiLU branch anyway): beyond, f = 1 and
+// f' = f'(1e30) ≈ −1e-43 instead of the true, smaller subnormal (0 at +inf within 1e-43).
 AM_INLINE void gate_powlu(float z, const float *hp, float *f, float *df) {
-    // One σ serves both branches, taken on z clamped to [AM_SILU_FLOOR, 1e30] (NaN passes).
-    float m = hp[0], zz = z > 1e30f ? 1e30f : z;
-    zz = zz < AM_SILU_FLOOR ? AM_SILU_FLOOR : zz;
+    // One σ serves both branches. +inf gives σ = 1, 1 − σ = 0; the SiLU side's inf·0 there is not selected.
+    float m = hp[0], zz = z < AM_SILU_FLOOR ? AM_SILU_FLOOR : z;
     float s, oms;
     am_sigmoid2f(zz, &s, &oms);
     float fn = zz * s, dfn = s * (1.0f + zz * oms);
-    // The positive branch works on |z| clamped to [1e-30, 1e30] (NaN lands on 1e30 and takes the SiLU
-    // branch anyway): non-positive lanes compute on a harmless |z|, not on a constant, and the clamps
-    // are integer min/max on the bits. GCC turns a float select with a constant arm into selects on
-    // every value derived from it (a third of this loop's instructions, before); and a constant
-    // 1e-30 in half the lanes gave subnormal intermediates, which cost microcode assists.
-    uint32_t zb = am_bits_of_f32(fabsf(z)), lo = 0x0da24260u, hi = 0x7149f2cau;  // 1e-30f, 1e30f
-    zb = zb > lo ? zb : lo;
-    float zp = am_f32_from_bits(zb < hi ? zb : hi);
-    float r = sqrtf(zp);
+    // The positive branch works on |z| clamped to [2^−149, 1e30] by integer min/max on the bits:
+    // non-positive lanes compute on a harmless |z|, not on a constant (GCC turns a float select with a
+    // constant arm into selects on every value derived from it).
+    uint32_t zb = am_bits_of_f32(z) & 0x7fffffffu;
+    zb = zb > 1u ? zb : 1u;
+    float a = am_f32_from_bits(zb < 0x7149f2cau ? zb : 0x7149f2cau);   // 1e30f
+    float r = sqrtf(a), ef, mz, l;
+    int32_t e;
+    am_powlu_log2(a, &e, &ef, &mz, &l);
     float dh = 1.0f + r, dl = r - (dh - 1.0f);       // 1 + r = dh + dl exactly (r < 2^24)
-    float w = 1.0f / (zp * dh), q = zp * w;          // 1/(z(1+r)), 1/(1+r)
-    float lh, ll;
-    am_logf_dd(zp, &lh, &ll);
-    // m·ln z = ph + pl with ph its rounding (lh + ll is not normalised: ll holds the series' tail).
-    float ph = m * (lh + ll), pl = AM_FMAF(m, ll, AM_FMAF(m, lh, -ph));
-    float eh = ph * q;
-    float el = (AM_FMAF(-eh, dh, ph) + AM_FMAF(-eh, dl, pl)) * q;      // (m·ln z − eh·(1+r))/(1+r)
-    float fp = am_expf_mul(eh, AM_FMAF(s, el, s));
-    // f': ε = (r − r*)/r*. Within 5% of r* (where N is small) √z = r + (z − r²)/(2r) with
-    // 1/(2r) ≈ 1/(2r*) (exact enough there); further out the f32 root's 3e-8 are harmless.
-    float d = r - 3.591121435e+00f;
-    int near = fabsf(d) < 0.1795560718f;
-    float eps = (d + ((near ? AM_FMAF(-r, r, zp) * 1.392322779e-01f : 0.0f) - 4.150321686e-08f)) * 2.784645557e-01f;
+    float w = 1.0f / (mz * dh), q = mz * w;          // 2^e/(z(1+r)), 1/(1+r)
+    float ch = m * q, cl = AM_FMAF(-ch, dl, AM_FMAF(-ch, dh, m)) * q;   // m/(1+r) = ch + cl
+    // E = (ch + cl)(e + l) = n + x. ah + al = ch·e exactly; ah − n is exact (|ah| < 2^22, and where
+    // |ah| > 11 the two are within a factor 2), so x carries every residual.
+    float ah = ch * ef, al = AM_FMAF(ch, ef, -ah);
+    float kd = AM_FMAF(ch, l, ah) + 12582912.0f;     // 1.5·2^23 + n
+    float x = AM_FMAF(ch, l, ah - (kd - 12582912.0f)) + AM_FMAF(cl, ef + l, al);
+    float ps = am_powlu_exp2_40(x) * s;              // 2^x·σ·2^−40
+    uint32_t kb = am_bits_of_f32(kd);
+    // 2^n below 2^−160 only scales a result that rounds to 0; the clamp keeps the field valid.
+    float fp = ps * am_powlu_scale40(kb > 0x4b3fff60u ? kb : 0x4b3fff60u);
+    // f': ε = (r − r*)/r*. Within 50% of r* √z = r + (z − r²)/(2r) with 1/(2r) ≈ 1/(2r*) (the
+    // correction is itself an f32 rounding, so half of it wrong is harmless); further out the f32
+    // root's 3e-8 are below 7e-8 of ε.
+    // ε = (d + corr − δ*)/r* with d = r − r*_f32 exact and δ* = r*_f32 − r*, as one fma.
+    float d = r - 3.591121435e+00f, ad = fabsf(d);
+    int near = ad < 0.3591121435f;                   // |ε| < 0.1: the series
+    float eps = AM_FMAF(d, 2.784645557e-01f, ad < 1.795560718f ? AM_FMAF(-r, r, a) * 3.877124935e-02f - 1.155717388e-08f
+                                                               : -1.155717388e-08f);
     float c = -1.0f / 6.0f;
     c = AM_FMAF(c, eps, 0.2f);
     c = AM_FMAF(c, eps, -0.25f);
     c = AM_FMAF(c, eps, 1.0f / 3.0f);
     c = AM_FMAF(c, eps, -0.5f);
-    float l1e = near ? AM_FMAF(eps * c, eps, eps)                    // ln(1+ε), ≤ 3e-9 relative
-                     : (0.5f * lh - 1.278464556e+00f) + (0.5f * ll + 1.297928254e-08f);
+    // ln r − ln r* = (e + l)·ln2/2 − ln r*, with ln2/2 split so that e times its head is exact.
+    float far = AM_FMAF(0.3465728759765625f, ef, -1.278464556e+00f) +
+                AM_FMAF(0.3465735912f, l, AM_FMAF(7.143033825e-07f, ef, -1.297928254e-08f));
+    float l1e = near ? AM_FMAF(eps * c, eps, eps) : far;   // ln(1+ε), the series ≤ 2e-8 relative
     float nn = AM_FMAF(-r, l1e, -eps);
-    float dfp = fp * AM_FMAF(m * w, q * nn, oms);  // m·w·q underflows for z > 1e19, q·nn does not
+    // f·m·N·q²/z = (2^x·σ·m·N·w·q)·2^(n − e); the power of two in two halves, each normal.
+    // g = n − e + 256 (kb − e − 0x4b3fff00), clamped to n − e in [−250, 170] (beyond, 0 or inf either
+    // way), is non-negative, so g/2 needs no signed shift: 2^(k1+40) with k1 = ⌊g/2⌋ − 128 and 2^k2 with
+    // k2 = g − 256 − k1, each in [−125, 85].
+    int32_t g = (int32_t)(kb - (uint32_t)e - 0x4b3fff00u);
+    g = g < 6 ? 6 : (g > 426 ? 426 : g);
+    uint32_t g1 = (uint32_t)g >> 1;
+    float fd = ((ps * am_f32_from_bits((g1 + 39u) << 23)) * ((m * w) * (q * nn))) *
+               am_f32_from_bits(((uint32_t)g - g1 - 1u) << 23);
+    float dfp = AM_FMAF(fp, oms, fd);
     *f = z > 0.0f ? fp : fn;                         // z == 0 and NaN take the SiLU branch
     *df = z > 0.0f ? dfp : dfn;
 }

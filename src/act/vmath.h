@@ -7,8 +7,7 @@
 //
 // f32: am_expf is a Cephes-style range reduction + degree-7 polynomial, ≤ 2 ulp on its range;
 // am_ncdf_f is the normal CDF (GELU's exact form) without erfc.
-// PowLU's positive branch (gates.h): am_expf_mul (t·e^x, one final rounding) and am_logf_dd (ln z
-// as an f32 pair), which let it run in f32 throughout.
+// PowLU's base-2 log and exp are in powlu_math.h.
 #ifndef ACTLAB_VMATH_H
 #define ACTLAB_VMATH_H
 
@@ -29,8 +28,8 @@ static inline uint32_t am_bits_of_f32(float f) { uint32_t u; memcpy(&u, &f, 4); 
 
 // Explicit fused multiply-add. fma rounds once, exactly as IEEE specifies, so a vector body and its
 // scalar tail still agree bit for bit (-ffp-contract=off only forbids the compiler's own contraction).
-// PowLU's f32 pairs (am_logf_dd, am_expf_mul, gates.h) need that single rounding to recover the
-// residuals exactly, so it is fmaf everywhere: one instruction with hardware FMA, libm's correctly
+// PowLU's f32 pairs (gates.h, powlu_math.h) need that single rounding to recover the residuals
+// exactly, so it is fmaf everywhere: one instruction with hardware FMA, libm's correctly
 // rounded (slow, scalar) fmaf in a portable build without it.
 #define AM_FMAF(a, b, c) fmaf((a), (b), (c))
 
@@ -124,51 +123,6 @@ static inline void am_sigmoid2f(float x, float *s, float *oms) {
     float r = 1.0f / (1.0f + e);
     *s = x >= 0.0f ? r : e * r;
     *oms = x >= 0.0f ? e * r : r;
-}
-
-
-// t·e^x with one rounding at the end, for x ≤ 60 (larger x are clamped: PowLU's exponent stays
-// below 0.56·m ≤ 5.6) and t in [2^−20, 2^20]; below −104 the result is 0. am_expf_nonpos's
-// reduction and polynomial, scaled by 2^−40 instead of 2^−64 so that 2^(k+40) stays a normal
-// number for every k in [−150, 87]; t joins the scaled polynomial before 2^(k+40) does, so a
-// subnormal result is rounded once.
-AM_INLINE float am_expf_mul(float x, float t) {
-    float xc = x < -104.0f ? -104.0f : x;
-    xc = xc > 60.0f ? 60.0f : xc;
-    float kd = AM_FMAF(xc, 1.44269504088896341f, 12582912.0f);
-    float k = kd - 12582912.0f;
-    float r = AM_FMAF(k, -0.693359375f, xc);
-    r = AM_FMAF(k, 2.12194440e-4f, r);
-    float r2 = r * r;  // pairs of terms: a shorter chain, as in am_logf_dd
-    float p01 = AM_FMAF(0x1p-40f * 1.6666665459e-1f, r, 0x1p-40f * 5.0000001201e-1f);
-    float p23 = AM_FMAF(0x1p-40f * 8.3334519073e-3f, r, 0x1p-40f * 4.1665795894e-2f);
-    float p45 = AM_FMAF(0x1p-40f * 1.9875691500e-4f, r, 0x1p-40f * 1.3981999507e-3f);
-    float ps = AM_FMAF(AM_FMAF(p45, r2, p23), r2, p01);
-    ps = AM_FMAF(ps, r2, AM_FMAF(r, 0x1p-40f, 0x1p-40f));
-    // k + 167 ∈ [17, 254]: kd's low 9 bits hold k (two's complement), see am_expf_nonpos.
-    uint32_t field = (am_bits_of_f32(kd) + 167u) << 23;
-    return (ps * t) * am_f32_from_bits(field);
-}
-
-// ln z for a normal positive float z as an unevaluated f32 sum hi + lo (not normalised: |lo| may
-// reach 0.09), within ≈ 2.5e-8 absolute, the f32 roundings of the series' tail (|ln z| reaches 87,
-// where a plain f32 result would be off by 4e-6). z = 2^e·m, m in [√½, √2),
-// f = m − 1 exact; ln(1 + f) = f − f²/2 + f³·P(f), P of degree 7 fitted to 2e-9 absolute in f³·P.
-// e·ln2 is split so that e·LN2_HI and e·LN2_HI + f are exact (the latter's error kept in lo).
-AM_INLINE void am_logf_dd(float z, float *hi, float *lo) {
-    uint32_t ix = am_bits_of_f32(z) - 0x3f3504f3u;               // √½'s bits
-    int32_t e = (int32_t)((ix + 0x40000000u) >> 23) - 128;      // floor(ix / 2^23) without a signed shift
-    float f = am_f32_from_bits(am_bits_of_f32(z) - ((uint32_t)e << 23)) - 1.0f;
-    // Estrin's scheme: the loops that inline this are bound by latency more than by throughput.
-    float f2 = f * f, f4 = f2 * f2;
-    float p01 = AM_FMAF(-2.500077486e-01f, f, 3.333322406e-01f), p23 = AM_FMAF(-1.663020998e-01f, f, 2.000745386e-01f);
-    float p45 = AM_FMAF(-1.297883987e-01f, f, 1.408690810e-01f), p67 = AM_FMAF(-8.927696943e-02f, f, 1.342797726e-01f);
-    float p = AM_FMAF(AM_FMAF(p67, f2, p45), f4, AM_FMAF(p23, f2, p01));
-    float tail = f2 * AM_FMAF(f, p, -0.5f);
-    float ef = (float)e, a = ef * 0.693145751953125f;           // LN2_HI: 15 bits, so a is exact
-    float sh = a + f;                                           // |a| ≥ |f| unless a = 0: Fast2Sum
-    *hi = sh;
-    *lo = AM_FMAF(ef, 1.428606765e-06f, tail) + (f - (sh - a));
 }
 
 

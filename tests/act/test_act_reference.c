@@ -96,6 +96,70 @@ static void test_powlu_peak_per_m(void **state) {
     }
 }
 
+// f and f' of the gate straight from the spec's formulas in double, for z > 0: f = z^a·σ(z),
+// f' = f·(a/z + a'·ln z + (1 − σ)), a = m/(√z+1), a' = −m/(2√z(√z+1)²). f'·(z > 0) cancels near
+// the peak (to ~1e-16 of its terms, far below the tolerances below).
+static void spec_powlu(double z, double m, double *f, double *df) {
+    double r = sqrt(z), a = m / (r + 1), ap = -m / (2 * r * (r + 1) * (r + 1)), s = 1 / (1 + exp(-z));
+    *f = pow(z, a) * s;
+    *df = *f * (a / z + ap * log(z) + (1 - s));
+}
+
+// Tolerance for an f32 result against its double value v: 1e-6 relative where v is a normal f32;
+// where it is not, the subnormal spacing 2^−149 (underflow to 0 or the nearest subnormals).
+static int powlu_close(double got, double want, double rel_floor) {
+    if (fabs(want) >= 0x1p-126) return fabs(got - want) <= 1e-6 * fabs(want) + rel_floor;
+    return fabs(got - want) <= 0x1p-149 + 1e-6 * fabs(want);
+}
+
+// Tiny positive z: f ≈ ½·z^m and f' ≈ ½·m·z^(m−1) span the whole f32 range (f' ≈ 2.5e19 at z = 1e-40,
+// m = 0.5), with 1/z beyond it and z itself subnormal.
+static void test_powlu_tiny_z(void **state) {
+    (void)state;
+    const float m[4] = {0.5f, 1.0f, 2.0f, 3.0f};
+    float z[6] = {1e-35f, 1e-38f, 1e-40f, 1e-30f, 3e-31f, 1.4e-45f}, f[6], df[6];
+    for (int k = 0; k < 4; k++) {
+        act_spec s;
+        act_spec_init(&s, "powlu");
+        assert_int_equal(act_spec_set(&s, "m", m[k]), 0);
+        act_curve(&s, NULL, 6, z, f, df);
+        for (int i = 0; i < 6; i++) {
+            double wf, wdf;
+            spec_powlu(z[i], m[k], &wf, &wdf);
+            if (!powlu_close(f[i], wf, 0) || !powlu_close(df[i], wdf, 0)) {
+                print_error("powlu m=%g z=%g: f %.9g want %.9g, f' %.9g want %.9g\n", m[k], z[i], f[i], wf, df[i], wdf);
+                fail();
+            }
+        }
+    }
+}
+
+// A sweep over every magnitude (2^−149 … 1e30, log-spaced) and the peak region, for m from 0.5 to 10:
+// f and f' to 1e-6 relative (f' near its zero at the peak to 1e-9 of f), subnormal results to 2^−149.
+static void test_powlu_sweep(void **state) {
+    (void)state;
+    enum { N = 24000 };
+    static float z[N], f[N], df[N];
+    for (int i = 0; i < N; i++)
+        z[i] = i < 20000 ? (float)exp2(-149.0 + 248.6 * i / 19999) : 10.0f + 6.0f * (float)(i - 20000) / 3999;
+    const float m[6] = {0.5f, 1.0f, 2.0f, 3.0f, 4.0f, 10.0f};
+    for (int k = 0; k < 6; k++) {
+        act_spec s;
+        act_spec_init(&s, "powlu");
+        assert_int_equal(act_spec_set(&s, "m", m[k]), 0);
+        act_curve(&s, NULL, N, z, f, df);
+        for (int i = 0; i < N; i++) {
+            double wf, wdf;
+            spec_powlu(z[i], m[k], &wf, &wdf);
+            if (!powlu_close(f[i], wf, 0) || !powlu_close(df[i], wdf, 1e-9 * fabs(wf))) {
+                print_error("powlu m=%g z=%.9g: f %.9g want %.9g, f' %.9g want %.9g\n", m[k], z[i], f[i], wf, df[i],
+                            wdf);
+                fail();
+            }
+        }
+    }
+}
+
 // The scalar form is monotone for m = 3 and grows linearly: x·f(x)/x = f(x) → 1 as x → ∞.
 static void test_powlu_scalar_shape(void **state) {
     (void)state;
@@ -152,6 +216,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_powlu_reference_is_right), cmocka_unit_test(test_powlu_kernel_matches_table),
         cmocka_unit_test(test_powlu_peak_per_m),         cmocka_unit_test(test_powlu_scalar_shape),
+        cmocka_unit_test(test_powlu_tiny_z),             cmocka_unit_test(test_powlu_sweep),
         cmocka_unit_test(test_polycom_examples),         cmocka_unit_test(test_swiglu_clip_examples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 // test_act_vmath.c — the vectorisable maths of src/act/vmath.h against libm in double: the normal CDF
-// that GELU's exact form uses (instead of erfcf), and the f64 exp/log of PowLU's positive branch.
+// that GELU's exact form uses (instead of erfcf), and the base-2 log/exp of PowLU's positive branch (powlu_math.h).
+#include "act/powlu_math.h"
 #include "act/vmath.h"
 #include "actlab.h"
 #include "test_seed.h"
@@ -100,53 +101,53 @@ static void test_expf_nonpos_lite(void **state) {
     assert_true(am_expf_nonpos_lite(-103.0f) > 0.0f && am_expf_nonpos_lite(-104.0f) == 0.0f);
 }
 
-// PowLU's f32 ln z as a pair: within 3e-8 absolute over every normal float (its exponent E = m·ln z/(1+√z)
-// reaches −100 for tiny z, and f = e^E·σ must stay within 1e-6 relative).
-static void test_logf_pair(void **state) {
+// PowLU's base-2 log (powlu_math.h): e + l within 5e-8 absolute of log2 a over every positive float up to
+// 1e30, subnormals included (its exponent E = m·log2 z/(1+√z) reaches −1500, and f = 2^E·σ must stay
+// within 1e-6 relative); e an integer, l in [−½, ½] and a = mz·2^e exactly.
+static void test_powlu_log2(void **state) {
     (void)state;
     rng_t rng;
     rng_seed(&rng, g_seed ^ 0x1d);
     double worst = 0;
     for (int i = 0; i < 400000; i++) {
-        float z = i < 200000 ? (float)exp(-87.0 + 175.0 * rng_uniform(&rng)) : (float)(0.5 + 1.5 * rng_uniform(&rng));
-        float hi, lo;
-        am_logf_dd(z, &hi, &lo);
-        double e = fabs((double)hi + (double)lo - log((double)z));
-        if (e > worst) worst = e;
-        if (!(e <= 3e-8)) {
-            print_error("am_logf_dd(%.9g) = %.17g, libm %.17g; seed %llu\n", z, (double)hi + lo, log((double)z),
-                        (unsigned long long)g_seed);
+        uint32_t bits = i < 300000 ? 1u + (uint32_t)(rng_uniform_d(&rng) * 0x7149f2c9u)
+                                : 0x3f000000u + (uint32_t)(rng_uniform_d(&rng) * 0x1000000u);
+        float a = am_f32_from_bits(bits), e, mz, l;
+        int32_t ei;
+        am_powlu_log2(a, &ei, &e, &mz, &l);
+        double err = fabs((double)e + (double)l - log2((double)a));
+        if (err > worst) worst = err;
+        if (!(err <= 5e-8) || e != rint(e) || !(fabsf(l) <= 0.5f) || ei != (int32_t)e || ldexpf(mz, ei) != a) {
+            print_error("am_powlu_log2(%.9g) = %.9g + %.9g (mz %.9g), libm %.17g; seed %llu\n", a, e, l, mz,
+                        log2((double)a), (unsigned long long)g_seed);
             fail();
         }
     }
-    printf("am_logf_dd: worst %.3g absolute\n", worst);
+    printf("am_powlu_log2: worst %.3g absolute\n", worst);
 }
 
-// t·e^x with one final rounding: within 2.5 ulp of the f32 spacing at the true value on x ≤ 60, subnormal
-// results included; 0 below −104.
-static void test_expf_mul(void **state) {
+// 2^x·2^−40 within 1.2e-7 relative on [−0.51, 0.51], and 2^(n+40) from the rounding trick's bits.
+static void test_powlu_exp2(void **state) {
     (void)state;
-    rng_t rng;
-    rng_seed(&rng, g_seed ^ 0xe7);
     double worst = 0;
-    for (int i = 0; i < 400000; i++) {
-        float x = (float)(-104.0 + 164.0 * rng_uniform(&rng)), t = (float)(0.25 + 0.75 * rng_uniform(&rng));
-        double want = (double)t * exp((double)x), e = ulps(am_expf_mul(x, t), want);
+    for (int i = -510000; i <= 510000; i++) {
+        float x = (float)i * 1e-6f;
+        double want = ldexp(exp2((double)x), -40), e = fabs(am_powlu_exp2_40(x) - want) / want;
         if (e > worst) worst = e;
-        if (!(e <= 2.5)) {
-            print_error("am_expf_mul(%.9g, %.9g) = %.9g, libm %.9g (%.2f ulp); seed %llu\n", x, t, am_expf_mul(x, t),
-                        want, e, (unsigned long long)g_seed);
+        if (!(e <= 1.2e-7)) {
+            print_error("am_powlu_exp2_40(%.9g) = %.9g, libm %.9g\n", x, am_powlu_exp2_40(x), want);
             fail();
         }
     }
-    printf("am_expf_mul: worst %.2f ulp\n", worst);
-    assert_true(am_expf_mul(-105.0f, 1.0f) == 0.0f && am_expf_mul(0.0f, 0.75f) == 0.75f);
+    printf("am_powlu_exp2_40: worst %.3g relative\n", worst);
+    for (int n = -166; n <= 87; n++)
+        assert_true(am_powlu_scale40(am_bits_of_f32(12582912.0f + (float)n)) == ldexpf(1.0f, n + 40));
 }
 
 int main(void) {
     g_seed = test_seed("test_act_vmath");
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_ncdf_matches_libm), cmocka_unit_test(test_expf_nonpos_matches_libm),
                                        cmocka_unit_test(test_expf_nonpos_lite),
-                                       cmocka_unit_test(test_logf_pair), cmocka_unit_test(test_expf_mul)};
+                                       cmocka_unit_test(test_powlu_log2), cmocka_unit_test(test_powlu_exp2)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
