@@ -115,6 +115,13 @@ static void stage_bwd(const span_kernels *k, const uint16_t *x, const uint16_t *
     }
 }
 
+// bf16 storage of a gate with a table (kernels.h, lut.h): the table, taken before the threads start;
+// otherwise NULL (also when the table cache is full: the kernel then converts in its loop, the same
+// bits).
+static const float *bf16_table(const act_spec *s, const span_kernels *k, act_dtype dt) {
+    return dt == ACT_BF16 && k->lut_fill ? act_lut(s, k->lut_fill) : NULL;
+}
+
 void act_forward(const act_spec *s, act_dtype dt, size_t rows, size_t cols, const void *x, const void *u,
                  const float *params, void *y) {
     const act_desc *d = check_call("act_forward", s, dt, x, u, params, y);
@@ -124,11 +131,14 @@ void act_forward(const act_spec *s, act_dtype dt, size_t rows, size_t cols, cons
         return;
     }
     const span_kernels *k = act_span_kernels(s->kind);
+    const float *tab = bf16_table(s, k, dt);
     const size_t total = rows * cols, nch = (total + CHUNK - 1) / CHUNK;
 #pragma omp parallel for schedule(static)
     for (size_t c = 0; c < nch; c++) {
         size_t off = c * CHUNK, n = total - off < CHUNK ? total - off : CHUNK;
-        if (dt == ACT_BF16 && k->stage_bf16)
+        if (tab)
+            k->lut_fwd(at(dt, x, off), at(dt, u, off), at_out(dt, y, off), n, s->hp, tab);
+        else if (dt == ACT_BF16 && k->stage_bf16)
             stage_fwd(k, at(dt, x, off), at(dt, u, off), at_out(dt, y, off), n, s->hp, params);
         else
             k->fwd[dt](at(dt, x, off), at(dt, u, off), at_out(dt, y, off), n, s->hp, params);
@@ -159,6 +169,7 @@ void act_backward(const act_spec *s, act_dtype dt, size_t rows, size_t cols, con
         return;
     }
     const span_kernels *k = act_span_kernels(s->kind);
+    const float *tab = bf16_table(s, k, dt);
     const size_t total = rows * cols, nch = (total + CHUNK - 1) / CHUNK;
     double *partial = d->n_params ? xcalloc(nch * 4, sizeof(double)) : NULL;
 #pragma omp parallel for schedule(static)
@@ -166,7 +177,10 @@ void act_backward(const act_spec *s, act_dtype dt, size_t rows, size_t cols, con
         double scratch[ACT_MAX_PARAMS] = {0};
         size_t off = c * CHUNK, n = total - off < CHUNK ? total - off : CHUNK;
         double *dp = partial ? partial + 4 * c : scratch;
-        if (dt == ACT_BF16 && k->stage_bf16)
+        if (tab)
+            k->lut_bwd(at(dt, x, off), at(dt, u, off), at(dt, dy, off), at_out(dt, dx, off), at_out(dt, du, off), n, s->hp,
+                       tab);
+        else if (dt == ACT_BF16 && k->stage_bf16)
             stage_bwd(k, at(dt, x, off), at(dt, u, off), at(dt, dy, off), at_out(dt, dx, off), at_out(dt, du, off), n,
                       s->hp, params, dp);
         else

@@ -1,11 +1,11 @@
-// gated.c — span kernels of the gated activations y = v(u)·g(z). The last argument: stage bf16
-// through the f32 kernel (the f32 exp-heavy ones; kernels.h says why). PowLU converts in the loop:
-// since its f32 rewrite both ways measure the same, within noise.
+// gated.c — span kernels of the gated activations y = v(u)·g(z). The last argument: how bf16
+// storage runs (kernels.h): converted in the loop for ReGLU, staged through the f32 kernel for the
+// exp-based gates, by table for PowLU's (the costliest).
 #include "kernels.h"
 #include "gates.h"
 
-ACT_DEFINE_GATED(swiglu, gate_silu, value_identity, 1)
-ACT_DEFINE_GATED(geglu, gate_gelu, value_identity, 1)
-ACT_DEFINE_GATED(reglu, gate_relu, value_identity, 0)
-ACT_DEFINE_GATED(swiglu_clip, gate_clip, value_clip, 1)
-ACT_DEFINE_GATED(powlu, gate_powlu, value_identity, 0)
+ACT_DEFINE_GATED(swiglu, gate_silu, value_identity, ACT_BF16_STAGED)
+ACT_DEFINE_GATED(geglu, gate_gelu, value_identity, ACT_BF16_STAGED)
+ACT_DEFINE_GATED(reglu, gate_relu, value_identity, ACT_BF16_LOOP)
+ACT_DEFINE_GATED(swiglu_clip, gate_clip, value_clip, ACT_BF16_STAGED)
+ACT_DEFINE_GATED(powlu, gate_powlu, value_identity, ACT_BF16_TABLE)

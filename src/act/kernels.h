@@ -7,6 +7,7 @@
 #define ACTLAB_KERNELS_H
 
 #include "actlab.h"
+#include "lut.h"
 #include "vmath.h"
 
 #include <stddef.h>
@@ -20,17 +21,34 @@ typedef void (*span_fwd_fn)(const void *x, const void *u, void *y, size_t n, con
 typedef void (*span_bwd_fn)(const void *x, const void *u, const void *dy, void *dx, void *du, size_t n,
                             const float *hp, const float *params, double *dparams);
 
+// bf16 by table (lut.h): tab holds the gate's f (LUT_SIZE values) then f', indexed by bf16 code.
+// x: (n) codes of the input or gate z; u: (n) value codes (gated) or NULL; y: (n) codes.
+typedef void (*span_lut_fwd_fn)(const uint16_t *x, const uint16_t *u, uint16_t *y, size_t n, const float *hp,
+                                const float *tab);
+typedef void (*span_lut_bwd_fn)(const uint16_t *x, const uint16_t *u, const uint16_t *dy, uint16_t *dx, uint16_t *du,
+                                size_t n, const float *hp, const float *tab);
+
 typedef struct {
     span_fwd_fn fwd[2];  // [act_dtype]
     span_bwd_fn bwd[2];
-    // 1: dispatch.c runs bf16 through the f32 kernel on L1-sized staged blocks instead of fwd/bwd[ACT_BF16].
-    // For the exp-heavy gates that is faster: GCC 12 vectorises a loop that mixes bf16 and f32 32 lanes
-    // wide (two zmm per value) and spills. Converting in registers 16 elements at a time (GCC vector
-    // extensions for the conversions, the f32 loop at n = 16) measured slower still (silu 0.55 against
-    // 0.38 ns per element staged, 0.30 in f32): one long dependency chain per block, where staging runs
-    // the conversions as separate short loops. Only for kernels without parameter gradients, whose
-    // lane sums would restart at every block.
+    // How bf16 storage runs (the kernels' last macro argument, ACT_BF16_*), each giving the bits of
+    // the f32 computation rounded once:
+    //  - converted in the loop (the cheap gates);
+    //  - staged (stage_bf16): dispatch.c widens L1-sized blocks into f32, runs the f32 kernel and
+    //    rounds back. For the exp-heavy gates that is faster than converting in the loop: GCC 12
+    //    vectorises a loop that mixes bf16 and f32 32 lanes wide (two zmm per value) and spills.
+    //    Converting 16 elements at a time in registers measured slower still (silu 0.55 against
+    //    0.38 ns per element staged, 0.30 in f32): one long dependency chain per block, where
+    //    staging runs the conversions as separate short loops.
+    //  - by table (lut_*, lut.h): the gate looked up by bf16 code. Faster than computing only for
+    //    the costliest gates (PowLU's, Φ's: 2.5–3× here): a lookup is a load per element (AVX-512
+    //    gathers measured slower than GCC's own code on this CPU, 3.0 against 1.5–1.9 ms at
+    //    4096 × 2048), about what the exp-based gates cost to compute. Only for kernels without
+    //    learnable parameters, whose gate a table of one input can hold.
     int stage_bf16;
+    lut_fill_fn lut_fill;
+    span_lut_fwd_fn lut_fwd;
+    span_lut_bwd_fn lut_bwd;
 } span_kernels;
 
 // NULL for row-wise activations (PolyNorm), which have their own row kernels below.
@@ -48,8 +66,9 @@ AM_INLINE void act_st(void *restrict p, size_t i, float v, act_dtype dt) {
 }
 
 // The f32 and bf16 entry points of span kernels NAME##_fwd_t / NAME##_bwd_t (which take dt last),
-// collected in act_span_NAME; STAGE: the stage_bf16 flag above.
-#define ACT_INSTANTIATE(NAME, STAGE)                                                                                \
+// collected in act_span_NAME with the bf16 mode (span_kernels: STAGE, and the table kernels or
+// NULL, NULL, NULL).
+#define ACT_INSTANTIATE(NAME, STAGE, FILL, LUT_FWD, LUT_BWD)                                                        \
     static void NAME##_fwd_f32(const void *x, const void *u, void *y, size_t n, const float *hp, const float *p) {  \
         NAME##_fwd_t(x, u, y, n, hp, p, ACT_F32);                                                                   \
     }                                                                                                               \
@@ -64,7 +83,9 @@ AM_INLINE void act_st(void *restrict p, size_t i, float v, act_dtype dt) {
                                 const float *hp, const float *p, double *dp) {                                      \
         NAME##_bwd_t(x, u, dy, dx, du, n, hp, p, dp, ACT_BF16);                                                     \
     }                                                                                                               \
-    const span_kernels act_span_##NAME = {{NAME##_fwd_f32, NAME##_fwd_bf16}, {NAME##_bwd_f32, NAME##_bwd_bf16}, STAGE};
+    const span_kernels act_span_##NAME = {{NAME##_fwd_f32, NAME##_fwd_bf16},                                         \
+                                          {NAME##_bwd_f32, NAME##_bwd_bf16},                                         \
+                                          STAGE, FILL, LUT_FWD, LUT_BWD};
 
 // PolyNorm over one row of d elements of dt (bf16 is widened in registers; the result is the f32
 // computation rounded once). w: (4) = cubic, square, linear weights and bias.
@@ -73,9 +94,23 @@ void polynorm_row_forward(const void *x, void *y, size_t d, const float *w, act_
 void polynorm_row_backward(const void *x, const void *dy, void *dx, size_t d, const float *w, double *dparams,
                            act_dtype dt);
 
+// The bf16 modes of span_kernels.
+enum { ACT_BF16_LOOP, ACT_BF16_STAGED, ACT_BF16_TABLE };
+
+// The table of gate FN (lut.h): f and f' of n f32 inputs, the very function the f32 kernels inline.
+#define ACT_DEFINE_FILL(NAME, FN)                                                                                   \
+    static void NAME##_fill(const float *restrict z, float *restrict f, float *restrict df, size_t n,              \
+                            const float *hp) {                                                                      \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                                        \
+            float a, b;                                                                                             \
+            FN(z[i], hp, &a, &b);                                                                                   \
+            f[i] = a, df[i] = b;                                                                                    \
+        }                                                                                                           \
+    }
+
 // Non-gated elementwise activation from a gate function fn(x, hp, &f, &df) of gates.h:
-// y = f(x), dx = dy·f'(x). STAGE: stage_bf16.
-#define ACT_DEFINE_ELEMENTWISE(NAME, FN, STAGE)                                                                     \
+// y = f(x), dx = dy·f'(x). BF16: how bf16 storage runs (span_kernels).
+#define ACT_DEFINE_ELEMENTWISE(NAME, FN, BF16)                                                                       \
     AM_INLINE void NAME##_fwd_t(const void *restrict x, const void *restrict u, void *restrict y, size_t n,         \
                                 const float *hp, const float *params, act_dtype dt) {                               \
         (void)u; (void)params;                                                                                      \
@@ -95,11 +130,26 @@ void polynorm_row_backward(const void *x, const void *dy, void *dx, size_t d, co
             act_st(dx, i, act_ld(dy, i, dt) * df, dt);                                                              \
         }                                                                                                           \
     }                                                                                                               \
-    ACT_INSTANTIATE(NAME, STAGE)
+    ACT_DEFINE_FILL(NAME, FN)                                                                                       \
+    static void NAME##_lut_fwd(const uint16_t *restrict x, const uint16_t *restrict u, uint16_t *restrict y,        \
+                               size_t n, const float *hp, const float *restrict tab) {                              \
+        (void)u; (void)hp;                                                                                          \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++) y[i] = num_f32_to_bf16(tab[x[i]]);                       \
+    }                                                                                                               \
+    static void NAME##_lut_bwd(const uint16_t *restrict x, const uint16_t *restrict u,                             \
+                               const uint16_t *restrict dy, uint16_t *restrict dx, uint16_t *restrict du,           \
+                               size_t n, const float *hp, const float *restrict tab) {                              \
+        (void)u; (void)du; (void)hp;                                                                                \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++)                                                          \
+            dx[i] = num_f32_to_bf16(num_bf16_to_f32(dy[i]) * tab[LUT_SIZE + x[i]]);                                 \
+    }                                                                                                               \
+    ACT_INSTANTIATE(NAME, (BF16) == ACT_BF16_STAGED, (BF16) == ACT_BF16_TABLE ? NAME##_fill : NULL,                 \
+                    (BF16) == ACT_BF16_TABLE ? NAME##_lut_fwd : NULL, (BF16) == ACT_BF16_TABLE ? NAME##_lut_bwd : NULL)
 
 // Gated activation y = v(u)·g(z) from a gate GATE and a value transform VALUE of gates.h:
-// dz = dy·v(u)·g'(z), du = dy·g(z)·v'(u). STAGE: stage_bf16.
-#define ACT_DEFINE_GATED(NAME, GATE, VALUE, STAGE)                                                                  \
+// dz = dy·v(u)·g'(z), du = dy·g(z)·v'(u). BF16: how bf16 storage runs (span_kernels); by table,
+// the gate is looked up and the value transform, a clamp at most, computed.
+#define ACT_DEFINE_GATED(NAME, GATE, VALUE, BF16)                                                                    \
     AM_INLINE void NAME##_fwd_t(const void *restrict z, const void *restrict u, void *restrict y, size_t n,         \
                                 const float *hp, const float *params, act_dtype dt) {                               \
         (void)params;                                                                                               \
@@ -122,6 +172,26 @@ void polynorm_row_backward(const void *x, const void *dy, void *dx, size_t d, co
             act_st(du, i, d * g * dv, dt);                                                                          \
         }                                                                                                           \
     }                                                                                                               \
-    ACT_INSTANTIATE(NAME, STAGE)
+    ACT_DEFINE_FILL(NAME, GATE)                                                                                     \
+    static void NAME##_lut_fwd(const uint16_t *restrict z, const uint16_t *restrict u, uint16_t *restrict y,        \
+                               size_t n, const float *hp, const float *restrict tab) {                              \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                                        \
+            float v, dv;                                                                                            \
+            VALUE(num_bf16_to_f32(u[i]), hp, &v, &dv);                                                              \
+            y[i] = num_f32_to_bf16(v * tab[z[i]]);                                                                  \
+        }                                                                                                           \
+    }                                                                                                               \
+    static void NAME##_lut_bwd(const uint16_t *restrict z, const uint16_t *restrict u,                             \
+                               const uint16_t *restrict dy, uint16_t *restrict dz, uint16_t *restrict du,           \
+                               size_t n, const float *hp, const float *restrict tab) {                              \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                                                        \
+            float v, dv, d = num_bf16_to_f32(dy[i]), g = tab[z[i]], dg = tab[LUT_SIZE + z[i]];                      \
+            VALUE(num_bf16_to_f32(u[i]), hp, &v, &dv);                                                              \
+            dz[i] = num_f32_to_bf16(d * v * dg);                                                                    \
+            du[i] = num_f32_to_bf16(d * g * dv);                                                                    \
+        }                                                                                                           \
+    }                                                                                                               \
+    ACT_INSTANTIATE(NAME, (BF16) == ACT_BF16_STAGED, (BF16) == ACT_BF16_TABLE ? NAME##_fill : NULL,                 \
+                    (BF16) == ACT_BF16_TABLE ? NAME##_lut_fwd : NULL, (BF16) == ACT_BF16_TABLE ? NAME##_lut_bwd : NULL)
 
 #endif

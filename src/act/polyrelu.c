@@ -99,4 +99,4 @@ AM_INLINE void polyrelu_bwd_t(const void *restrict x, const void *restrict u, co
         for (int l = 0; l < VW; l++) dparams[k] += acc[k][l];
 }
 
-ACT_INSTANTIATE(polyrelu, 0)
+ACT_INSTANTIATE(polyrelu, 0, NULL, NULL, NULL)

@@ -1,0 +1,47 @@
+// lut.c — see lut.h: the tables, one per activation and hyperparameter setting, cached.
+#include "lut.h"
+
+#include "util/check.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+// A sweep over PowLU's m or SwiGLU-Clip's limits makes one table per value; past this many the
+// kernels compute instead (8 MiB of tables at most).
+enum { LUT_MAX = 16 };
+
+typedef struct {
+    act_kind kind;
+    float hp[ACT_MAX_HYPER];
+    float *tab;
+} lut_entry;
+
+static lut_entry g_lut[LUT_MAX];
+static int g_n_lut;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static float *lut_build(const act_spec *s, lut_fill_fn fill) {
+    float *tab = xaligned(sizeof(float) * 2 * LUT_SIZE), *z = xaligned(sizeof(float) * LUT_SIZE);
+    for (uint32_t c = 0; c < LUT_SIZE; c++) z[c] = num_bf16_to_f32((uint16_t)c);
+    fill(z, tab, tab + LUT_SIZE, LUT_SIZE, s->hp);
+    free(z);
+    return tab;
+}
+
+const float *act_lut(const act_spec *s, lut_fill_fn fill) {
+    const float *found = NULL;
+    pthread_mutex_lock(&g_lock);
+    for (int i = 0; i < g_n_lut && !found; i++)
+        if (g_lut[i].kind == s->kind && !memcmp(g_lut[i].hp, s->hp, sizeof s->hp)) found = g_lut[i].tab;
+    if (!found && g_n_lut < LUT_MAX) {
+        lut_entry *e = &g_lut[g_n_lut];
+        e->kind = s->kind;
+        memcpy(e->hp, s->hp, sizeof e->hp);
+        found = e->tab = lut_build(s, fill);
+        g_n_lut++;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return found;
+}
