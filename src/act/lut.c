@@ -9,7 +9,7 @@
 #include <string.h>
 
 // A sweep over PowLU's m or SwiGLU-Clip's limits makes one table per value; past this many the
-// kernels compute instead (8 MiB of tables at most).
+// kernels compute instead (16 MiB of tables at most).
 enum { LUT_MAX = 16 };
 
 typedef struct {
@@ -23,9 +23,11 @@ static int g_n_lut;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static float *lut_build(const act_spec *s, lut_fill_fn fill) {
-    float *tab = xaligned(sizeof(float) * 2 * LUT_SIZE), *z = xaligned(sizeof(float) * LUT_SIZE);
+    float *tab = xaligned(sizeof(float) * 4 * LUT_SIZE), *z = xaligned(sizeof(float) * LUT_SIZE);
+    float *df = tab + LUT_SIZE, *pairs = tab + 2 * LUT_SIZE;
     for (uint32_t c = 0; c < LUT_SIZE; c++) z[c] = num_bf16_to_f32((uint16_t)c);
-    fill(z, tab, tab + LUT_SIZE, LUT_SIZE, s->hp);
+    fill(z, tab, df, LUT_SIZE, s->hp);
+    for (uint32_t c = 0; c < LUT_SIZE; c++) pairs[2 * c] = tab[c], pairs[2 * c + 1] = df[c];
     free(z);
     return tab;
 }
