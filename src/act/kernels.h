@@ -42,11 +42,12 @@ typedef struct {
     //    Converting 16 elements at a time in registers measured slower still (silu 0.55 against
     //    0.38 ns per element staged, 0.30 in f32): one long dependency chain per block, where
     //    staging runs the conversions as separate short loops.
-    //  - by table (lut_*, lut.h): the gate looked up by bf16 code. Faster than computing only for
-    //    the costliest gates (PowLU's, Φ's: 2.5–3× here): a lookup is a load per element (AVX-512
-    //    gathers measured slower than GCC's own code on this CPU, 3.0 against 1.5–1.9 ms at
-    //    4096 × 2048), about what the exp-based gates cost to compute. Only for kernels without
-    //    learnable parameters, whose gate a table of one input can hold.
+    //  - by table (lut_*, lut.h): the gate looked up by bf16 code. Much faster for the costliest
+    //    gates (PowLU's, Φ's: 2.5–3× at 4096 × 2048); a lookup is a load per element (AVX-512
+    //    gathers measured slower than GCC's own code on this CPU, 3.0 against 1.5–1.9 ms), about
+    //    what an exp-based gate costs to compute, so those take whichever measured faster
+    //    (elementwise.c, gated.c). Only for kernels without learnable parameters, whose gate a
+    //    table of one input can hold.
     int stage_bf16;
     lut_fill_fn lut_fill;
     span_lut_fwd_fn lut_fwd;
