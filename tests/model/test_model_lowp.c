@@ -107,6 +107,7 @@ static void test_close_but_not_equal(void **state) {
     for (int a = 0; a < 2; a++) {
         model *ref = tiny(acts[a], PREC_FP32, FP8_DELAYED, 1);
         float l32 = model_forward(ref, tok, tgt, B, T);
+        int n_equal = 0;
         assert_int_equal(model_lowp_stats(ref, NULL, 0), 0);
         for (int p = 0; p < 4; p++) {
             precision_kind pk = p == 0 ? PREC_BF16 : PREC_FP8;
@@ -114,7 +115,10 @@ static void test_close_but_not_equal(void **state) {
             model *m = tiny(acts[a], pk, sk, 1);
             float l = model_forward(m, tok, tgt, B, T);
             printf("%s %s/%s: loss %.6f vs fp32 %.6f\n", acts[a], precision_name(pk), fp8_scaling_name(sk), l, l32);
-            assert_true(l != l32);
+            // One precision's mean loss can round to fp32's exactly (relu2 fp8/current did for
+            // ACTLAB_SEED=1245042594974245400): each is required to quantise (the statistics below),
+            // and not all four to leave the loss as it was.
+            n_equal += l == l32;
             // delayed scaling starts at scale 1, so small values flush: allow more there
             assert_true(fabsf(l - l32) < (pk == PREC_BF16 ? 2e-3f : sk == FP8_DELAYED ? 0.1f : 2e-2f) * l32);
             model_lowp_stat st[MAXT];
@@ -122,6 +126,7 @@ static void test_close_but_not_equal(void **state) {
             assert_int_equal(n, a == 0 ? 2 * 14 + 3 : 2 * 12 + 3);
             model_free(m);
         }
+        assert_true(n_equal < 4);
         model_free(ref);
     }
 }
@@ -208,9 +213,10 @@ static void test_native_matches_emulation(void **state) {
             printf("  gradient difference %.3g of the gradient norm\n", sqrt(d2 / g2));
             // FP8: a summation-order difference that flips one E4M3/E5M2 rounding moves that value by up
             // to 1/8, and the second step carries it through the update; over 60 random seeds the
-            // relative difference reached 0.041 (2e-2 failed ~13% of runs). A wrong scale or a missed
-            // quantisation gives O(1).
-            assert_true(sqrt(d2) <= (pk == PREC_BF16 ? 1e-3 : 1e-1) * sqrt(g2));
+            // relative difference reached 0.041 (2e-2 failed ~13% of runs). bf16 likewise by up to
+            // 2^-8: 1.6e-3 for PolyNorm (ACTLAB_SEED=13807430960529496900; 1e-3 failed 1% of runs).
+            // A wrong scale or a missed quantisation gives O(1).
+            assert_true(sqrt(d2) <= (pk == PREC_BF16 ? 1e-2 : 1e-1) * sqrt(g2));
             model_lowp_stat s0[MAXT], s1[MAXT];
             int n0 = model_lowp_stats(mm[0], s0, MAXT), n1 = model_lowp_stats(mm[1], s1, MAXT);
             assert_int_equal(n0, n1);
