@@ -111,6 +111,12 @@ static inline void act_lut_fetch(float *restrict fdf, const float *restrict tab,
     for (size_t j = 0; j < m; j++) memcpy(fdf + 2 * j, tab + 2 * LUT_SIZE + 2 * (size_t)c[j], 2 * sizeof(float));
 }
 
+// The non-gated table kernels (lut.c): y = f(x) and dx = dy·f'(x) looked up; one pair for every
+// activation, since the gate is all in the table.
+void lut_plain_fwd(const uint16_t *x, const uint16_t *u, uint16_t *y, size_t n, const float *hp, const float *tab);
+void lut_plain_bwd(const uint16_t *x, const uint16_t *u, const uint16_t *dy, uint16_t *dx, uint16_t *du, size_t n,
+                   const float *hp, const float *tab);
+
 // The bf16 modes of span_kernels.
 enum { ACT_BF16_LOOP, ACT_BF16_STAGED, ACT_BF16_TABLE };
 
@@ -148,20 +154,8 @@ enum { ACT_BF16_LOOP, ACT_BF16_STAGED, ACT_BF16_TABLE };
         }                                                                                                           \
     }                                                                                                               \
     ACT_DEFINE_FILL(NAME, FN)                                                                                       \
-    static void NAME##_lut_fwd(const uint16_t *restrict x, const uint16_t *restrict u, uint16_t *restrict y,        \
-                               size_t n, const float *hp, const float *restrict tab) {                              \
-        (void)u; (void)hp;                                                                                          \
-        _Pragma("omp simd") for (size_t i = 0; i < n; i++) y[i] = num_f32_to_bf16(tab[x[i]]);                       \
-    }                                                                                                               \
-    static void NAME##_lut_bwd(const uint16_t *restrict x, const uint16_t *restrict u,                             \
-                               const uint16_t *restrict dy, uint16_t *restrict dx, uint16_t *restrict du,           \
-                               size_t n, const float *hp, const float *restrict tab) {                              \
-        (void)u; (void)du; (void)hp;                                                                                \
-        _Pragma("omp simd") for (size_t i = 0; i < n; i++)                                                          \
-            dx[i] = num_f32_to_bf16(num_bf16_to_f32(dy[i]) * tab[LUT_SIZE + x[i]]);                                 \
-    }                                                                                                               \
     ACT_INSTANTIATE(NAME, (BF16) == ACT_BF16_STAGED, (BF16) == ACT_BF16_TABLE ? NAME##_fill : NULL,                 \
-                    (BF16) == ACT_BF16_TABLE ? NAME##_lut_fwd : NULL, (BF16) == ACT_BF16_TABLE ? NAME##_lut_bwd : NULL)
+                    (BF16) == ACT_BF16_TABLE ? lut_plain_fwd : NULL, (BF16) == ACT_BF16_TABLE ? lut_plain_bwd : NULL)
 
 // Gated activation y = v(u)·g(z) from a gate GATE and a value transform VALUE of gates.h:
 // dz = dy·v(u)·g'(z), du = dy·g(z)·v'(u). BF16: how bf16 storage runs (span_kernels); by table,

@@ -1,5 +1,8 @@
-// lut.c — see lut.h: the tables, one per activation and hyperparameter setting, cached.
+// lut.c — see lut.h: the tables, one per activation and hyperparameter setting, cached; and the
+// non-gated table kernels (kernels.h).
 #include "lut.h"
+
+#include "kernels.h"
 
 #include "util/check.h"
 
@@ -46,4 +49,18 @@ const float *act_lut(const act_spec *s, lut_fill_fn fill) {
     }
     pthread_mutex_unlock(&g_lock);
     return found;
+}
+
+void lut_plain_fwd(const uint16_t *restrict x, const uint16_t *restrict u, uint16_t *restrict y, size_t n,
+                   const float *hp, const float *restrict tab) {
+    (void)u, (void)hp;
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) y[i] = num_f32_to_bf16(tab[x[i]]);
+}
+
+void lut_plain_bwd(const uint16_t *restrict x, const uint16_t *restrict u, const uint16_t *restrict dy,
+                   uint16_t *restrict dx, uint16_t *restrict du, size_t n, const float *hp, const float *restrict tab) {
+    (void)u, (void)du, (void)hp;
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) dx[i] = num_f32_to_bf16(num_bf16_to_f32(dy[i]) * tab[LUT_SIZE + x[i]]);
 }
