@@ -18,6 +18,7 @@
 #include "util/check.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,36 +137,56 @@ static void work_free(att_work *w) {
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
 }
 
+// How many parts a group of grp query heads sharing a kv head is cut into for the forward: each
+// part packs its kv head's K and V once for all its query heads (grouped-query attention would
+// otherwise pack them grp times), and there are enough parts to keep every thread busy. A head's
+// output does not depend on the part it falls in, so neither do the results.
+static int group_parts(int B, int Hkv, int grp) {
+    int threads = omp_get_max_threads(), parts = 1;
+    while (parts < grp && (long)B * Hkv * parts < threads) {
+        parts++;
+        while (grp % parts) parts++;
+    }
+    return parts;
+}
+
+// Query head h's forward from its packed Q and the packed K (and Kᵀ), V of its kv head.
+// qh: (T, ld) rows of the head in qkv; o: (T, od) rows of its output; L: its (T) lse.
+static void head_forward(att_work *w, const att_shape *a, const float *qh, float *o, float *L, int T, int D) {
+    int Tp = a->Tp, Dp = a->Dp;
+    pack_rows(w->q, qh, a->ld, T, D, Tp, Dp, a->scale, a->rot);  // S = (scale·Q)·Kᵀ
+    for (int i0 = 0; i0 < T; i0 += ATT_R) {
+        int rows = T - i0 < ATT_R ? T - i0 : ATT_R, n = i0 + rows, nb = (n + ATT_W - 1) / ATT_W;
+        att_tile_ab(w->s, Tp, w->q + (size_t)i0 * Dp, Dp, w->kt, Tp, Dp, nb * ATT_W);
+        for (int r = 0; r < ATT_R; r++) {
+            float *s = w->s + (size_t)r * Tp;
+            if (r < rows) L[i0 + r] = causal_softmax_row(s, i0 + r + 1, nb * ATT_W);
+            else memset(s, 0, sizeof(float) * (size_t)nb * ATT_W);  // padding rows add nothing
+        }
+        att_tile_ab(w->tile, Dp, w->s, Tp, w->v, Dp, n, Dp);
+        unpack_rows(o + (size_t)i0 * a->od, a->od, w->tile, rows, D, Dp, 1.0f, (rope_tabs){NULL, NULL});
+    }
+}
+
 // qkv: (B,T,(H+2Hkv)·D) -> out: (B,T,H·D), lse: (B,H,T)
 void attention_forward(float *out, float *lse, const float *qkv, int B, int T, int H, int Hkv, int D,
                        const float *cos_t, const float *sin_t) {
     att_shape a = shape_of(T, H, Hkv, D, cos_t, sin_t);
-    int ld = a.ld, od = a.od, grp = a.grp, Tp = a.Tp, Dp = a.Dp;
-    float scale = a.scale;
-    rope_tabs rot = a.rot, none = {NULL, NULL};
+    int ld = a.ld, grp = a.grp, Tp = a.Tp, Dp = a.Dp;
+    int parts = group_parts(B, Hkv, grp), per = grp / parts;
 #pragma omp parallel if ((size_t)B * H * T * T * D >= 64 * PAR_MIN)
     {
         att_work w = work_alloc(Tp, Dp, 0);
 #pragma omp for schedule(static)
-        for (int bh = 0; bh < B * H; bh++) {
-            int b = bh / H, h = bh % H, kvh = h / grp;
+        for (int item = 0; item < B * Hkv * parts; item++) {
+            int b = item / (Hkv * parts), kvh = item / parts % Hkv, h0 = kvh * grp + item % parts * per;
             const float *base = qkv + (size_t)b * T * ld;
-            pack_rows(w.q, base + (size_t)h * D, ld, T, D, Tp, Dp, scale, rot);  // S = (scale·Q)·Kᵀ
-            pack_rows(w.k, base + (size_t)(H + kvh) * D, ld, T, D, Tp, Dp, 1.0f, rot);
+            pack_rows(w.k, base + (size_t)(H + kvh) * D, ld, T, D, Tp, Dp, 1.0f, a.rot);
             att_transpose(w.kt, Tp, w.k, Dp, Tp, Dp);
-            pack_rows(w.v, base + (size_t)(H + Hkv + kvh) * D, ld, T, D, Tp, Dp, 1.0f, none);
-            float *o = out + (size_t)b * T * od + (size_t)h * D, *L = lse + (size_t)bh * T;
-            for (int i0 = 0; i0 < T; i0 += ATT_R) {
-                int rows = T - i0 < ATT_R ? T - i0 : ATT_R, n = i0 + rows, nb = (n + ATT_W - 1) / ATT_W;
-                att_tile_ab(w.s, Tp, w.q + (size_t)i0 * Dp, Dp, w.kt, Tp, Dp, nb * ATT_W);
-                for (int r = 0; r < ATT_R; r++) {
-                    float *s = w.s + (size_t)r * Tp;
-                    if (r < rows) L[i0 + r] = causal_softmax_row(s, i0 + r + 1, nb * ATT_W);
-                    else memset(s, 0, sizeof(float) * (size_t)nb * ATT_W);  // padding rows add nothing
-                }
-                att_tile_ab(w.tile, Dp, w.s, Tp, w.v, Dp, n, Dp);
-                unpack_rows(o + (size_t)i0 * od, od, w.tile, rows, D, Dp, 1.0f, none);
-            }
+            pack_rows(w.v, base + (size_t)(H + Hkv + kvh) * D, ld, T, D, Tp, Dp, 1.0f, (rope_tabs){NULL, NULL});
+            for (int h = h0; h < h0 + per; h++)
+                head_forward(&w, &a, base + (size_t)h * D, out + (size_t)b * T * a.od + (size_t)h * D,
+                             lse + ((size_t)b * H + h) * T, T, D);
         }
         work_free(&w);
     }

@@ -42,16 +42,22 @@ AM_INLINE float row_exp_sum(const float *l, float *e, int V, float mx, int keep)
     return part[0];
 }
 
-// Σ over valid rows of row_loss, in row order in double: the same bits for any thread count.
-static double sum_losses(const float *row_loss, const int32_t *targets, int N, int *n_valid) {
-    double total = 0.0;
+static int count_valid(const int32_t *targets, int N) {
     int valid = 0;
+    for (int i = 0; i < N; i++) valid += targets[i] >= 0;
+    return valid;
+}
+
+float crossentropy_scale(int count, int n_valid) {
+    int n = count > 0 ? count : n_valid;
+    return n ? 1.0f / (float)n : 0.0f;
+}
+
+// Σ over valid rows of row_loss, in row order in double: the same bits for any thread count.
+static double sum_losses(const float *row_loss, const int32_t *targets, int N) {
+    double total = 0.0;
     for (int i = 0; i < N; i++)
-        if (targets[i] >= 0) {
-            total += row_loss[i];
-            valid++;
-        }
-    *n_valid = valid;
+        if (targets[i] >= 0) total += row_loss[i];
     return total;
 }
 
@@ -66,7 +72,8 @@ double crossentropy_forward(float *lse, const float *logits, const int32_t *targ
         lse[i] = mx + logf(row_exp_sum(l, NULL, V, mx, 0));
         row_loss[i] = targets[i] >= 0 ? lse[i] - l[targets[i]] : 0.0f;
     }
-    double total = sum_losses(row_loss, targets, N, n_valid);
+    double total = sum_losses(row_loss, targets, N);
+    *n_valid = count_valid(targets, N);
     free(row_loss);
     return total;
 }
@@ -110,58 +117,74 @@ AM_INLINE void grad_row(float *d, const float *l, float li, int32_t t, int V, fl
     }
 }
 
+// The gradient passes' shared state: what each row reads and writes (dlogits may be logits).
+typedef struct {
+    float *dlogits, *lse, *row_loss;  // row_loss: the fused pass's per-row losses
+    const float *logits;
+    const int32_t *targets;
+    int V, ld;
+    float scale;
+    ce_out out;
+} ce_rows;
+
+typedef void ce_row_fn(const ce_rows *r, int i, float *buf, num_qstats *rs);
+
+// fn on every row in parallel, and st += the rounding's counts over all of them. The counts are
+// sums and the amax a max, so the rows' order (and the thread count) cannot change them: they
+// equal one pass over the whole array.
+static void each_row(const ce_rows *r, int N, ce_row_fn *fn, num_qstats *st) {
+    uint64_t n_sat = 0, n_ftz = 0;
+    float amax = 0.0f;
+#pragma omp parallel for schedule(static) reduction(+ : n_sat, n_ftz) reduction(max : amax) \
+    if ((size_t)N * r->V >= PAR_MIN)
+    for (int i = 0; i < N; i++) {
+        float buf[CE_PIECE];
+        num_qstats rs;
+        num_qstats_clear(&rs);
+        fn(r, i, buf, &rs);
+        n_sat += rs.n_sat, n_ftz += rs.n_ftz;
+        amax = rs.amax > amax ? rs.amax : amax;
+    }
+    if (st && r->out != CE_F32) num_qstats_merge(st, &(num_qstats){(uint64_t)N * (uint64_t)r->V, n_sat, n_ftz, amax});
+}
+
+static void backward_row(const ce_rows *r, int i, float *buf, num_qstats *rs) {
+    size_t o = (size_t)i * r->ld;
+    grad_row(r->dlogits + o, r->logits + o, r->lse[i], r->targets[i], r->V, r->scale, 0, r->out, buf, rs);
+}
+
 // dlogits: (N,V) of stride ld = (softmax − onehot) · scale, rounded as `out` says; may alias logits.
 // With CE_BF16_CODES the gradient never exists in memory in f32: each piece is computed into an L1
 // buffer and only its codes, half its size, are written (in place, on logits already read).
 // CE_BF16_QDQ writes each piece in f32 and rounds it while it is in L1.
 void crossentropy_backward(float *dlogits, const float *logits, const float *lse, const int32_t *targets,
                            int N, int V, int ld, float scale, ce_out out, num_qstats *st) {
-    uint64_t n_sat = 0, n_ftz = 0;
-    float amax = 0.0f;
-    // the counts are sums and the amax a max, so the rows' order (and the thread count) cannot
-    // change them: they equal one pass over the whole array
-#pragma omp parallel for schedule(static) reduction(+ : n_sat, n_ftz) reduction(max : amax) \
-    if ((size_t)N * V >= PAR_MIN)
-    for (int i = 0; i < N; i++) {
-        float buf[CE_PIECE];
-        num_qstats rs;
-        num_qstats_clear(&rs);
-        grad_row(dlogits + (size_t)i * ld, logits + (size_t)i * ld, lse[i], targets[i], V, scale, 0, out, buf, &rs);
-        n_sat += rs.n_sat, n_ftz += rs.n_ftz;
-        amax = rs.amax > amax ? rs.amax : amax;
-    }
-    if (st && out != CE_F32) num_qstats_merge(st, &(num_qstats){(uint64_t)N * (uint64_t)V, n_sat, n_ftz, amax});
+    ce_rows r = {dlogits, (float *)lse, NULL, logits, targets, V, ld, scale, out};
+    each_row(&r, N, backward_row, st);
+}
+
+// The loss and the gradient of row i from the logits, which the gradient overwrites.
+static void fused_row(const ce_rows *r, int i, float *buf, num_qstats *rs) {
+    float *l = r->dlogits + (size_t)i * r->ld;
+    int32_t t = r->targets[i];
+    float mx = row_max(l, r->V), lt = t >= 0 ? l[t] : 0.0f;
+    float sum = row_exp_sum(l, l, r->V, mx, 1);  // the same sum as crossentropy_forward's
+    r->lse[i] = mx + logf(sum);
+    r->row_loss[i] = t >= 0 ? r->lse[i] - lt : 0.0f;
+    grad_row(l, l, r->scale / sum, t, r->V, r->scale, 1, r->out, buf, rs);
 }
 
 // The forward and the backward in one pass over the logits, for a training step: each row is read
 // from memory once (not twice) and its exps are taken once (not twice), the gradient written while
 // the row is still in cache. logits: (N,V) of stride ld, overwritten by dlogits as
-// crossentropy_backward leaves them; count > 0: scale = 1/count, else 1/(the valid targets).
+// crossentropy_backward leaves them, with crossentropy_scale(count, valid targets).
 double crossentropy_fused(float *logits, float *lse, const int32_t *targets, int N, int V, int ld, int count,
                           ce_out out, num_qstats *st, int *n_valid) {
-    int valid = 0;
-    for (int i = 0; i < N; i++) valid += targets[i] >= 0;
-    float scale = count > 0 ? 1.0f / (float)count : valid ? 1.0f / (float)valid : 0.0f;
-    float *row_loss = xmalloc(sizeof(float) * (size_t)N);
-    uint64_t n_sat = 0, n_ftz = 0;
-    float amax = 0.0f;
-#pragma omp parallel for schedule(static) reduction(+ : n_sat, n_ftz) reduction(max : amax) \
-    if ((size_t)N * V >= PAR_MIN)
-    for (int i = 0; i < N; i++) {
-        float buf[CE_PIECE], *l = logits + (size_t)i * ld;
-        num_qstats rs;
-        num_qstats_clear(&rs);
-        int32_t t = targets[i];
-        float mx = row_max(l, V), lt = t >= 0 ? l[t] : 0.0f;
-        float sum = row_exp_sum(l, l, V, mx, 1);  // the same sum as crossentropy_forward's
-        lse[i] = mx + logf(sum);
-        row_loss[i] = t >= 0 ? lse[i] - lt : 0.0f;
-        grad_row(l, l, scale / sum, t, V, scale, 1, out, buf, &rs);
-        n_sat += rs.n_sat, n_ftz += rs.n_ftz;
-        amax = rs.amax > amax ? rs.amax : amax;
-    }
-    if (st && out != CE_F32) num_qstats_merge(st, &(num_qstats){(uint64_t)N * (uint64_t)V, n_sat, n_ftz, amax});
-    double total = sum_losses(row_loss, targets, N, n_valid);
-    free(row_loss);
+    *n_valid = count_valid(targets, N);
+    ce_rows r = {logits, lse, xmalloc(sizeof(float) * (size_t)N), logits, targets, V, ld,
+                 crossentropy_scale(count, *n_valid), out};
+    each_row(&r, N, fused_row, st);
+    double total = sum_losses(r.row_loss, targets, N);
+    free(r.row_loss);
     return total;
 }

@@ -207,6 +207,9 @@ void moe_backward(float *dxn, moe_grads *g, const moe_scratch *sc, const float *
 // valid rows (in double, rows added in order) and their count in *n_valid.
 double crossentropy_forward(float *lse, const float *logits, const int32_t *targets, int N, int V, int ld,
                             int *n_valid);
+// The loss's gradient scale, the one rule for both passes: 1/count when the caller fixes the
+// count (count > 0: tokens per optimiser step under accumulation), else 1/n_valid; 0 when none.
+float crossentropy_scale(int count, int n_valid);
 // What crossentropy_backward leaves: f32 gradients, or (the LM head's input under low precision)
 // each row rounded to bf16 as soon as it is computed, while it is still in cache, instead of in a
 // second pass over the whole (N,V) array: bf16 values in f32 (the emulated product), or bf16 codes
@@ -218,8 +221,8 @@ void crossentropy_backward(float *dlogits, const float *logits, const float *lse
                            int N, int V, int ld, float scale, ce_out out, num_qstats *st);
 // Both at once, for a training step (one pass over the logits instead of two, one exp per logit
 // instead of two): returns crossentropy_forward's sum and fills lse and n_valid as it does, and
-// leaves in logits what crossentropy_backward would, with scale = 1/count (count > 0) or
-// 1/n_valid. The gradient differs from the backward's in rounding only (e^(l−max)/Σ for e^(l−lse)).
+// leaves in logits what crossentropy_backward would, with scale crossentropy_scale(count,
+// n_valid). The gradient differs from the backward's in rounding only (e^(l−max)/Σ for e^(l−lse)).
 double crossentropy_fused(float *logits, float *lse, const int32_t *targets, int N, int V, int ld, int count,
                           ce_out out, num_qstats *st, int *n_valid);
 

@@ -419,8 +419,8 @@ void model_backward(model *m) {
 
     // The logits buffer becomes dlogits: a second (N,V) array would cost 128 MiB at the anchor size.
     if (!m->loss_grad_ready) {
-        int count = m->loss_count > 0 ? m->loss_count : m->n_valid, id_dy;
-        float scale = count ? 1.0f / (float)count : 0.0f;
+        int id_dy;
+        float scale = crossentropy_scale(m->loss_count, m->n_valid);
         ce_out ce = head_dy_out(m, &id_dy);
         num_qstats st;
         num_qstats_clear(&st);
