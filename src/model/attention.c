@@ -62,9 +62,10 @@ static void pack_rows(float *dst, const float *src, int ld, int T, int D, int Tp
         prefetch_ahead(src, (size_t)ld, t, T, D, 0);
         if (r.cos_t) {
             rope_rotate(d, x, D, r.cos_t + (size_t)t * (D / 2), r.sin_t + (size_t)t * (D / 2), 1.0f);
-            x = d;
-        }
-        for (int c = 0; c < D; c++) d[c] = scale * x[c];
+            if (scale != 1.0f)
+                for (int c = 0; c < D; c++) d[c] *= scale;
+        } else
+            for (int c = 0; c < D; c++) d[c] = scale * x[c];
         for (int c = D; c < Dp; c++) d[c] = 0.0f;  // only the padding is zeroed
     }
     memset(dst + (size_t)T * Dp, 0, sizeof(float) * (size_t)(Tp - T) * Dp);
@@ -82,25 +83,30 @@ static void unpack_rows(float *dst, int ld, const float *src, int T, int D, int 
     }
 }
 
-// Softmax of the causal prefix of one score row, in place: s[0..len) -> probabilities,
-// s[len..n8) -> 0, n8 a multiple of ATT_W. Returns the row's log-sum-exp.
-// Whole blocks of ATT_W with the masked keys set to −inf (e^−inf is 0): the rows are short (T/2
-// keys on average), and a scalar tail of up to 15 exps per row cost as much as the rest.
-static float causal_softmax_row(float *s, int len, int n8) {
-    for (int j = len; j < n8; j++) s[j] = -INFINITY;
+// The causal prefix of one score row exponentiated in place: s[0..len) -> e^(s − max),
+// s[len..n8) -> 0, n8 a multiple of ATT_W. Returns the sum of the exps in *sum and the row's
+// log-sum-exp. The normalisation by 1/sum is left to the output (head_forward): ATT_R·D products
+// per tile instead of one per score.
+// Whole blocks of ATT_W with the masked keys selected to 0: the rows are short (T/2 keys on
+// average), and a scalar tail of up to 15 exps per row cost as much as the rest. The sum is kept in
+// ATT_W running sums added up in a fixed order (as the loss does, crossentropy.c): an omp simd
+// reduction ended in a serial horizontal sum per row.
+static float causal_exp_row(float *s, int len, int n8, float *sum) {
     float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
-    for (int j = 0; j < n8; j++) mx = s[j] > mx ? s[j] : mx;
-    float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-    for (int j = 0; j < n8; j++) {
-        s[j] = am_expf_nonpos(s[j] - mx);  // s − max ≤ 0
-        sum += s[j];
-    }
-    float inv = 1.0f / sum;
+    for (int j = 0; j < len; j++) mx = s[j] > mx ? s[j] : mx;
+    float part[ATT_W] = {0};
+    for (int j0 = 0; j0 < n8; j0 += ATT_W)
 #pragma omp simd
-    for (int j = 0; j < n8; j++) s[j] *= inv;
-    return mx + logf(sum);
+        for (int k = 0; k < ATT_W; k++) {
+            float e = j0 + k < len ? am_expf_nonpos(s[j0 + k] - mx) : 0.0f;  // s − max ≤ 0
+            s[j0 + k] = e;
+            part[k] += e;
+        }
+    for (int w = ATT_W / 2; w > 0; w /= 2)
+        for (int k = 0; k < w; k++) part[k] += part[k + w];
+    *sum = part[0];
+    return mx + logf(part[0]);
 }
 
 // One thread's packed copies of a head and its tiles (sizes for Tp × Dp heads).
@@ -157,14 +163,20 @@ static void head_forward(att_work *w, const att_shape *a, const float *qh, float
     pack_rows(w->q, qh, a->ld, T, D, Tp, Dp, a->scale, a->rot);  // S = (scale·Q)·Kᵀ
     for (int i0 = 0; i0 < T; i0 += ATT_R) {
         int rows = T - i0 < ATT_R ? T - i0 : ATT_R, n = i0 + rows, nb = (n + ATT_W - 1) / ATT_W;
+        float sum[ATT_R];
         att_tile_ab(w->s, Tp, w->q + (size_t)i0 * Dp, Dp, w->kt, Tp, Dp, nb * ATT_W);
         for (int r = 0; r < ATT_R; r++) {
             float *s = w->s + (size_t)r * Tp;
-            if (r < rows) L[i0 + r] = causal_softmax_row(s, i0 + r + 1, nb * ATT_W);
+            if (r < rows) L[i0 + r] = causal_exp_row(s, i0 + r + 1, nb * ATT_W, &sum[r]);
             else memset(s, 0, sizeof(float) * (size_t)nb * ATT_W);  // padding rows add nothing
         }
-        att_tile_ab(w->tile, Dp, w->s, Tp, w->v, Dp, n, Dp);
-        unpack_rows(o + (size_t)i0 * a->od, a->od, w->tile, rows, D, Dp, 1.0f, (rope_tabs){NULL, NULL});
+        att_tile_ab(w->tile, Dp, w->s, Tp, w->v, Dp, n, Dp);  // (e^(S − max))·V, then row r times 1/sum_r
+        for (int r = 0; r < rows; r++) {
+            float inv = 1.0f / sum[r], *dst = o + (size_t)(i0 + r) * a->od;
+            const float *src = w->tile + (size_t)r * Dp;
+#pragma omp simd
+            for (int c = 0; c < D; c++) dst[c] = src[c] * inv;
+        }
     }
 }
 
@@ -201,9 +213,8 @@ static void tile_probs(float *s, int Tp, int i0, int rows, int n8, const float *
         float *p = s + (size_t)r * Tp;
         int len = r < rows ? i0 + r + 1 : 0;
         float l = r < rows ? L[i0 + r] : 0.0f;
-        for (int j = len; j < n8; j++) p[j] = -INFINITY;  // whole blocks: see causal_softmax_row
 #pragma omp simd
-        for (int j = 0; j < n8; j++) p[j] = am_expf_nonpos(p[j] - l);
+        for (int j = 0; j < n8; j++) p[j] = j < len ? am_expf_nonpos(p[j] - l) : 0.0f;  // whole blocks: see causal_exp_row
     }
 }
 

@@ -18,18 +18,6 @@ void rope_table(float *cos_t, float *sin_t, int max_T, int D, float theta) {
         }
 }
 
-void rope_rotate(float *y, const float *x, int D, const float *c, const float *s, float sign) {
-    int half = D / 2;
-    // y may be x (unpacking rotates in place), which GCC's alias check sends to a scalar loop; each
-    // element is read before it is written either way, so the vector loop is asserted.
-#pragma omp simd
-    for (int i = 0; i < half; i++) {
-        float si = sign * s[i], ai = x[i], bi = x[i + half];
-        y[i] = ai * c[i] - bi * si;
-        y[i + half] = bi * c[i] + ai * si;
-    }
-}
-
 // sign = +1 rotates forward, −1 applies the transpose (the backward of a rotation).
 static void rope_apply(float *x, int B, int T, int n_heads, int D, int ld, const float *cos_t,
                        const float *sin_t, float sign) {
