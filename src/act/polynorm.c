@@ -15,6 +15,7 @@
 // Both passes of a row read it from L1; before, the double path alone cost 1.9× the memory floor
 // forward and 2.7× forward+backward.
 #include "kernels.h"
+#include "lanes.h"
 
 #include "util/check.h"
 
@@ -25,18 +26,9 @@
 #define POLYNORM_EPS 1e-6
 #define F32_MEAN_X6_MAX 1e24
 #define F32_GRAD_MAX 1e20
-#define VW 16      // f32 lanes per vector (one zmm; GCC splits it where vectors are narrower)
 #define FLUSH 256  // elements per f32 partial sum: 16 terms in each of VW lanes
 #define LANES 8    // double path: independent partial sums, so the order never changes
 
-// Vectors are passed only between static always-inline functions, so no ABI is crossed; a portable
-// build (no AVX-512) would otherwise warn that passing them changes the ABI.
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef float vf __attribute__((vector_size(4 * VW)));
-typedef double vd __attribute__((vector_size(8 * VW)));
-
-typedef uint16_t vh __attribute__((vector_size(2 * VW)));
-typedef uint32_t vu __attribute__((vector_size(4 * VW)));
 
 // VW elements from i of an f32 or bf16 row, as f32 (a bf16 is the high half of its f32).
 AM_INLINE vf vload(const void *p, size_t i, act_dtype dt) {

@@ -1,10 +1,10 @@
 // polyrelu.c — PolyReLU (PolyCom, order 3): y = w0·ρ³ + w1·ρ² + w2·ρ + b, ρ = max(x, 0).
 // The weights are stored cubic-first, as in the reference code (ACTIVATIONS.md).
 #include "kernels.h"
+#include "lanes.h"
 
 #include <string.h>
 
-#define VW 16      // f32 lanes of the gradient sums (one zmm; GCC splits it where vectors are narrower)
 #define BLOCK 256  // f32 sum block and bf16 staging block (a multiple of VW, so an element keeps its lane)
 
 static void polyrelu_fwd_span(const float *restrict x, float *restrict y, size_t n, const float *w) {
@@ -38,9 +38,6 @@ AM_INLINE void polyrelu_fwd_t(const void *restrict x, const void *restrict u, vo
 // to the double sums acc[k] at the end of every call (at most BLOCK = 256 elements: 16 terms per
 // lane, so f32 rounding stays at a few ulp of a block). Before, every term was summed in double:
 // the conversions and the adds' latency made the backward 1.6× the memory floor.
-typedef float vf __attribute__((vector_size(4 * VW)));
-typedef double vd __attribute__((vector_size(8 * VW)));
-typedef int32_t vi __attribute__((vector_size(4 * VW)));
 
 // dx = dy·(3w0ρ² + 2w1ρ + w2) where x > 0 (NaN where x is NaN), else dy·0, and the lane sums.
 // A ragged end is zero-padded: x = 0, dy = 0 adds exactly nothing, and dx is computed by the same
