@@ -221,6 +221,67 @@ static void expect_encoded(const uint16_t *y, size_t ldy, const float *want, int
         }
 }
 
+// Every bf16 code's neighbourhood: each high half with low halves at and around the rounding
+// boundaries (0, 1, 0x7fff, 0x8000, 0x8001, 0xffff) and two random ones, so every finite, subnormal,
+// saturating, infinite and NaN case occurs; shuffled, so that 16-element vectors mix the cases the
+// CPU's own conversion takes (scaling.c) with those it leaves to the portable loop. Bits against
+// num_f32_to_bf16, counts and amax against their definitions.
+static void test_bf16_every_code(void **state) {
+    (void)state;
+    enum { LOWS = 8, COLS = 1000 };
+    size_t n = (size_t)65536 * LOWS;
+    float *x = malloc(n * sizeof(float));
+    uint16_t *y = malloc(n * sizeof(uint16_t));
+    rng_t r;
+    rng_seed(&r, g_seed + 7);
+    for (uint32_t hi = 0; hi < 65536; hi++) {
+        uint32_t lows[LOWS] = {0, 1, 0x7fff, 0x8000, 0x8001, 0xffff, (uint32_t)(rng_u64(&r) & 0xffff),
+                               (uint32_t)(rng_u64(&r) & 0xffff)};
+        for (int k = 0; k < LOWS; k++) {
+            uint32_t u = hi << 16 | lows[k];
+            memcpy(&x[hi * LOWS + k], &u, sizeof u);
+        }
+    }
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)(rng_u64(&r) % (i + 1));
+        float t = x[i];
+        x[i] = x[j], x[j] = t;
+    }
+    uint64_t sat = 0, ftz = 0;
+    float amax = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t want = num_f32_to_bf16(x[i]);
+        float back = num_bf16_to_f32(want);
+        sat += isfinite(x[i]) && isinf(back);
+        ftz += x[i] != 0 && back == 0;
+        if (isfinite(x[i]) && fabsf(x[i]) > amax) amax = fabsf(x[i]);
+    }
+    num_qstats st;
+    num_qstats_clear(&st);
+    num_bf16_encode(y, COLS, x, COLS, (int)(n / COLS), COLS, &st);
+    size_t done = n / COLS * COLS;  // the last partial row as a row of its own
+    num_bf16_encode(y + done, n - done, x + done, n - done, 1, (int)(n - done), &st);
+    for (size_t i = 0; i < n; i++)
+        if (y[i] != num_f32_to_bf16(x[i])) fail_msg("x = %a (bits %08x): code %04x, expected %04x", x[i],
+                                                   (unsigned)(*(uint32_t *)&x[i]), y[i], num_f32_to_bf16(x[i]));
+    assert_int_equal(st.n, n);
+    assert_int_equal(st.n_sat, sat);
+    assert_int_equal(st.n_ftz, ftz);
+    assert_true(st.amax == amax);
+    // again without the huge values, so that the amax comes from vectors the CPU converts
+    size_t m = 0;
+    amax = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabsf(x[i]) < 0x1p100f) {
+            x[m++] = x[i];
+            if (fabsf(x[i]) > amax) amax = fabsf(x[i]);
+        }
+    num_qstats_clear(&st);
+    num_bf16_encode(y, m, x, m, 1, (int)m, &st);
+    assert_true(st.amax == amax);
+    free(x), free(y);
+}
+
 static void test_encode(void **state) {
     (void)state;
     static const int SHAPES[][2] = {{1, 7}, {37, 300}, {64, 1000}, {300, 513}};
@@ -260,7 +321,7 @@ int main(void) {
     g_seed = test_seed("test_scaling");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_qdq_matches_codec), cmocka_unit_test(test_bf16_qdq),
-        cmocka_unit_test(test_scale_formula),     cmocka_unit_test(test_blocks),
+        cmocka_unit_test(test_scale_formula),     cmocka_unit_test(test_bf16_every_code),     cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_delayed_history),   cmocka_unit_test(test_thread_invariance),
         cmocka_unit_test(test_encode),
     };
