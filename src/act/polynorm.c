@@ -29,7 +29,6 @@
 #define FLUSH 256  // elements per f32 partial sum: 16 terms in each of VW lanes
 #define LANES 8    // double path: independent partial sums, so the order never changes
 
-
 // VW elements from i of an f32 or bf16 row, as f32 (a bf16 is the high half of its f32).
 AM_INLINE vf vload(const void *p, size_t i, act_dtype dt) {
     vf v;

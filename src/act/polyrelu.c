@@ -38,7 +38,6 @@ AM_INLINE void polyrelu_fwd_t(const void *restrict x, const void *restrict u, vo
 // to the double sums acc[k] at the end of every call (at most BLOCK = 256 elements: 16 terms per
 // lane, so f32 rounding stays at a few ulp of a block). Before, every term was summed in double:
 // the conversions and the adds' latency made the backward 1.6× the memory floor.
-
 // dx = dy·(3w0ρ² + 2w1ρ + w2) where x > 0 (NaN where x is NaN), else dy·0, and the lane sums.
 // A ragged end is zero-padded: x = 0, dy = 0 adds exactly nothing, and dx is computed by the same
 // operations as in full vectors.

@@ -116,6 +116,16 @@ static inline float am_expf_nonpos_lite(float x) {
     return am_exp_scale_nonpos(ps, kd);
 }
 
+// The n running sums of a lane-split sum (n a power of two; part is overwritten) added in a fixed
+// order, halves onto halves: the same result in every build, vectorised or not. The loss's and the
+// attention's row sums keep 16 lanes in registers (an omp simd reduction kept them on the stack, or
+// ended in a serial horizontal sum) and end with this.
+static inline float am_lanes_sumf(float *part, int n) {
+    for (int w = n / 2; w > 0; w /= 2)
+        for (int k = 0; k < w; k++) part[k] += part[k + w];
+    return part[0];
+}
+
 // σ(x) and 1 − σ(x) = σ(−x), both without cancellation, from one exp of −|x|. The shorter exp
 // (≤ 4e-7 relative, 2.2e-7 for |x| ≤ 20) keeps both well within the gates' 1e-6 in f and f'.
 static inline void am_sigmoid2f(float x, float *s, float *oms) {

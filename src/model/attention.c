@@ -103,10 +103,8 @@ static float causal_exp_row(float *s, int len, int n8, float *sum) {
             s[j0 + k] = e;
             part[k] += e;
         }
-    for (int w = ATT_W / 2; w > 0; w /= 2)
-        for (int k = 0; k < w; k++) part[k] += part[k + w];
-    *sum = part[0];
-    return mx + logf(part[0]);
+    *sum = am_lanes_sumf(part, ATT_W);
+    return mx + logf(*sum);
 }
 
 // One thread's packed copies of a head and its tiles (sizes for Tp × Dp heads).

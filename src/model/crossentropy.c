@@ -37,9 +37,7 @@ AM_INLINE float row_exp_sum(const float *l, float *e, int V, float mx, int keep)
         if (keep) e[j + k] = x;
         part[k] += x;
     }
-    for (int w = CE_LANES / 2; w > 0; w /= 2)
-        for (int k = 0; k < w; k++) part[k] += part[k + w];
-    return part[0];
+    return am_lanes_sumf(part, CE_LANES);
 }
 
 static int count_valid(const int32_t *targets, int N) {
